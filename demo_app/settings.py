@@ -1,0 +1,115 @@
+"""Every knob of Lipsync Studio in one place, read from the environment (and `.env`).
+
+Replicate's and Gradio's own variable names are honoured (`REPLICATE_API_TOKEN`,
+`REPLICATE_BASE_URL`, `GRADIO_SERVER_NAME`, `GRADIO_SERVER_PORT`); everything else is
+prefixed `LIPSYNC_`. Money is in credits, the ledger's integer unit (see `credits`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Offline-safe defaults: with nothing set, the app runs on the built-in engine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LIPSYNC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- Replicate -------------------------------------------------------------------
+    replicate_api_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("REPLICATE_API_TOKEN", "replicate_api_token")
+    )
+    """The Replicate token; unset (or empty) means the built-in offline engine is used."""
+    replicate_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.replicate.com"),
+        validation_alias=AliasChoices("REPLICATE_BASE_URL", "replicate_base_url"),
+    )
+    http_timeout_s: float = Field(default=30.0, gt=0)
+    """Read/write time-out of one HTTP request to Replicate."""
+    http_max_connections: int = Field(default=200, ge=1)
+    """Pooled connections to Replicate: sized for many predictions followed at once."""
+    poll_interval_s: float = Field(default=2.0, gt=0)
+    """How often one follower asks Replicate for its prediction's status."""
+
+    # --- Gradio server -----------------------------------------------------------------
+    server_name: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("GRADIO_SERVER_NAME", "server_name")
+    )
+    server_port: int = Field(
+        default=7860, ge=1, le=65535, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "server_port")
+    )
+    max_upload_mb: int = Field(default=25, ge=1)
+    """Uploads larger than this are refused by Gradio before they reach our code."""
+    max_waiting_visitors: int = Field(default=2000, ge=1)
+    """Queue capacity (waiting events); beyond it Gradio answers 'queue is full'."""
+    browser_state_secret: SecretStr = SecretStr("lipsync-studio-visitor-id")
+    """Pins the browser-state encryption key so a restart keeps each visitor's id."""
+
+    # --- Storage -----------------------------------------------------------------------
+    data_dir: Path = Path("data")
+    """Ledger, jobs and videos live here; on a Space point it at the persistent mount (/data)."""
+    keep_jobs_days: float = Field(default=7.0, gt=0)
+    """Finished jobs and their videos are removed after this many days."""
+    max_video_disk_mb: int = Field(default=2000, ge=1)
+    """Upper bound of the videos folder; the oldest finished videos go first."""
+
+    # --- Jobs and credits ----------------------------------------------------------------
+    job_timeout_s: float = Field(default=600.0, gt=0)
+    """Overall time-out of one job; also sent upstream as `Cancel-After`."""
+    starting_grant: int = Field(default=1000, ge=0)
+    """Credits a new owner receives once (1 credit = $0.001); 0 disables the grant."""
+    daily_budget: int = Field(default=50_000, ge=0)
+    """Cap on credits held + captured per UTC day across all owners (the Space owner's money)."""
+    max_jobs_per_owner: int = Field(default=2, ge=1)
+    max_jobs_total: int = Field(default=100, ge=1)
+
+    # --- Built-in engine -------------------------------------------------------------------
+    engine_scenario: str = "normal"
+    """Scripted behaviour of the built-in engine (see `demo_app.engine.scenarios`)."""
+    engine_time_scale: float = Field(default=1.0, gt=0)
+    """>1 makes the engine's scripted clock run faster (tests)."""
+    engine_output_ttl_s: float = Field(default=3600.0, gt=0)
+    """How long the engine's output URLs stay valid, like Replicate's one hour."""
+    engine_workers: int = Field(default=1, ge=1)
+    """Renders that may run at once; each takes a CPU core."""
+
+    @property
+    def uses_replicate(self) -> bool:
+        """True when a real token is configured; otherwise the built-in engine is used."""
+        return self.replicate_api_token is not None and bool(self.replicate_api_token.get_secret_value())
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up with one readable line naming the variable and the problem."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation error into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            lines.append(f"Bad setting {_env_name(field)}: {error['msg']}.")
+        raise SettingsError("\n".join(lines)) from None
+
+
+def _env_name(field: str) -> str:
+    """The environment variable a visitor has to fix for `field`."""
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        first = info.validation_alias.choices[0]
+        return str(first)
+    if field.isupper():
+        return field
+    return f"LIPSYNC_{field.upper()}"
