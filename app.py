@@ -1,0 +1,22 @@
+"""Entry point (Hugging Face Spaces runs this file): settings -> Gradio app -> launch."""
+
+from __future__ import annotations
+
+import logging
+
+from demo_app.server import launch
+from demo_app.services import describe_engine
+from demo_app.settings import load_settings
+
+
+def main() -> None:
+    """Start Lipsync Studio; a bad setting stops here with one readable line."""
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger(__name__).info(describe_engine(settings))
+    launch(settings)
+
+
+if __name__ == "__main__":
+    main()
