@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from demo_app.server import launch
-from demo_app.services import describe_engine
 from demo_app.settings import load_settings
 
 
 def main() -> None:
-    """Start Lipsync Studio; a bad setting stops here with one readable line."""
+    """Start Lipsync Studio; a bad setting stops here with one readable line, before anything loads."""
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger(__name__).info(describe_engine(settings))
+    from demo_app.services import describe_engine
+
+    logging.getLogger("lipsync").info(describe_engine(settings))
+    from demo_app.server import launch  # imports Gradio and the engine: after the settings are known good
+
     launch(settings)
 
 

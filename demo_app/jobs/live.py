@@ -1,0 +1,85 @@
+"""One job in memory: its record, its latest progress, and the viewers waiting for changes.
+
+Viewers never ask upstream: they read the latest snapshot and wait on an event that the
+job's single follower sets whenever something a viewer would see has changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from demo_app.jobs.model import JobSnapshot, ProgressSource
+from demo_app.jobs.store import JobRecord
+
+
+def utc_now() -> datetime:
+    """Aware UTC now (records store aware times)."""
+    return datetime.now(UTC)
+
+
+class LiveJob:
+    """A job's in-memory state; the follower mutates it, viewers read snapshots of it."""
+
+    def __init__(self, record: JobRecord) -> None:
+        self.record = record
+        self.progress: float | None = None
+        self.progress_source: ProgressSource | None = None
+        self.processing_since: float | None = None
+        self.cancel_requested = asyncio.Event()
+        self.settled = asyncio.Event()
+        self.settle_lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        if record.settled:
+            self.settled.set()
+            self.progress = 1.0 if record.status.value == "succeeded" else None
+
+    def snapshot(self) -> JobSnapshot:
+        """The job as a viewer sees it now (elapsed is computed at call time)."""
+        r = self.record
+        end = r.finished_at or utc_now()
+        return JobSnapshot(
+            job_id=r.job_id,
+            owner=r.owner,
+            model=r.model,
+            status=r.status,
+            progress=self.progress,
+            progress_source=self.progress_source,
+            elapsed_s=max(0.0, (end - r.created_at).total_seconds()),
+            prediction_id=r.prediction_id,
+            log_tail=r.log_tail,
+            error=r.error,
+            held=r.held,
+            charged=r.charged,
+            returned=r.returned,
+            video_path=r.video_path,
+            created_at=r.created_at,
+            finished_at=r.finished_at,
+            message=r.message,
+        )
+
+    def publish(self) -> None:
+        """Wake every viewer: something they show has changed."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def watch(self, heartbeat_s: float | None) -> AsyncIterator[JobSnapshot]:
+        """The current snapshot, then one per change (or per heartbeat), ending with the terminal one."""
+        while True:
+            changed = self._changed
+            snap = self.snapshot()
+            yield snap
+            if snap.terminal:
+                return
+            started = time.monotonic()
+            if heartbeat_s is None:
+                await changed.wait()
+                continue
+            remaining = heartbeat_s - (time.monotonic() - started)
+            try:
+                await asyncio.wait_for(changed.wait(), timeout=max(0.0, remaining))
+            except TimeoutError:
+                pass

@@ -1,0 +1,81 @@
+"""What a job is, as viewers see it: its status and an immutable snapshot of its progress."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class JobStatus(str, enum.Enum):
+    """A job's stage, from the click to the settled credits."""
+
+    QUEUED = "queued"
+    REJECTED = "rejected"
+    UPLOADING = "uploading"
+    STARTING = "starting"
+    PROCESSING = "processing"
+    DOWNLOADING = "downloading"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed_out"
+
+
+TERMINAL_JOB_STATUSES = frozenset(
+    {JobStatus.REJECTED, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.TIMED_OUT}
+)
+
+
+class ProgressSource(str, enum.Enum):
+    """Where a progress figure comes from: the model's own logs, or our estimate from elapsed time."""
+
+    LOGS = "logs"
+    ESTIMATE = "estimate"
+
+
+class JobNotFound(LookupError):
+    """No such job for this owner (another owner's job is indistinguishable from a missing one)."""
+
+
+class JobRefused(ValueError):
+    """The job cannot start at all (unknown model, the studio is full); `str()` says what to do."""
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """Everything a viewer may show about a job at one moment; safe to hand to any viewer."""
+
+    job_id: str
+    owner: str
+    model: str
+    status: JobStatus
+    progress: float | None
+    progress_source: ProgressSource | None
+    elapsed_s: float
+    prediction_id: str | None
+    log_tail: str
+    error: str | None
+    held: int
+    charged: int | None
+    returned: int | None
+    video_path: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    message: str
+
+    @property
+    def terminal(self) -> bool:
+        """True once the job has ended and its credits are settled."""
+        return self.status in TERMINAL_JOB_STATUSES
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The live estimate shown before Generate: what will be held, or why Generate is not possible yet."""
+
+    ready: bool
+    reason: str
+    estimate: int | None
+    audio_s: float | None
+    text: str

@@ -1,0 +1,466 @@
+"""The one follower of a job: prepare -> hold -> upload -> create -> follow -> download -> settle.
+
+Every path ends in `finish()`, which settles the credits exactly once (the ledger is
+idempotent by job id too, so a second path or a restart can never settle twice).
+Transient upstream trouble never ends a job: only the prediction's real status, the
+visitor's cancel, or our own time-out do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from demo_app import media
+from demo_app.catalog import ModelSpec, OptionError, get_model, validate_options
+from demo_app.credits import HoldRefused, Ledger
+from demo_app.jobs.live import LiveJob, utc_now
+from demo_app.jobs.model import JobSnapshot, JobStatus, ProgressSource
+from demo_app.jobs.store import JobStore
+from demo_app.jobs.video import video_duration
+from demo_app.money import format_credits
+from demo_app.replicate import (
+    CreateOutcomeUnknown,
+    InvalidInput,
+    OutputTooLarge,
+    OutputUnavailable,
+    Prediction,
+    ReplicateClient,
+    ReplicateError,
+    Status,
+    Unauthorized,
+    pick_video,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+LOG_TAIL_LINES = 12
+MIN_CANCEL_AFTER_S = 5.0  # Replicate's minimum deadline
+MAX_VIDEO_BYTES = 500 * 1024 * 1024
+MAX_INPUT_BYTES = 100 * 1024 * 1024
+FIND_MARGIN = timedelta(seconds=60)
+
+
+class Canceled(Exception):
+    """The visitor asked to cancel while a step was running."""
+
+
+def log_tail(logs: str | None, lines: int = LOG_TAIL_LINES) -> str:
+    """The last few non-empty log lines (tqdm's carriage returns count as line breaks)."""
+    if not logs:
+        return ""
+    split = [line for line in logs.replace("\r", "\n").split("\n") if line.strip()]
+    return "\n".join(split[-lines:])
+
+
+class JobRunner:
+    """Shared machinery for every job's follower; one `run(job)` task per job."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        client: ReplicateClient,
+        ledger: Ledger,
+        data_dir: Path,
+        timeout_s: float,
+        poll_interval_s: float,
+        deadline_grace_s: float,
+        cpu_slots: asyncio.Semaphore,
+        observer: Callable[[JobSnapshot], None] | None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.ledger = ledger
+        self.inputs_dir = data_dir / "inputs"
+        self.videos_dir = data_dir / "videos"
+        self.timeout_s = timeout_s
+        self.poll_interval_s = poll_interval_s
+        self.deadline_grace_s = deadline_grace_s
+        self.cpu_slots = cpu_slots
+        self.observer = observer
+
+    # ---- the whole run -----------------------------------------------------------------
+
+    async def run(self, job: LiveJob) -> None:
+        """Take a new job from its inputs to settled credits."""
+        try:
+            spec = get_model(job.record.model)
+            if not await self._prepare(job, spec):
+                return
+            if job.cancel_requested.is_set():
+                raise Canceled
+            if not await self._hold(job):
+                return
+            prediction = await self._submit(job, spec)
+            if prediction is not None:
+                await self._follow(job, spec, prediction)
+        except Canceled:
+            await self._cancel_now(job)
+        except Exception:
+            log.exception("job %s failed unexpectedly", job.record.job_id)
+            await self.finish(job, JobStatus.FAILED, "Something went wrong on our side")
+
+    async def resume(self, job: LiveJob) -> None:
+        """Carry on a job found unsettled at start-up, from wherever it stopped."""
+        r = job.record
+        try:
+            spec = get_model(r.model)
+            if r.prediction_id is None and r.create_sent_at is not None and r.prediction_input is not None:
+                found = await self._find_created(job, r.prediction_input)
+                if found is None:
+                    await self.finish(job, JobStatus.FAILED, "The server restarted before the model started")
+                    return
+                await self._record_prediction(job, found)
+            if r.prediction_id is None:
+                await self.finish(job, JobStatus.FAILED, "The server restarted before the job reached the model")
+                return
+            prediction = await self._get_until_deadline(job, r.prediction_id)
+            if prediction is None:
+                await self._time_out(job)
+                return
+            await self._follow(job, spec, prediction)
+        except Canceled:
+            await self._cancel_now(job)
+        except Exception:
+            log.exception("job %s failed unexpectedly after a restart", r.job_id)
+            await self.finish(job, JobStatus.FAILED, "Something went wrong on our side")
+
+    # ---- stages ------------------------------------------------------------------------
+
+    async def _prepare(self, job: LiveJob, spec: ModelSpec) -> bool:
+        """Check and convert the inputs; a refusal ends the job before anything is held."""
+        r = job.record
+        folder = self.inputs_dir / r.job_id
+        try:
+            r.options = validate_options(spec, r.options)
+            async with self.cpu_slots:
+                image = await asyncio.to_thread(
+                    media.prepare_image,
+                    Path(r.source_image),
+                    folder,
+                    min_side=spec.min_image_side,
+                    max_side=spec.max_image_side,
+                    max_bytes=MAX_INPUT_BYTES,
+                )
+                audio = await asyncio.to_thread(
+                    media.prepare_audio,
+                    Path(r.source_audio),
+                    folder,
+                    max_seconds=spec.max_audio_s,
+                    max_bytes=MAX_INPUT_BYTES,
+                )
+        except (media.MediaError, OptionError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            await self.finish(job, JobStatus.REJECTED, str(exc))
+            return False
+        r.image_path, r.image_type = str(image.path), image.content_type
+        r.audio_path, r.audio_type = str(audio.path), audio.content_type
+        r.audio_s = audio.duration_s
+        r.held = spec.pricing.estimate(audio.duration_s)
+        return True
+
+    async def _hold(self, job: LiveJob) -> bool:
+        """Hold the estimate; a refusal (balance, daily budget, too many jobs) writes nothing."""
+        r = job.record
+        try:
+            await self.ledger.hold(
+                r.owner, r.held, r.job_id, reason=f"{r.model}, {r.audio_s:.1f} s of audio"
+            )
+        except HoldRefused as exc:
+            r.held = 0
+            await self.finish(job, JobStatus.REJECTED, exc.message)
+            return False
+        await self._transition(job, JobStatus.UPLOADING, "Sending your files to the model…")
+        return True
+
+    async def _submit(self, job: LiveJob, spec: ModelSpec) -> Prediction | None:
+        """Upload the inputs and create the prediction, never creating it twice."""
+        r = job.record
+        assert r.image_path and r.audio_path and r.image_type and r.audio_type
+        image_url = await self._interruptible(
+            job, self.client.file_input(Path(r.image_path), content_type=r.image_type)
+        )
+        audio_url = await self._interruptible(
+            job, self.client.file_input(Path(r.audio_path), content_type=r.audio_type)
+        )
+        if job.cancel_requested.is_set():
+            raise Canceled
+        r.prediction_input = spec.build_input(image_url, audio_url, r.options)
+        r.create_sent_at = utc_now()
+        await self.store.save(r)
+        try:
+            prediction = await self.client.create_prediction(
+                model=spec.id if spec.endpoint == "model" else None,
+                version=spec.version if spec.endpoint == "version" else None,
+                input=r.prediction_input,
+                cancel_after_s=max(MIN_CANCEL_AFTER_S, self.timeout_s),
+            )
+        except CreateOutcomeUnknown:
+            found = await self._find_created(job, r.prediction_input)
+            if found is None:
+                await self.finish(job, JobStatus.FAILED, "Replicate could not be reached to start the job")
+                return None
+            prediction = found
+        except InvalidInput as exc:
+            await self.finish(job, JobStatus.FAILED, f"The model refused the input: {exc.detail}")
+            return None
+        except Unauthorized:
+            await self.finish(
+                job,
+                JobStatus.FAILED,
+                "The Space's Replicate token was refused; the Space owner must update REPLICATE_API_TOKEN",
+            )
+            return None
+        except ReplicateError as exc:
+            await self.finish(job, JobStatus.FAILED, f"Replicate could not start the job ({exc})")
+            return None
+        await self._record_prediction(job, prediction)
+        return prediction
+
+    async def _follow(self, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> None:
+        """Poll until the prediction's real status is terminal, the visitor cancels, or time runs out."""
+        r = job.record
+        assert r.prediction_id is not None
+        while True:
+            await self._observe(job, spec, prediction)
+            if prediction.is_terminal:
+                break
+            if await self._wait_poll(job):
+                await self._cancel_now(job)
+                return
+            if self._past_deadline(job):
+                await self._time_out(job)
+                return
+            try:
+                prediction = await self.client.get_prediction(r.prediction_id)
+            except ReplicateError as exc:
+                log.warning("job %s: still following %s after: %s", r.job_id, r.prediction_id, exc)
+        await self._conclude(job, spec, prediction)
+
+    async def _conclude(self, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> None:
+        """Settle by the prediction's terminal status."""
+        if prediction.status is Status.SUCCEEDED:
+            await self._deliver(job, spec, prediction)
+        elif prediction.status is Status.FAILED:
+            reason = (prediction.error or "").strip() or "no reason given"
+            await self.finish(job, JobStatus.FAILED, f"The model failed: {reason}")
+        elif prediction.status is Status.ABORTED:
+            await self.finish(job, JobStatus.TIMED_OUT, "The model did not start before the time-out")
+        elif job.cancel_requested.is_set():
+            await self.finish(job, JobStatus.CANCELED, "Canceled")
+        elif self._upstream_deadline_passed(job):
+            await self.finish(job, JobStatus.TIMED_OUT, "The model did not finish before the time-out")
+        else:
+            await self.finish(job, JobStatus.CANCELED, "Canceled on Replicate")
+
+    async def _deliver(self, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> None:
+        """Copy the video to our storage, check it, then capture the actual cost."""
+        r = job.record
+        await self._transition(job, JobStatus.DOWNLOADING, "Saving the video…")
+        dest = self.videos_dir / f"{r.job_id}.mp4"
+        if not dest.exists():
+            url = pick_video(prediction.output_urls)
+            if url is None:
+                await self.finish(job, JobStatus.FAILED, "The model finished but returned no video")
+                return
+            try:
+                await self._interruptible(job, self.client.download(url, dest, max_bytes=MAX_VIDEO_BYTES))
+            except OutputUnavailable:
+                await self.finish(job, JobStatus.FAILED, "The video expired on Replicate before it could be saved")
+                return
+            except OutputTooLarge:
+                await self.finish(job, JobStatus.FAILED, "The model returned a video too large to keep")
+                return
+            except ReplicateError as exc:
+                await self.finish(job, JobStatus.FAILED, f"The video could not be saved ({exc})")
+                return
+        try:
+            async with self.cpu_slots:
+                seconds = await asyncio.to_thread(video_duration, dest)
+        except ValueError:
+            dest.unlink(missing_ok=True)
+            await self.finish(job, JobStatus.FAILED, "The model returned a file that is not a playable video")
+            return
+        actual = spec.pricing.actual(output_s=seconds, predict_time_s=prediction.predict_time, held=r.held)
+        r.video_path = str(dest)
+        await self._transition(job, JobStatus.DOWNLOADING, "Video saved; settling the credits…")
+        await self.finish(job, JobStatus.SUCCEEDED, "Done", capture=actual)
+
+    # ---- settlement --------------------------------------------------------------------
+
+    async def finish(self, job: LiveJob, status: JobStatus, reason: str, *, capture: int | None = None) -> None:
+        """End the job and settle its hold exactly once; later calls change nothing."""
+        r = job.record
+        async with job.settle_lock:
+            if r.settled:
+                return
+            if r.held > 0:
+                if capture is not None:
+                    s = await self.ledger.capture(r.job_id, capture, reason=f"{r.model}: video delivered")
+                else:
+                    s = await self.ledger.release(r.job_id, reason=reason)
+                if s.outcome == "captured" and capture is None:
+                    status, reason = JobStatus.SUCCEEDED, "Done"  # settled as a success in an earlier life
+                r.charged, r.returned = s.charged, s.returned
+            else:
+                r.charged, r.returned = 0, 0
+            r.status = status
+            r.error = None if status is JobStatus.SUCCEEDED else reason
+            r.message = self._final_message(status, reason, r.charged or 0, r.returned or 0)
+            r.finished_at = utc_now()
+            r.prediction_input = None
+            r.settled = True
+            if status is JobStatus.SUCCEEDED:
+                job.progress, job.progress_source = 1.0, job.progress_source or ProgressSource.ESTIMATE
+            await self.store.save(r)
+            job.settled.set()
+            job.publish()
+            self._notify(job)
+        if r.image_path or r.audio_path:
+            shutil.rmtree(self.inputs_dir / r.job_id, ignore_errors=True)
+
+    @staticmethod
+    def _final_message(status: JobStatus, reason: str, charged: int, returned: int) -> str:
+        """The sentence a visitor reads when the job ends."""
+        if status is JobStatus.SUCCEEDED:
+            tail = f" ({format_credits(returned)} of the hold returned)" if returned else ""
+            return f"Done — charged {format_credits(charged)}{tail}."
+        if status is JobStatus.REJECTED:
+            return reason
+        if returned:
+            return f"{reason} — {returned} credits ({format_credits(returned)}) returned."
+        return f"{reason}."
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    async def _cancel_now(self, job: LiveJob) -> None:
+        """The visitor's cancel: stop it upstream (best effort), release in full."""
+        r = job.record
+        if r.prediction_id is not None:
+            try:
+                await self.client.cancel_prediction(r.prediction_id)
+            except ReplicateError as exc:
+                log.warning("job %s: cancel of %s upstream failed: %s", r.job_id, r.prediction_id, exc)
+        await self.finish(job, JobStatus.CANCELED, "Canceled")
+
+    async def _time_out(self, job: LiveJob) -> None:
+        """Our own deadline passed without a terminal status: cancel upstream, release."""
+        r = job.record
+        if r.prediction_id is not None:
+            try:
+                await self.client.cancel_prediction(r.prediction_id)
+            except ReplicateError as exc:
+                log.warning("job %s: cancel after time-out failed: %s", r.job_id, exc)
+        minutes = self.timeout_s / 60
+        limit = f"{minutes:g} min" if minutes >= 1 else f"{self.timeout_s:g} s"
+        await self.finish(job, JobStatus.TIMED_OUT, f"Timed out after {limit}")
+
+    async def _record_prediction(self, job: LiveJob, prediction: Prediction) -> None:
+        """Remember the prediction id: from here on a restart resumes following it."""
+        r = job.record
+        r.prediction_id = prediction.id
+        r.prediction_input = None
+        await self._transition(job, JobStatus.STARTING, "Waiting for the model to start…")
+
+    async def _find_created(self, job: LiveJob, prediction_input: dict[str, Any]) -> Prediction | None:
+        """After an ambiguous create: look for it until found, proven absent, or time runs out."""
+        r = job.record
+        assert r.create_sent_at is not None
+        while True:
+            try:
+                return await self.client.find_prediction(prediction_input, created_after=r.create_sent_at - FIND_MARGIN)
+            except ReplicateError as exc:
+                log.warning("job %s: looking for the created prediction: %s", r.job_id, exc)
+            if self._past_deadline(job) or await self._wait_poll(job):
+                return None
+
+    async def _get_until_deadline(self, job: LiveJob, prediction_id: str) -> Prediction | None:
+        """Read the prediction's real status, riding out transient trouble until the deadline."""
+        while True:
+            try:
+                return await self.client.get_prediction(prediction_id)
+            except ReplicateError as exc:
+                log.warning("job %s: reading %s: %s", job.record.job_id, prediction_id, exc)
+            if self._past_deadline(job):
+                return None
+            if await self._wait_poll(job):
+                raise Canceled
+
+    async def _observe(self, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> None:
+        """Fold one prediction reading into the job: status (persisted) and progress (memory)."""
+        r = job.record
+        changed = False
+        tail = log_tail(prediction.logs)
+        if tail != r.log_tail:
+            r.log_tail, changed = tail, True
+        if prediction.status is Status.PROCESSING and r.status is not JobStatus.PROCESSING:
+            job.processing_since = time.monotonic()
+            await self._transition(job, JobStatus.PROCESSING, "Generating the video…")
+        progress, source = self._progress(job, spec, prediction)
+        if progress is not None and (job.progress is None or abs(progress - job.progress) >= 0.005):
+            job.progress, job.progress_source, changed = progress, source, True
+        if changed:
+            job.publish()
+
+    @staticmethod
+    def _progress(job: LiveJob, spec: ModelSpec, p: Prediction) -> tuple[float | None, ProgressSource | None]:
+        """From the model's logs when it prints progress, else estimated from elapsed time."""
+        parsed = p.progress
+        if parsed is not None:
+            return parsed.fraction, ProgressSource.LOGS
+        if p.status is Status.PROCESSING and job.processing_since is not None:
+            typical = max(1.0, spec.typical_run_s(job.record.audio_s or 0.0))
+            return min(0.95, (time.monotonic() - job.processing_since) / typical), ProgressSource.ESTIMATE
+        return None, None
+
+    async def _transition(self, job: LiveJob, status: JobStatus, message: str) -> None:
+        """Persist a state change, then tell viewers and the observer."""
+        job.record.status = status
+        job.record.message = message
+        await self.store.save(job.record)
+        job.publish()
+        self._notify(job)
+
+    def _notify(self, job: LiveJob) -> None:
+        if self.observer is not None:
+            self.observer(job.snapshot())
+
+    async def _wait_poll(self, job: LiveJob) -> bool:
+        """Wait one poll interval; True if the visitor asked to cancel meanwhile."""
+        try:
+            await asyncio.wait_for(job.cancel_requested.wait(), timeout=self.poll_interval_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _interruptible(self, job: LiveJob, step: Awaitable[T]) -> T:
+        """Run a step that is safe to abandon (upload, download); a cancel interrupts it."""
+        task = asyncio.ensure_future(step)
+        waiter = asyncio.ensure_future(job.cancel_requested.wait())
+        try:
+            done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if task in done:
+            return task.result()
+        task.cancel()
+        raise Canceled
+
+    def _started_at(self, job: LiveJob) -> float:
+        """Seconds since the epoch when our time-out clock started (the create, else the job)."""
+        r = job.record
+        return (r.create_sent_at or r.created_at).timestamp()
+
+    def _past_deadline(self, job: LiveJob) -> bool:
+        return utc_now().timestamp() > self._started_at(job) + self.timeout_s + self.deadline_grace_s
+
+    def _upstream_deadline_passed(self, job: LiveJob) -> bool:
+        return utc_now().timestamp() >= self._started_at(job) + max(MIN_CANCEL_AFTER_S, self.timeout_s) - 1.0
