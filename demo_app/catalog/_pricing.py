@@ -1,0 +1,76 @@
+"""How a model's run is priced, in whole credits (1 credit = $0.001).
+
+Two kinds of rule exist on Replicate: official models bill per second of output video, and
+community models bill the seconds the GPU spent (`metrics.predict_time`). The estimate is what
+is held before the run; the actual cost is what is captured after it, never above the hold.
+
+All arithmetic is on integers: seconds become whole milliseconds once, then every division
+rounds up, so a price never depends on float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PricingRule:
+    """Exactly one of `per_output_second` / `per_predict_second` is set (credits per second)."""
+
+    per_output_second: int | None = None
+    per_predict_second: int | None = None
+    confirmed: bool = False
+    """True only when the price was read on replicate.com itself."""
+    source: str = ""
+    """Where the price comes from, and what is unsure about it."""
+    estimate_predict_overhead_s: int = 0
+    """Time-billed rules: predict seconds held for any run, on top of ..."""
+    estimate_predict_s_per_audio_s: int = 0
+    """... this many predict seconds per second of audio (a generous bound, not a typical run)."""
+
+    def __post_init__(self) -> None:
+        rates = [rate for rate in (self.per_output_second, self.per_predict_second) if rate is not None]
+        if len(rates) != 1 or rates[0] < 0:
+            raise ValueError("A pricing rule needs exactly one non-negative rate.")
+        if self.per_predict_second is not None and self.estimate_predict_s_per_audio_s <= 0:
+            raise ValueError("A time-billed rule needs estimate_predict_s_per_audio_s > 0.")
+
+    @property
+    def time_billed(self) -> bool:
+        return self.per_predict_second is not None
+
+    def estimate(self, audio_s: float) -> int:
+        """Credits to hold for `audio_s` seconds of audio."""
+        if not math.isfinite(audio_s):
+            raise ValueError(f"Cannot price {audio_s} seconds of audio.")
+        audio_ms = _ms(audio_s)
+        if self.per_output_second is not None:
+            # The video is as long as the audio.
+            return _credits(audio_ms, self.per_output_second)
+        assert self.per_predict_second is not None
+        predict_ms = self.estimate_predict_overhead_s * 1000 + self.estimate_predict_s_per_audio_s * audio_ms
+        return _credits(predict_ms, self.per_predict_second)
+
+    def actual(self, *, output_s: float | None, predict_time_s: float | None, held: int) -> int:
+        """Credits to capture after a successful run; at most `held`.
+
+        When the figure the rule needs is missing (or not a finite number), the hold stands: it
+        was computed from the same audio the output follows, and Replicate billed the run anyway.
+        """
+        measure = predict_time_s if self.time_billed else output_s
+        rate = self.per_predict_second if self.time_billed else self.per_output_second
+        assert rate is not None
+        if measure is None or not math.isfinite(measure):
+            return max(held, 0)
+        return max(0, min(_credits(_ms(measure), rate), held))
+
+
+def _ms(seconds: float) -> int:
+    """Whole milliseconds of a finite duration (negative counts as zero)."""
+    return max(0, round(seconds * 1000))
+
+
+def _credits(milliseconds: int, credits_per_second: int) -> int:
+    """ceil(milliseconds × rate / 1000) in integers."""
+    return -(-milliseconds * credits_per_second // 1000)
