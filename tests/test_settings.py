@@ -76,7 +76,12 @@ def test_bad_value_names_the_variable(
 def test_app_stops_with_one_line_on_a_bad_value(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "LIPSYNC_JOB_TIMEOUT_S": "-1", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert result.stderr.strip() == "Bad setting LIPSYNC_JOB_TIMEOUT_S: Input should be greater than 0."

@@ -7,6 +7,7 @@ job's single follower sets whenever something a viewer would see has changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -74,12 +75,8 @@ class LiveJob:
             yield snap
             if snap.terminal:
                 return
-            started = time.monotonic()
             if heartbeat_s is None:
                 await changed.wait()
                 continue
-            remaining = heartbeat_s - (time.monotonic() - started)
-            try:
-                await asyncio.wait_for(changed.wait(), timeout=max(0.0, remaining))
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=heartbeat_s)

@@ -104,7 +104,12 @@ class JobManager:
     # ---- the public surface --------------------------------------------------------------
 
     async def start(
-        self, owner: str, image_path: str, audio_path: str, model_id: str, options: dict[str, Any] | None = None
+        self,
+        owner: str,
+        image_path: str,
+        audio_path: str,
+        model_id: str,
+        options: dict[str, Any] | None = None,
     ) -> JobSnapshot:
         """Create the job and return its first snapshot at once; the rest runs in the background."""
         try:
@@ -113,9 +118,7 @@ class JobManager:
             raise JobRefused(str(exc)) from None
         running = sum(1 for job in self._jobs.values() if not job.record.settled)
         if running >= self._settings.max_jobs_total:
-            raise JobRefused(
-                f"The studio is busy ({running} jobs running); try again in a minute."
-            )
+            raise JobRefused(f"The studio is busy ({running} jobs running); try again in a minute.")
         record = JobRecord(
             job_id=secrets.token_urlsafe(16),
             owner=owner,
@@ -177,9 +180,7 @@ class JobManager:
             return None
         return max(running, key=lambda j: j.record.created_at).snapshot()
 
-    async def quote(
-        self, owner: str, model_id: str, image_path: str | None, audio_path: str | None
-    ) -> Quote:
+    async def quote(self, owner: str, model_id: str, image_path: str | None, audio_path: str | None) -> Quote:
         """What Generate would hold now, or why it cannot run yet."""
         try:
             spec = get_model(model_id)
@@ -211,7 +212,9 @@ class JobManager:
             )
             return Quote(ready=False, reason=reason, estimate=estimate, audio_s=audio_s, text=reason)
         if not image_path:
-            return Quote(ready=False, reason="Add a face image.", estimate=estimate, audio_s=audio_s, text=text)
+            return Quote(
+                ready=False, reason="Add a face image.", estimate=estimate, audio_s=audio_s, text=text
+            )
         return Quote(ready=True, reason="", estimate=estimate, audio_s=audio_s, text=text)
 
     # ---- retention -----------------------------------------------------------------------

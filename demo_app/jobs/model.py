@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     """A job's stage, from the click to the settled credits."""
 
     QUEUED = "queued"
@@ -27,7 +27,7 @@ TERMINAL_JOB_STATUSES = frozenset(
 )
 
 
-class ProgressSource(str, enum.Enum):
+class ProgressSource(enum.StrEnum):
     """Where a progress figure comes from: the model's own logs, or our estimate from elapsed time."""
 
     LOGS = "logs"

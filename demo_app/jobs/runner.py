@@ -120,7 +120,9 @@ class JobRunner:
                     return
                 await self._record_prediction(job, found)
             if r.prediction_id is None:
-                await self.finish(job, JobStatus.FAILED, "The server restarted before the job reached the model")
+                await self.finish(
+                    job, JobStatus.FAILED, "The server restarted before the job reached the model"
+                )
                 return
             prediction = await self._get_until_deadline(job, r.prediction_id)
             if prediction is None:
@@ -171,9 +173,7 @@ class JobRunner:
         """Hold the estimate; a refusal (balance, daily budget, too many jobs) writes nothing."""
         r = job.record
         try:
-            await self.ledger.hold(
-                r.owner, r.held, r.job_id, reason=f"{r.model}, {r.audio_s:.1f} s of audio"
-            )
+            await self.ledger.hold(r.owner, r.held, r.job_id, reason=f"{r.model}, {r.audio_s:.1f} s of audio")
         except HoldRefused as exc:
             r.held = 0
             await self.finish(job, JobStatus.REJECTED, exc.message)
@@ -198,8 +198,7 @@ class JobRunner:
         await self.store.save(r)
         try:
             prediction = await self.client.create_prediction(
-                model=spec.id if spec.endpoint == "model" else None,
-                version=spec.version if spec.endpoint == "version" else None,
+                **spec.prediction_target(),
                 input=r.prediction_input,
                 cancel_after_s=max(MIN_CANCEL_AFTER_S, self.timeout_s),
             )
@@ -274,7 +273,9 @@ class JobRunner:
             try:
                 await self._interruptible(job, self.client.download(url, dest, max_bytes=MAX_VIDEO_BYTES))
             except OutputUnavailable:
-                await self.finish(job, JobStatus.FAILED, "The video expired on Replicate before it could be saved")
+                await self.finish(
+                    job, JobStatus.FAILED, "The video expired on Replicate before it could be saved"
+                )
                 return
             except OutputTooLarge:
                 await self.finish(job, JobStatus.FAILED, "The model returned a video too large to keep")
@@ -296,7 +297,9 @@ class JobRunner:
 
     # ---- settlement --------------------------------------------------------------------
 
-    async def finish(self, job: LiveJob, status: JobStatus, reason: str, *, capture: int | None = None) -> None:
+    async def finish(
+        self, job: LiveJob, status: JobStatus, reason: str, *, capture: int | None = None
+    ) -> None:
         """End the job and settle its hold exactly once; later calls change nothing."""
         r = job.record
         async with job.settle_lock:
@@ -376,7 +379,9 @@ class JobRunner:
         assert r.create_sent_at is not None
         while True:
             try:
-                return await self.client.find_prediction(prediction_input, created_after=r.create_sent_at - FIND_MARGIN)
+                return await self.client.find_prediction(
+                    prediction_input, created_after=r.create_sent_at - FIND_MARGIN
+                )
             except ReplicateError as exc:
                 log.warning("job %s: looking for the created prediction: %s", r.job_id, exc)
             if self._past_deadline(job) or await self._wait_poll(job):

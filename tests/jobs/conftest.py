@@ -1,0 +1,115 @@
+"""A whole job stack on the built-in engine over HTTP: engine -> client -> ledger -> job manager."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from demo_app.credits import Ledger
+
+from demo_app.engine import Engine
+from demo_app.jobs import JobManager, JobSnapshot
+from demo_app.replicate import ReplicateClient
+from demo_app.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parents[2] / "assets"
+TOKEN = "r8_test_token_for_the_engine"
+OWNER = "browser:tester"
+
+
+@dataclass
+class Stack:
+    """The parts a job test looks at."""
+
+    engine: Engine
+    client: ReplicateClient
+    ledger: Ledger
+    jobs: JobManager
+    settings: Settings
+    transitions: list[JobSnapshot] = field(default_factory=list)
+
+
+StackFactory = Callable[..., Awaitable[Stack]]
+
+
+@pytest.fixture
+def face() -> Path:
+    return SAMPLES / "sample-face.png"
+
+
+@pytest.fixture
+def voice(tmp_path: Path) -> Path:
+    """The first two seconds of the sample voice: enough speech, quick to render."""
+    out = tmp_path / "voice-2s.wav"
+    with wave.open(str(SAMPLES / "sample-voice.wav")) as src, wave.open(str(out), "wb") as dst:
+        dst.setparams(src.getparams())
+        dst.writeframes(src.readframes(src.getframerate() * 2))
+    return out
+
+
+@pytest.fixture
+async def make_stack(tmp_path: Path) -> AsyncIterator[StackFactory]:
+    """Build stacks (several per test to simulate restarts); everything is closed at the end."""
+    closers: list[Callable[[], Awaitable[None]]] = []
+    engines: dict[str, Engine] = {}
+
+    async def build(
+        scenario: str = "normal",
+        *,
+        engine: Engine | None = None,
+        time_scale: float = 20.0,
+        output_ttl_s: float = 3600.0,
+        grace_s: float = 0.0,
+        **overrides: Any,
+    ) -> Stack:
+        if engine is None:
+            engine = Engine(
+                token=TOKEN,
+                data_dir=tmp_path / f"engine-{len(engines)}",
+                scenario=scenario,
+                time_scale=time_scale,
+                output_ttl_s=output_ttl_s,
+            )
+            await engine.start()
+            engines[str(len(engines))] = engine
+            closers.append(engine.aclose)
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "poll_interval_s": 0.05,
+            "starting_grant": 1000,
+            "daily_budget": 100_000,
+        }
+        values.update(overrides)
+        settings = Settings(**values)
+        client = ReplicateClient("http://engine.internal", TOKEN, transport=engine.transport())
+        ledger = Ledger(
+            settings.data_dir / "ledger.json",
+            starting_grant=settings.starting_grant,
+            daily_budget=settings.daily_budget,
+            max_open_holds_per_owner=settings.max_jobs_per_owner,
+        )
+        transitions: list[JobSnapshot] = []
+        jobs = JobManager(
+            settings=settings,
+            client=client,
+            ledger=ledger,
+            observer=transitions.append,
+            deadline_grace_s=grace_s,
+        )
+        await jobs.open()
+
+        async def close() -> None:
+            await jobs.aclose()
+            ledger.close()
+            await client.aclose()
+
+        closers.append(close)
+        return Stack(engine, client, ledger, jobs, settings, transitions)
+
+    yield build
+    for close in reversed(closers):
+        await close()

@@ -1,0 +1,118 @@
+"""A job process SIGKILLed at each stage; a fresh process recovers and settles each hold exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.jobs.checks import assert_playable
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "r8_restart_test_token"
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A standalone engine that outlives the job processes, as Replicate would."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("engine")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "demo_app.engine",
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+            "--scenario",
+            "slow_progress",
+            "--time-scale",
+            "5",
+            "--data-dir",
+            str(data),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    assert proc.stdout is not None
+    for line in proc.stdout:  # uvicorn announces itself once it accepts connections
+        if "Uvicorn running" in line or "Application startup complete" in line:
+            break
+    httpx.get(f"{url}/v1/predictions", headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.jobs.restart_worker", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.mark.parametrize(
+    ("stage", "outcome"),
+    [
+        ("after_hold", "release"),
+        ("after_create", "capture"),
+        ("following", "capture"),
+        ("downloading", "capture"),
+        ("before_capture", "capture"),
+    ],
+)
+def test_kill_at_each_stage_then_recover(engine_url: str, tmp_path: Path, stage: str, outcome: str) -> None:
+    env = dict(os.environ)
+    env.update(
+        DATA_DIR=str(tmp_path / "data"),
+        ENGINE_URL=engine_url,
+        ENGINE_TOKEN=TOKEN,
+        FACE=str(ROOT / "assets" / "sample-face.png"),
+        VOICE=str(ROOT / "assets" / "sample-voice.wav"),
+    )
+    killed = run_worker(env, "start", stage)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    assert json.loads(killed.stdout.strip().splitlines()[-1])["killed_at"] == stage
+
+    recovered = run_worker(env, "recover")
+    assert recovered.returncode == 0, recovered.stderr
+    (job,) = json.loads(recovered.stdout.strip().splitlines()[-1])
+    settlements = [line for line in job["lines"] if line["kind"] in {"capture", "release"}]
+    assert len(settlements) == 1, job
+    assert settlements[0]["kind"] == outcome
+    assert job["open_holds"] == 0
+    if outcome == "capture":
+        assert job["status"] == "succeeded"
+        assert settlements[0]["amount"] == job["charged"] <= job["held"]
+        assert_playable(job["video_path"])
+    else:
+        assert job["status"] == "failed"
+        assert settlements[0]["amount"] == job["held"]
+
+    again = run_worker(env, "recover")
+    (same,) = json.loads(again.stdout.strip().splitlines()[-1])
+    assert same["lines"] == job["lines"], "a second recovery must settle nothing"
