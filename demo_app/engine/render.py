@@ -20,7 +20,7 @@ from demo_app.engine._mp4 import Mp4Writer
 
 __all__ = ["RenderReport", "render_talking_face"]
 
-_PROGRESS_STEPS = 40  # progress reports per render, whatever its length
+_PROGRESS_STEPS = 100  # progress reports per render (a caller may cancel by raising from one)
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,24 @@ def test_unreadable_input_is_refused_readably_and_leaves_no_file(
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 
+class Stop(Exception):
+    pass
+
+
+def test_raising_from_progress_stops_the_render_and_leaves_nothing(tmp_path: Path, bursts_wav: Path) -> None:
+    seen: list[int] = []
+
+    def stop_at_half(done: int, total: int) -> None:
+        seen.append(done)
+        if done >= total // 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        render_talking_face(SAMPLE_FACE, bursts_wav, tmp_path / "out.mp4", on_progress=stop_at_half)
+    assert seen[-1] == 50
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_renders_in_a_worker_process(tmp_path: Path, bursts_wav: Path) -> None:
     pickle.dumps(render_talking_face)
     with ProcessPoolExecutor(max_workers=1) as pool:
