@@ -1,12 +1,15 @@
 """Async client of Replicate's HTTP API: predictions, files, downloads; nothing app-specific.
 
-Errors are the typed tree in `errors`.
+The same code path talks to api.replicate.com and to the built-in engine (pass its in-process
+`transport`). Errors are the typed tree in `errors`; retries follow `RetryPolicy`.
 """
 
+from ._client import ReplicateClient
 from ._files import FileObject
 from ._output import pick_video
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
+from ._retry import RetryPolicy
 from .errors import (
     APIError,
     ConnectFailed,
@@ -42,7 +45,9 @@ __all__ = [
     "PredictionUrls",
     "Progress",
     "RateLimited",
+    "ReplicateClient",
     "ReplicateError",
+    "RetryPolicy",
     "ServerError",
     "Status",
     "TimedOut",
