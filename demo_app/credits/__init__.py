@@ -1,0 +1,50 @@
+"""The credits ledger: hold on start, capture on success, release on failure — exactly once.
+
+Money is whole credits (1 credit = $0.001, so $0.02/s is 20 credits/s); formatting for people
+lives in `demo_app.money`. Accounts are keyed by opaque owner keys (`hf:<name>`,
+`browser:<id>`). Every change is an append-only entry (grant, hold, capture, release, adjust)
+and balances are derived from the entries, so `statement(owner)` explains any balance line by
+line. A hold lives once: open -> captured | released; available = balance − open holds ≥ 0.
+
+Storage: TinyDB on `AtomicJSONStorage` (crash-safe, one process per file), changes grouped into
+commits by `GroupCommit`, settled entries moved to write-once archive files so each commit
+stays small (see `_archive`).
+"""
+
+from demo_app.credits._errors import (
+    AdjustRefused,
+    CaptureExceedsHold,
+    CreditsError,
+    DailyBudgetReached,
+    HoldMismatch,
+    HoldRefused,
+    InsufficientCredits,
+    LedgerCorrupt,
+    LedgerLocked,
+    TooManyJobs,
+    UnknownHold,
+)
+from demo_app.credits._ledger import DEFAULT_ARCHIVE_AT, Ledger
+from demo_app.credits._types import Balance, Hold, OpenHold, Settlement, StatementLine, utc_now
+
+__all__ = [
+    "DEFAULT_ARCHIVE_AT",
+    "AdjustRefused",
+    "Balance",
+    "CaptureExceedsHold",
+    "CreditsError",
+    "DailyBudgetReached",
+    "Hold",
+    "HoldMismatch",
+    "HoldRefused",
+    "InsufficientCredits",
+    "Ledger",
+    "LedgerCorrupt",
+    "LedgerLocked",
+    "OpenHold",
+    "Settlement",
+    "StatementLine",
+    "TooManyJobs",
+    "UnknownHold",
+    "utc_now",
+]
