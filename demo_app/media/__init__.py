@@ -1,0 +1,23 @@
+"""Uploads checked before anything is held or sent upstream: decode, measure, refuse, convert.
+
+`prepare_image` and `prepare_audio` turn a visitor's file into what every model accepts (an
+upright RGB JPEG; a mono 16-bit WAV), or raise `MediaError`, whose `code` is stable and whose
+text is one sentence saying what is wrong and what to do. They are CPU-bound and synchronous:
+call them from a worker thread.
+"""
+
+from __future__ import annotations
+
+from demo_app.media._audio import PreparedAudio, audio_duration, prepare_audio
+from demo_app.media._errors import MediaError, MediaErrorCode
+from demo_app.media._image import PreparedImage, prepare_image
+
+__all__ = [
+    "MediaError",
+    "MediaErrorCode",
+    "PreparedAudio",
+    "PreparedImage",
+    "audio_duration",
+    "prepare_audio",
+    "prepare_image",
+]
