@@ -8,7 +8,7 @@ call them from a worker thread.
 
 from __future__ import annotations
 
-from demo_app.media._audio import PreparedAudio, audio_duration, prepare_audio
+from demo_app.media._audio import PreparedAudio, audio_duration, check_audio_length, prepare_audio
 from demo_app.media._errors import MediaError, MediaErrorCode
 from demo_app.media._image import PreparedImage, prepare_image
 
@@ -18,6 +18,7 @@ __all__ = [
     "PreparedAudio",
     "PreparedImage",
     "audio_duration",
+    "check_audio_length",
     "prepare_audio",
     "prepare_image",
 ]

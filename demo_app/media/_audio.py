@@ -68,18 +68,7 @@ def prepare_audio(
     """Mono 16-bit PCM WAV at the source rate (kept within 16-48 kHz), or MediaError saying why not."""
     check_file(src, max_bytes=max_bytes, kind="audio")
     decoded = _decode(src, keep_seconds=max_seconds + LENGTH_TOLERANCE_S)
-    if decoded.seconds > max_seconds + LENGTH_TOLERANCE_S:
-        raise MediaError(
-            "audio_too_long",
-            f"The audio is {duration_text(decoded.seconds)} long; this model takes at most "
-            f"{limit_text(max_seconds)} — trim it and try again.",
-        )
-    if decoded.seconds < min_seconds:
-        raise MediaError(
-            "audio_too_short",
-            f"The audio is only {duration_text(decoded.seconds)} long; record at least "
-            f"{limit_text(min_seconds)} of speech and try again.",
-        )
+    check_audio_length(decoded.seconds, max_seconds=max_seconds, min_seconds=min_seconds)
     samples = np.concatenate(decoded.chunks) if decoded.chunks else np.zeros(0, dtype=np.int16)
     loudest = _loudest_dbfs(samples, decoded.rate)
     if loudest < SILENCE_DBFS:
@@ -95,6 +84,28 @@ def prepare_audio(
         out.setframerate(decoded.rate)
         out.writeframes(samples.astype("<i2").tobytes())
     return PreparedAudio(path=dest, duration_s=len(samples) / decoded.rate, content_type="audio/wav")
+
+
+def check_audio_length(
+    duration_s: float, *, max_seconds: float, min_seconds: float = DEFAULT_MIN_SECONDS
+) -> None:
+    """MediaError when `duration_s` is outside what the model takes (with the encoder tolerance).
+
+    The live estimate calls this on `audio_duration()` so it refuses exactly what
+    `prepare_audio` will refuse, in the same words.
+    """
+    if duration_s > max_seconds + LENGTH_TOLERANCE_S:
+        raise MediaError(
+            "audio_too_long",
+            f"The audio is {duration_text(duration_s, rounding='up')} long; this model takes at most "
+            f"{limit_text(max_seconds)} — trim it and try again.",
+        )
+    if duration_s < min_seconds:
+        raise MediaError(
+            "audio_too_short",
+            f"The audio is only {duration_text(duration_s, rounding='down')} long; record at least "
+            f"{limit_text(min_seconds)} of speech and try again.",
+        )
 
 
 def audio_duration(src: Path) -> float:

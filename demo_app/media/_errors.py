@@ -6,6 +6,7 @@ sentence saying what is wrong and what to do.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 MediaErrorCode = Literal[
@@ -41,12 +42,24 @@ class MediaError(ValueError):
         self.message = message
 
 
-def duration_text(seconds: float) -> str:
-    """A measured length: "0.3 s", "12.7 s", "12 min 3 s", "1 h 5 min"."""
-    if seconds < 59.95:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
+def duration_text(seconds: float, *, rounding: Literal["nearest", "up", "down"] = "nearest") -> str:
+    """A measured length: "0.3 s", "59.9 s", "12 min 3 s", "1 h 5 min".
+
+    Refusals round away from the limit ("up" for too long, "down" for too short), so a clip
+    just past a 60 s limit reads "60.2 s", never "1 min".
+    """
+    step = 0.1 if seconds < 120 else 1.0
+    units = seconds / step
+    # The 1e-9 keeps 0.3 / 0.1 = 2.9999999999999996 from reading as 0.2 or rounding up to 0.4.
+    if rounding == "up":
+        count = math.ceil(units - 1e-9)
+    elif rounding == "down":
+        count = math.floor(units + 1e-9)
+    else:
+        count = round(units)
+    if step < 1:
+        return f"{count / 10:.1f} s"
+    hours, rest = divmod(int(count), 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return f"{hours} h {minutes} min"
@@ -55,7 +68,7 @@ def duration_text(seconds: float) -> str:
 
 def limit_text(seconds: float) -> str:
     """A limit as people write it: "60 s", "0.5 s", "2 min"."""
-    return f"{seconds:g} s" if seconds < 120 else duration_text(seconds)
+    return f"{seconds:g} s" if seconds < 120 else duration_text(seconds, rounding="down")
 
 
 def size_text(num_bytes: int) -> str:
