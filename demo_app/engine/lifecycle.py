@@ -1,0 +1,168 @@
+"""One prediction's life, from `starting` to a terminal status, as its scenario scripts it.
+
+`run_prediction` is the background task the engine starts for each prediction. It races the
+scripted life against the prediction's deadline (`Cancel-After`): if the deadline comes first,
+the prediction is `aborted` when it never started and `canceled` when it was running, as on
+Replicate. Cancelling the task (a user cancel, the engine closing) stops a running render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from demo_app.engine.clock import Clock, sleep_until
+from demo_app.engine.files import FileStore
+from demo_app.engine.inputs import InputUnavailable, fetch_input
+from demo_app.engine.models import validate_input
+from demo_app.engine.outputs import OutputStore
+from demo_app.engine.predictions import PredictionRecord, Status
+from demo_app.engine.progress import tqdm_line
+from demo_app.engine.render_pool import Renderer, RenderJob, RenderPool, RenderResult
+from demo_app.engine.scenarios import Script
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_NAME = "output.mp4"
+
+
+@dataclass(frozen=True)
+class Services:
+    """What a prediction's life needs from the engine."""
+
+    clock: Clock
+    files: FileStore
+    outputs: OutputStore
+    pool: RenderPool
+    renderer: Renderer
+    work_dir: Path
+    output_ttl_s: float
+
+
+async def run_prediction(record: PredictionRecord, script: Script, own_host: str, services: Services) -> None:
+    clock = services.clock
+    life = asyncio.create_task(_live(record, script, own_host, services))
+    tasks = {life}
+    if record.deadline is not None:
+        tasks.add(asyncio.create_task(sleep_until(clock, record.deadline)))
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if life not in done:
+        record.finish(Status.ABORTED if record.status is Status.STARTING else Status.CANCELED, clock.now())
+    elif (exc := life.exception()) is not None:
+        logger.error("prediction %s broke the engine", record.id, exc_info=exc)
+        record.finish(Status.FAILED, clock.now(), error="The engine hit an internal error; try again.")
+
+
+async def _live(record: PredictionRecord, script: Script, own_host: str, services: Services) -> None:
+    clock = services.clock
+    if not script.starts:
+        await clock.sleep(script.abort_after_s)
+        record.finish(Status.ABORTED, clock.now())
+        return
+    await clock.sleep(script.queue_s)
+    record.start(clock.now())
+    if script.outcome == "stall":
+        await asyncio.get_running_loop().create_future()
+    elif script.outcome == "render":
+        await _render(record, script, own_host, services)
+    else:
+        await _fake_progress(record, script, clock)
+        if script.outcome == "fail":
+            record.finish(Status.FAILED, clock.now(), error=script.error)
+        else:
+            record.finish(Status.CANCELED, clock.now())
+
+
+async def _fake_progress(record: PredictionRecord, script: Script, clock: Clock) -> None:
+    """Progress lines up to `fake_steps`%, for outcomes that end before any real work."""
+    pace = max(script.progress_pace_s, 0.1)
+    for step in range(script.fake_steps + 1):
+        record.append_log(tqdm_line(step, 100, step * pace))
+        await clock.sleep(pace)
+
+
+async def _render(record: PredictionRecord, script: Script, own_host: str, services: Services) -> None:
+    clock = services.clock
+    work = services.work_dir / record.id
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        model = record.model
+        try:
+            image = await asyncio.to_thread(_fetch, model.image_field, record, own_host, services, work)
+            audio = await asyncio.to_thread(_fetch, model.audio_field, record, own_host, services, work)
+        except InputUnavailable as exc:
+            record.finish(Status.FAILED, clock.now(), error=str(exc))
+            return
+        options = model.render_options(validate_input(model, record.input)[0])
+        record.append_log(
+            f"Rendering a talking face at {options.fps} fps, at most {options.max_side} px a side"
+        )
+        began = clock.now()
+        last: tuple[int, int] | None = None
+
+        async def on_progress(done: int, total: int) -> None:
+            nonlocal last
+            if last is not None and script.progress_pace_s:
+                await clock.sleep(script.progress_pace_s)
+            last = (done, total)
+            record.append_log(tqdm_line(done, total, (clock.now() - began).total_seconds()))
+
+        job = RenderJob(image, audio, work / OUTPUT_NAME, options.fps, options.max_side)
+        try:
+            report = await services.pool.render(services.renderer, job, on_progress)
+        except Exception as exc:  # the renderer's own error text is the prediction's
+            logger.info("render of %s failed: %s", record.id, exc)
+            reason = str(exc) or type(exc).__name__
+            record.finish(Status.FAILED, clock.now(), error=f"The video could not be rendered: {reason}")
+            return
+        if last != (report.frames, report.frames):
+            elapsed = (clock.now() - began).total_seconds()
+            record.append_log(tqdm_line(report.frames, report.frames, elapsed))
+        record.append_log(_describe(report))
+        record.finish(Status.SUCCEEDED, clock.now(), output=_publish(record, script, services, job.out))
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+
+
+def _fetch(field: str, record: PredictionRecord, own_host: str, services: Services, work: Path) -> Path:
+    return fetch_input(
+        field,
+        record.input[field],
+        own_host=own_host,
+        files=services.files,
+        outputs=services.outputs,
+        dest=work / field,
+    )
+
+
+def _describe(report: RenderResult) -> str:
+    video = f"Wrote {report.frames} frames ({report.duration_s:.2f} s of video)."
+    if not report.face_found or report.face_box is None:
+        return f"No face found in the image: animated the centre of the picture instead. {video}"
+    x, y, w, h = report.face_box
+    return f"Face found at x={x}, y={y} ({w}x{h} px). {video}"
+
+
+def _publish(
+    record: PredictionRecord, script: Script, services: Services, video: Path
+) -> str | list[str] | None:
+    if script.output_shape == "missing":
+        return None
+    output = services.outputs.publish(
+        video,
+        name=OUTPUT_NAME,
+        content_type="video/mp4",
+        ttl_s=0.0 if script.output_expired else services.output_ttl_s,
+        prediction_id=None if script.output_expired else record.id,
+    )
+    if script.output_expired:
+        services.outputs.sweep()
+    return [output.url_path] if script.output_shape == "list" else output.url_path

@@ -1,0 +1,126 @@
+"""A prediction as the engine keeps it, and its JSON as Replicate shows it.
+
+The record is mutated only through `start`, `append_log` and `finish`, so a terminal status is
+final (a later cancel or deadline cannot overwrite a success) and `settled` fires exactly once.
+Optional timestamps are left out of the JSON until they exist, as in Replicate's own responses
+(the OpenAPI schema types them as non-nullable strings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from demo_app.engine.models import ModelDef
+
+
+class Status(StrEnum):
+    STARTING = "starting"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    ABORTED = "aborted"
+
+
+TERMINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.ABORTED})
+
+
+def new_id() -> str:
+    """26 lowercase base32 characters, the shape of Replicate's prediction and file ids."""
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
+def iso(moment: datetime) -> str:
+    """Replicate's timestamp form: UTC, microseconds, `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class PredictionRecord:
+    id: str
+    model: ModelDef
+    input: dict[str, Any]
+    created_at: datetime
+    deadline: datetime | None = None
+    status: Status = Status.STARTING
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    logs: str = ""
+    output: Any = None
+    error: str | None = None
+    data_removed: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def start(self, now: datetime) -> None:
+        if self.status is Status.STARTING:
+            self.status = Status.PROCESSING
+            self.started_at = now
+
+    def append_log(self, line: str) -> None:
+        if not self.terminal:
+            self.logs += line + "\n"
+
+    def finish(self, status: Status, now: datetime, *, output: Any = None, error: str | None = None) -> bool:
+        """Move to a terminal status; False (and nothing changes) if already terminal."""
+        if self.terminal:
+            return False
+        self.status = status
+        self.completed_at = now
+        self.output = output
+        self.error = error
+        self.metrics = {"total_time": (now - self.created_at).total_seconds()}
+        if self.started_at is not None:
+            self.metrics["predict_time"] = (now - self.started_at).total_seconds()
+        self.settled.set()
+        return True
+
+    def remove_data(self) -> None:
+        """What Replicate does when an API prediction's retention ends: the output goes."""
+        self.output = None
+        self.data_removed = True
+
+    def to_json(self, base_url: str) -> dict[str, Any]:
+        url = f"{base_url}/v1/predictions/{self.id}"
+        body: dict[str, Any] = {
+            "id": self.id,
+            "model": self.model.id,
+            "version": self.model.reported_version,
+            "input": self.input,
+            "logs": self.logs,
+            "output": _absolute(self.output, base_url),
+            "data_removed": self.data_removed,
+            "error": self.error,
+            "status": self.status.value,
+            "source": "api",
+            "created_at": iso(self.created_at),
+            "urls": {"get": url, "cancel": f"{url}/cancel", "web": f"{base_url}/p/{self.id}"},
+            "metrics": dict(self.metrics),
+        }
+        for key, moment in (
+            ("started_at", self.started_at),
+            ("completed_at", self.completed_at),
+            ("deadline", self.deadline),
+        ):
+            if moment is not None:
+                body[key] = iso(moment)
+        return body
+
+
+def _absolute(output: Any, base_url: str) -> Any:
+    """Outputs are stored as engine-relative paths (`/delivery/...`) and shown as full URLs."""
+    if isinstance(output, str) and output.startswith("/"):
+        return base_url + output
+    if isinstance(output, list):
+        return [_absolute(item, base_url) for item in output]
+    return output

@@ -1,0 +1,164 @@
+"""The engine's state and actions, apart from HTTP: predictions, files, outputs, background work.
+
+The API modules translate requests into these calls; nothing here knows about Starlette.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from demo_app.engine.clock import Clock, wait_event
+from demo_app.engine.files import FileStore
+from demo_app.engine.lifecycle import Services, run_prediction
+from demo_app.engine.models import ModelDef
+from demo_app.engine.outputs import OutputStore
+from demo_app.engine.predictions import PredictionRecord, Status, new_id
+from demo_app.engine.problems import Problem, not_found
+from demo_app.engine.render_pool import Renderer, RenderPool
+from demo_app.engine.scenarios import Scenario
+
+_MARKER = ".lipsync-engine"
+_JANITOR_MAX_NAP_S = 60.0
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        clock: Clock,
+        scenario: Scenario,
+        output_ttl_s: float,
+        pool: RenderPool,
+        owns_pool: bool,
+        renderer: Renderer,
+        page_size: int,
+        max_upload_bytes: int,
+    ) -> None:
+        self.clock = clock
+        self.scenario = scenario
+        self.output_ttl_s = output_ttl_s
+        self.page_size = page_size
+        self.max_upload_bytes = max_upload_bytes
+        self.run_dir = data_dir / "engine-run"
+        self.files = FileStore(self.run_dir / "files", clock)
+        self.outputs = OutputStore(self.run_dir / "outputs", clock)
+        self.predictions: dict[str, PredictionRecord] = {}
+        self._pool = pool
+        self._owns_pool = owns_pool
+        self._renderer = renderer
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._janitor: asyncio.Task[None] | None = None
+        self._wake_janitor = asyncio.Event()
+
+    @property
+    def started(self) -> bool:
+        return self._janitor is not None
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        await asyncio.to_thread(self._fresh_run_dir)
+        self._janitor = asyncio.create_task(self._janitor_loop(), name="engine-janitor")
+
+    async def aclose(self) -> None:
+        tasks = [*self._tasks.values(), *([self._janitor] if self._janitor else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._janitor = None
+        if self._owns_pool:
+            await asyncio.to_thread(self._pool.close)
+
+    # --- predictions ------------------------------------------------------------------------
+
+    def create(
+        self, model: ModelDef, input: dict[str, Any], *, cancel_after_s: float | None, own_host: str
+    ) -> PredictionRecord:
+        if not self.started:
+            raise Problem(503, "Engine not started", "The engine is not running yet; try again in a moment.")
+        now = self.clock.now()
+        record = PredictionRecord(
+            id=new_id(),
+            model=model,
+            input=input,
+            created_at=now,
+            deadline=now + timedelta(seconds=cancel_after_s) if cancel_after_s is not None else None,
+        )
+        self.predictions[record.id] = record
+        services = Services(
+            clock=self.clock,
+            files=self.files,
+            outputs=self.outputs,
+            pool=self._pool,
+            renderer=self._renderer,
+            work_dir=self.run_dir / "work",
+            output_ttl_s=self.output_ttl_s,
+        )
+        task = asyncio.create_task(run_prediction(record, self.scenario.script, own_host, services))
+        self._tasks[record.id] = task
+        task.add_done_callback(lambda _: self._finished(record.id))
+        return record
+
+    def get(self, prediction_id: str) -> PredictionRecord:
+        record = self.predictions.get(prediction_id)
+        if record is None:
+            raise not_found(f"Prediction {prediction_id} was not found.")
+        return record
+
+    def cancel(self, prediction_id: str) -> PredictionRecord:
+        record = self.get(prediction_id)
+        if record.finish(Status.CANCELED, self.clock.now()):
+            task = self._tasks.get(prediction_id)
+            if task is not None:
+                task.cancel()
+        return record
+
+    def newest_first(
+        self, *, created_after: datetime | None = None, created_before: datetime | None = None
+    ) -> list[PredictionRecord]:
+        records = [
+            r
+            for r in self.predictions.values()
+            if (created_after is None or r.created_at >= created_after)
+            and (created_before is None or r.created_at < created_before)
+        ]
+        return sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
+
+    # --- retention --------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Apply every expiry that is due: outputs go, their predictions show `data_removed`."""
+        for output in self.outputs.sweep():
+            record = self.predictions.get(output.prediction_id or "")
+            if record is not None:
+                record.remove_data()
+        self.files.sweep()
+
+    async def _janitor_loop(self) -> None:
+        while True:
+            self.sweep()
+            next_expiry = self.outputs.next_expiry()
+            nap = _JANITOR_MAX_NAP_S
+            if next_expiry is not None:
+                nap = min(nap, max(0.0, (next_expiry - self.clock.now()).total_seconds()))
+            self._wake_janitor.clear()
+            await wait_event(self._wake_janitor, self.clock, nap)
+
+    def _finished(self, prediction_id: str) -> None:
+        self._tasks.pop(prediction_id, None)
+        self._wake_janitor.set()
+
+    def _fresh_run_dir(self) -> None:
+        """Predictions live in memory, so files from an earlier run are orphans: clear them.
+
+        Only a folder this engine made (it holds the marker) is ever removed.
+        """
+        if (self.run_dir / _MARKER).exists():
+            shutil.rmtree(self.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / _MARKER).touch()

@@ -1,0 +1,264 @@
+"""Scripted behaviours of the engine, one small object each (like httpx's `DigestApp`).
+
+A scenario acts at two points:
+- on the wire: `on_request` may answer instead of the engine (429, 5xx, 401, a drop) and
+  `on_response` may replace the engine's answer (drop it after the create happened);
+- in the prediction's life: its `script` says how long it queues, whether it renders,
+  fails, stalls or is canceled upstream, and what shape its output takes.
+Wire counters are per (method, route template), so "the first 2 GETs" means the first 2
+GETs of a prediction, whatever else the client sent. All durations are clock seconds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from starlette.responses import Response
+
+from demo_app.engine.drop import DropAfterHeaders
+from demo_app.engine.problems import Problem, rate_limited, unauthenticated
+from demo_app.engine.routes import CREATES, GET_PREDICTION, Route
+
+Outcome = Literal["render", "fail", "upstream_cancel", "stall"]
+OutputShape = Literal["string", "list", "missing"]
+
+DEFAULT_FAILURE = (
+    "The model ran out of GPU memory while generating the video. Try again, or use a shorter audio clip."
+)
+
+
+@dataclass(frozen=True)
+class Script:
+    """How a prediction lives under a scenario."""
+
+    queue_s: float = 0.5
+    """Time spent `starting` before `processing`."""
+    starts: bool = True
+    """False: the prediction never leaves `starting`; its deadline aborts it."""
+    abort_after_s: float = 60.0
+    """With `starts=False` and no Cancel-After, the prediction is aborted after this long."""
+    outcome: Outcome = "render"
+    error: str = DEFAULT_FAILURE
+    """The `error` of a prediction whose outcome is `fail`."""
+    fake_steps: int = 40
+    """Progress lines a `fail` / `upstream_cancel` prints before it ends, out of 100."""
+    progress_pace_s: float = 0.0
+    """Least time between two progress lines (slows the visible progress, not the render)."""
+    output_shape: OutputShape = "string"
+    output_expired: bool = False
+    """The output URL is already expired when the prediction succeeds."""
+    reject_input: bool = False
+    """Every create answers 422 on the model's image field."""
+
+
+class Scenario:
+    """The normal behaviour; subclasses change one thing."""
+
+    name: ClassVar[str] = "normal"
+    script: Script = Script()
+
+    def on_request(self, route: Route) -> Response | None:
+        """Answer instead of the engine, or None to let the engine answer."""
+        return None
+
+    def on_response(self, route: Route, response: Response) -> Response:
+        """Replace the engine's answer (it has already acted)."""
+        return response
+
+    def __repr__(self) -> str:
+        return f"<scenario {self.name}>"
+
+
+class Normal(Scenario):
+    name = "normal"
+
+
+class ColdStart(Scenario):
+    """`starting` for a long while (a worker booting), then normal."""
+
+    name = "cold_start"
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        self.script = Script(queue_s=seconds)
+
+
+class SlowProgress(Scenario):
+    """The render's progress lines arrive `pace_s` apart."""
+
+    name = "slow_progress"
+
+    def __init__(self, pace_s: float = 2.0) -> None:
+        self.script = Script(progress_pace_s=pace_s)
+
+
+class Failure(Scenario):
+    """Processing starts, prints some progress, then fails with `error`."""
+
+    name = "failure"
+
+    def __init__(self, error: str = DEFAULT_FAILURE) -> None:
+        self.script = Script(outcome="fail", error=error)
+
+
+class UpstreamCancel(Scenario):
+    """Processing starts, then someone cancels it on Replicate's side (status `canceled`)."""
+
+    name = "upstream_cancel"
+    script = Script(outcome="upstream_cancel")
+
+
+class Aborted(Scenario):
+    """No worker ever picks the prediction up; the deadline (or `queue_timeout_s`) aborts it."""
+
+    name = "aborted"
+
+    def __init__(self, queue_timeout_s: float = 60.0) -> None:
+        self.script = Script(starts=False, abort_after_s=queue_timeout_s)
+
+
+class Stall(Scenario):
+    """Processing forever, with no progress: only a deadline or a cancel ends it."""
+
+    name = "stall"
+    script = Script(outcome="stall")
+
+
+class ListOutput(Scenario):
+    """The output is a list holding the video URL."""
+
+    name = "list_output"
+    script = Script(output_shape="list")
+
+
+class MissingOutput(Scenario):
+    """Succeeds with `output: null`."""
+
+    name = "missing_output"
+    script = Script(output_shape="missing")
+
+
+class ExpiredOutput(Scenario):
+    """Succeeds, but the output URL has already expired (410) when the client fetches it."""
+
+    name = "expired_output"
+    script = Script(output_expired=True)
+
+
+class InvalidInput(Scenario):
+    """Every create is refused with a 422 on the model's image field."""
+
+    name = "invalid_input"
+    script = Script(reject_input=True)
+
+
+class Unauthorized(Scenario):
+    """Every API call answers 401, as with a revoked token."""
+
+    name = "unauthorized"
+
+    def on_request(self, route: Route) -> Response | None:
+        return unauthenticated(token_given=True).response() if route[1].startswith("/v1/") else None
+
+
+class _FirstN(Scenario):
+    """Acts on the first `n` requests to each of `routes`."""
+
+    def __init__(self, n: int, routes: Iterable[Route]) -> None:
+        self.n = n
+        self.routes = frozenset(routes)
+        self.seen: Counter[Route] = Counter()
+
+    def _hit(self, route: Route) -> bool:
+        if route not in self.routes:
+            return False
+        self.seen[route] += 1
+        return self.seen[route] <= self.n
+
+
+class RateLimitFirst(_FirstN):
+    """The first `n` creates and `n` GETs of a prediction answer 429 with `Retry-After`."""
+
+    name = "rate_limit_burst"
+
+    def __init__(
+        self, n: int = 2, retry_after_s: int = 1, routes: Iterable[Route] = CREATES | {GET_PREDICTION}
+    ) -> None:
+        super().__init__(n, routes)
+        self.retry_after_s = retry_after_s
+
+    def on_request(self, route: Route) -> Response | None:
+        return rate_limited(self.retry_after_s).response() if self._hit(route) else None
+
+
+class ServerErrorFirst(_FirstN):
+    """The first `n` GETs of a prediction answer 500, 502, 503 in turn."""
+
+    name = "server_error_burst"
+    _STATUSES = ((500, "Internal Server Error"), (502, "Bad Gateway"), (503, "Service Unavailable"))
+
+    def __init__(self, n: int = 2, routes: Iterable[Route] = (GET_PREDICTION,)) -> None:
+        super().__init__(n, routes)
+
+    def on_request(self, route: Route) -> Response | None:
+        if not self._hit(route):
+            return None
+        status, title = self._STATUSES[(self.seen[route] - 1) % len(self._STATUSES)]
+        return Problem(status, title, "The server had a temporary problem; try again shortly.").response()
+
+
+class DropOnCreate(_FirstN):
+    """The first `n` creates happen, but the connection drops before the answer arrives."""
+
+    name = "drop_on_create"
+
+    def __init__(self, n: int = 1) -> None:
+        super().__init__(n, CREATES)
+
+    def on_response(self, route: Route, response: Response) -> Response:
+        return DropAfterHeaders(response) if response.status_code < 300 and self._hit(route) else response
+
+
+class DropOnGet(_FirstN):
+    """The first `n` GETs of a prediction are cut before their body."""
+
+    name = "drop_on_get"
+
+    def __init__(self, n: int = 2) -> None:
+        super().__init__(n, (GET_PREDICTION,))
+
+    def on_response(self, route: Route, response: Response) -> Response:
+        return DropAfterHeaders(response) if self._hit(route) else response
+
+
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    cls.name: cls
+    for cls in (
+        Normal,
+        ColdStart,
+        SlowProgress,
+        Failure,
+        UpstreamCancel,
+        Aborted,
+        RateLimitFirst,
+        ServerErrorFirst,
+        DropOnCreate,
+        DropOnGet,
+        ListOutput,
+        MissingOutput,
+        ExpiredOutput,
+        Unauthorized,
+        InvalidInput,
+        Stall,
+    )
+}
+
+
+def make_scenario(name: str) -> Scenario:
+    """The scenario called `name`, with its default settings."""
+    factory = SCENARIOS.get(name)
+    if factory is None:
+        raise ValueError(f"Unknown engine scenario {name!r}; choose one of: {', '.join(SCENARIOS)}.")
+    return factory()

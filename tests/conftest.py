@@ -1,0 +1,82 @@
+"""Fixtures shared by every test package: the built-in engine, in-process and on loopback.
+
+- `engine_factory` (async): `await engine_factory("cold_start", time_scale=200)` returns a
+  started `Engine` on its own folder under `tmp_path`; use it with `engine.transport()` and
+  `Engine.base_url`, authenticate with `ENGINE_TOKEN`. Closed after the test.
+- `loopback_engine`: `with loopback_engine("drop_on_get") as server:` serves a fresh engine
+  with uvicorn on 127.0.0.1 (`server.base_url`, `server.engine`), for black-box tests over
+  real sockets.
+- `render_pool`: one pool of render workers for the whole session, shared by the engines
+  above, so the worker start-up is paid once.
+Both factories take the `Engine` keyword arguments (`output_ttl_s`, `renderer`, `clock`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo_app.engine import Engine, RenderPool, Scenario
+from demo_app.engine.server import LoopbackServer
+
+ENGINE_TOKEN = "r8_engine-test-token"
+DEFAULT_TIME_SCALE = 100.0
+
+EngineFactory = Callable[..., Awaitable[Engine]]
+LoopbackFactory = Callable[..., LoopbackServer]
+
+
+@pytest.fixture(scope="session")
+def render_pool() -> Iterator[RenderPool]:
+    pool = RenderPool(workers=2)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+async def engine_factory(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[EngineFactory]:
+    engines: list[Engine] = []
+
+    async def make(
+        scenario: str | Scenario = "normal", *, time_scale: float = DEFAULT_TIME_SCALE, **options: Any
+    ) -> Engine:
+        options.setdefault("render_pool", render_pool)
+        engine = Engine(
+            token=ENGINE_TOKEN,
+            data_dir=tmp_path / f"engine-{len(engines)}",
+            scenario=scenario,
+            time_scale=time_scale,
+            **options,
+        )
+        await engine.start()
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in reversed(engines):
+        await engine.aclose()
+
+
+@pytest.fixture
+def loopback_engine(tmp_path: Path, render_pool: RenderPool) -> LoopbackFactory:
+    count = 0
+
+    def make(
+        scenario: str | Scenario = "normal", *, time_scale: float = DEFAULT_TIME_SCALE, **options: Any
+    ) -> LoopbackServer:
+        nonlocal count
+        count += 1
+        options.setdefault("render_pool", render_pool)
+        engine = Engine(
+            token=ENGINE_TOKEN,
+            data_dir=tmp_path / f"loopback-{count}",
+            scenario=scenario,
+            time_scale=time_scale,
+            **options,
+        )
+        return LoopbackServer(engine)
+
+    return make
