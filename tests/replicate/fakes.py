@@ -90,7 +90,10 @@ class MiniReplicate:
     """Just enough of Replicate for create, get and list; faults are scripted per request kind."""
 
     def __init__(
-        self, *, create_faults: list[Fault] | None = None, list_faults: list[Fault] | None = None
+        self,
+        *,
+        create_faults: list[Fault | None] | None = None,
+        list_faults: list[Fault | None] | None = None,
     ) -> None:
         self.predictions: list[dict[str, Any]] = []  # oldest first
         self.calls: Counter[str] = Counter()

@@ -70,8 +70,8 @@ async def test_token_stays_out_of_reprs_logs_errors_and_urls(
 
     assert len(raised) == len(operations)
     texts = [repr(client), str(client), repr(ok.urls), *seen_urls]
-    for exc in raised:
-        texts += [str(exc), repr(exc), *(str(v) for v in vars(exc).values())]
+    for error in raised:
+        texts += [str(error), repr(error), *(str(v) for v in vars(error).values())]
     texts += [record.getMessage() for record in caplog.records]
     texts += [caplog.text]
     assert caplog.records, "the retries and the ambiguous create were logged"
