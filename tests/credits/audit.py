@@ -1,0 +1,83 @@
+"""Read a ledger's files without the ledger's code and check its invariants.
+
+Independent of `demo_app.credits` on purpose: if the ledger derived something wrongly, this
+reader, working straight from the JSON files, disagrees.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Entry = dict[str, Any]
+
+
+def read_entries(ledger_path: Path) -> list[tuple[int, Entry]]:
+    """Every entry (hot file and recorded archives), in order; each sequence number once."""
+    hot = json.loads(ledger_path.read_bytes()) if ledger_path.exists() else {}
+    entries = {int(seq): e for seq, e in hot.get("entries", {}).items()}
+    recorded = hot.get("meta", {}).get("1", {}).get("archives", 0)
+    for number in range(1, recorded + 1):
+        archive = ledger_path.with_name(ledger_path.stem + ".archive") / f"{number:06d}.json"
+        for seq, e in json.loads(archive.read_bytes())["entries"].items():
+            assert int(seq) not in entries, f"entry {seq} is both in {archive.name} and elsewhere"
+            entries[int(seq)] = e
+    return sorted(entries.items())
+
+
+@dataclass
+class Audit:
+    """Totals recomputed from raw entries."""
+
+    balance: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    held: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    holds: dict[str, Entry] = field(default_factory=dict)
+    """ref -> its hold entry."""
+    ends: dict[str, Entry] = field(default_factory=dict)
+    """ref -> its capture or release entry."""
+    usage: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reasons: set[str] = field(default_factory=set)
+
+    @property
+    def open_refs(self) -> set[str]:
+        return set(self.holds) - set(self.ends)
+
+
+def audit(entries: list[tuple[int, Entry]], daily_budget: int) -> Audit:
+    """Replay the entries, asserting after each one what must always hold."""
+    a = Audit()
+    for seq, e in entries:
+        owner, ref, kind = e["owner"], e["ref"], e["kind"]
+        a.balance[owner] += e["amount"]
+        a.held[owner] += e["held"]
+        a.reasons.add(e["reason"])
+        if kind == "hold":
+            assert ref not in a.holds, f"entry {seq}: second hold for {ref}"
+            assert e["amount"] == 0 and e["held"] >= 0
+            a.holds[ref] = e
+            day = e["time"][:10]
+            a.usage[day] += e["held"]
+            assert a.usage[day] <= daily_budget, f"entry {seq}: {day} uses {a.usage[day]} > {daily_budget}"
+        elif kind in ("capture", "release"):
+            assert ref in a.holds, f"entry {seq}: {kind} of unknown hold {ref}"
+            assert ref not in a.ends, f"entry {seq}: hold {ref} ended twice"
+            hold = a.holds[ref]
+            charged = -e["amount"]
+            assert owner == hold["owner"] and -e["held"] == hold["held"]
+            assert 0 <= charged <= hold["held"] and (kind == "capture" or charged == 0)
+            a.ends[ref] = e
+            a.usage[hold["time"][:10]] -= hold["held"] - charged
+        else:
+            assert kind in ("grant", "adjust") and e["held"] == 0, f"entry {seq}: bad {kind}"
+        assert a.balance[owner] >= a.held[owner], f"entry {seq}: {owner} has negative available"
+    for owner, held in a.held.items():
+        assert held == sum(a.holds[r]["held"] for r in a.open_refs if a.holds[r]["owner"] == owner)
+    return a
+
+
+def disk_bytes(ledger_path: Path) -> bytes:
+    """The hot file's bytes, to show that a refused operation wrote nothing."""
+    return ledger_path.read_bytes()
