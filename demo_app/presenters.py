@@ -1,0 +1,277 @@
+"""What a visitor reads: job snapshots, balances and ledger lines turned into HTML, rows and dicts.
+
+Pure functions, no Gradio and no I/O, so every sentence the page shows can be tested directly.
+Everything that came from outside (model logs, error texts, file names) is HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from demo_app.credits import Balance, OpenHold, StatementLine
+from demo_app.jobs import JobSnapshot, JobStatus, ProgressSource, Quote
+from demo_app.money import format_credits
+
+STATUS_LABELS: dict[JobStatus, str] = {
+    JobStatus.QUEUED: "Queued",
+    JobStatus.REJECTED: "Rejected",
+    JobStatus.UPLOADING: "Uploading",
+    JobStatus.STARTING: "Starting",
+    JobStatus.PROCESSING: "Processing",
+    JobStatus.DOWNLOADING: "Downloading",
+    JobStatus.SUCCEEDED: "Succeeded",
+    JobStatus.FAILED: "Failed",
+    JobStatus.CANCELED: "Canceled",
+    JobStatus.TIMED_OUT: "Timed out",
+}
+
+_TONES: dict[JobStatus, str] = {
+    JobStatus.QUEUED: "wait",
+    JobStatus.UPLOADING: "run",
+    JobStatus.STARTING: "wait",
+    JobStatus.PROCESSING: "run",
+    JobStatus.DOWNLOADING: "run",
+    JobStatus.SUCCEEDED: "good",
+    JobStatus.REJECTED: "bad",
+    JobStatus.FAILED: "bad",
+    JobStatus.TIMED_OUT: "bad",
+    JobStatus.CANCELED: "muted",
+}
+
+STATUS_CSS = """
+.ls-job { display: flex; flex-direction: column; gap: 8px; padding: 4px 0; }
+.ls-line { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; font-size: 0.95em; }
+.ls-badge { border-radius: 999px; padding: 2px 12px; font-weight: 600; color: #fff; background: #6b7280; }
+.ls-tone-wait { background: #b45309; }
+.ls-tone-run { background: #2563eb; }
+.ls-tone-good { background: #15803d; }
+.ls-tone-bad { background: #b91c1c; }
+.ls-tone-muted { background: #6b7280; }
+.ls-bar { height: 14px; border-radius: 7px; background: rgba(127, 127, 127, 0.25); overflow: hidden; }
+.ls-fill { height: 100%; background: #2563eb; transition: width 0.4s ease; }
+.ls-bar.ls-unknown .ls-fill { width: 30%; opacity: 0.5; animation: ls-slide 1.6s ease-in-out infinite; }
+@keyframes ls-slide { from { margin-left: -30%; } to { margin-left: 100%; } }
+.ls-pct { font-size: 0.9em; opacity: 0.85; }
+.ls-msg { margin: 0; }
+.ls-msg.ls-problem { color: #b91c1c; font-weight: 600; }
+code { font-size: 0.9em; }
+"""
+
+
+def idle_status_html() -> str:
+    """The run panel before any job: says what will happen."""
+    return (
+        '<div class="ls-job" data-status="idle"><p class="ls-msg">'
+        "Add a face and a voice, then press Generate. The estimated cost is held while the video "
+        "is made; you pay only for what is delivered.</p></div>"
+    )
+
+
+def status_html(snap: JobSnapshot) -> str:
+    """Badge, progress bar with its source, elapsed time, prediction id and the job's sentence."""
+    label = STATUS_LABELS[snap.status]
+    tone = _TONES[snap.status]
+    facts = [f'<span class="ls-badge ls-tone-{tone}">{label}</span>']
+    facts.append(f'<span class="ls-elapsed">Elapsed {format_elapsed(snap.elapsed_s)}</span>')
+    if snap.prediction_id:
+        facts.append(f'<span class="ls-pred">Prediction <code>{_esc(snap.prediction_id)}</code></span>')
+    parts = [f'<div class="ls-line">{"".join(facts)}</div>']
+    if snap.status is not JobStatus.REJECTED:
+        parts.append(_progress_html(snap))
+    sentence = outcome_sentence(snap)
+    problem = snap.status in (JobStatus.REJECTED, JobStatus.FAILED, JobStatus.TIMED_OUT)
+    css = "ls-msg ls-problem" if problem else "ls-msg"
+    parts.append(f'<p class="{css}">{_esc(sentence)}</p>')
+    progress_attr = "" if snap.progress is None else f' data-progress="{snap.progress:.4f}"'
+    return (
+        f'<div class="ls-job" data-status="{snap.status.value}" data-job="{_esc(snap.job_id)}"'
+        f"{progress_attr}>{''.join(parts)}</div>"
+    )
+
+
+def outcome_sentence(snap: JobSnapshot) -> str:
+    """The sentence under the bar: the job's own message (it names the credits charged or returned)."""
+    message = snap.message or snap.error or ""
+    if snap.status is JobStatus.REJECTED:
+        return f"{message} Nothing was charged; your balance is unchanged."
+    return message
+
+
+def _progress_html(snap: JobSnapshot) -> str:
+    """A determinate bar when a fraction is known, else a moving bar that says it is waiting."""
+    if snap.progress is None:
+        text = "Finished." if snap.terminal else "Waiting for the model to report progress…"
+        if snap.terminal:
+            return f'<div class="ls-pct">{text}</div>'
+        return (
+            '<div class="ls-bar ls-unknown" role="progressbar" aria-label="progress">'
+            f'<div class="ls-fill"></div></div><div class="ls-pct">{text}</div>'
+        )
+    percent = max(0, min(100, round(snap.progress * 100)))
+    if snap.progress_source is ProgressSource.LOGS:
+        source = "from the model's logs"
+    else:
+        source = "estimated from elapsed time"
+    return (
+        f'<div class="ls-bar" role="progressbar" aria-label="progress" aria-valuemin="0" '
+        f'aria-valuemax="100" aria-valuenow="{percent}"><div class="ls-fill" style="width:{percent}%">'
+        f'</div></div><div class="ls-pct">{percent}% — {source}</div>'
+    )
+
+
+def format_elapsed(seconds: float) -> str:
+    """0:07, 1:05, 1:02:03."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_when(moment: datetime) -> str:
+    """A timestamp as the history and statement show it (UTC, to the minute)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def history_rows(snaps: Iterable[JobSnapshot], titles: dict[str, str]) -> list[list[str]]:
+    """One row per job, newest first as given: when, model, status, cost, job id."""
+    rows = []
+    for snap in snaps:
+        rows.append(
+            [
+                format_when(snap.created_at),
+                titles.get(snap.model, snap.model),
+                STATUS_LABELS[snap.status],
+                cost_text(snap),
+                snap.job_id,
+            ]
+        )
+    return rows
+
+
+def cost_text(snap: JobSnapshot) -> str:
+    """What the job cost: the charge once settled, the hold while running."""
+    if snap.terminal:
+        charged = snap.charged or 0
+        return format_credits(charged) if charged else "free"
+    return f"{format_credits(snap.held)} held" if snap.held else "—"
+
+
+def log_text(snap: JobSnapshot) -> str:
+    """The live log tail (plain text: the Textbox escapes it)."""
+    return snap.log_tail or ""
+
+
+def snapshot_dict(snap: JobSnapshot) -> dict[str, Any]:
+    """A JSON-safe view of a snapshot for API callers (the owner is the caller and left out)."""
+    return {
+        "job_id": snap.job_id,
+        "model": snap.model,
+        "status": snap.status.value,
+        "terminal": snap.terminal,
+        "progress": snap.progress,
+        "progress_source": snap.progress_source.value if snap.progress_source else None,
+        "elapsed_s": round(snap.elapsed_s, 1),
+        "prediction_id": snap.prediction_id,
+        "log_tail": snap.log_tail,
+        "message": snap.message,
+        "error": snap.error,
+        "held": snap.held,
+        "charged": snap.charged,
+        "returned": snap.returned,
+        "created_at": snap.created_at.isoformat(),
+        "finished_at": snap.finished_at.isoformat() if snap.finished_at else None,
+    }
+
+
+def quote_html(quote: Quote | None, *, busy: bool = False) -> str:
+    """The live estimate, or why Generate is not possible yet."""
+    if quote is None:
+        return "Loading your balance…"
+    if busy:
+        return "⏳ A job is running: wait for it to finish or cancel it before starting another."
+    if quote.ready:
+        return f"**{_esc(quote.text)}**"
+    return f"⚠️ {_esc(quote.reason)}"
+
+
+def balance_html(balance: Balance) -> str:
+    """The header's balance: available credits in dollars and credits, plus what is held."""
+    held = f" · {format_credits(balance.held)} held for a running job" if balance.held else ""
+    return (
+        f'<div class="ls-balance" data-balance="{balance.balance}" data-available="{balance.available}"'
+        f' data-held="{balance.held}"><span>Credits</span> <span class="ls-amount">'
+        f"{format_credits(balance.available)}</span> <span class=\"ls-sub\">({balance.available:,} credits"
+        f" available{held})</span></div>"
+    )
+
+
+def credits_summary_html(balance: Balance) -> str:
+    """The Credits tab's headline: balance, held and available, with the unit explained."""
+    return (
+        f'<p data-balance="{balance.balance}" data-available="{balance.available}">'
+        f"Balance <b>{balance.balance:,}</b> credits ({format_credits(balance.balance)}) · "
+        f"held <b>{balance.held:,}</b> · available <b>{balance.available:,}</b> "
+        f"({format_credits(balance.available)}). One credit is $0.001.</p>"
+    )
+
+
+def holds_rows(holds: Iterable[OpenHold]) -> list[list[Any]]:
+    """Open holds: since when, how much, for which job."""
+    return [[format_when(hold.created_at), format_credits(hold.amount), hold.ref] for hold in holds]
+
+
+ENTRY_NAMES = {
+    "grant": "Grant",
+    "hold": "Hold",
+    "capture": "Charge",
+    "release": "Release",
+    "adjust": "Adjustment",
+}
+
+
+def statement_rows(lines: Iterable[StatementLine]) -> list[list[str]]:
+    """The ledger statement as the Credits tab shows it: each entry and the totals after it."""
+    return [
+        [
+            format_when(line.time),
+            ENTRY_NAMES.get(line.kind, line.kind),
+            line.reason,
+            _signed(line.amount),
+            _signed(line.held_change),
+            f"{line.balance:,}",
+            f"{line.available:,}",
+        ]
+        for line in lines
+    ]
+
+
+def statement_dicts(lines: Iterable[StatementLine]) -> list[dict[str, Any]]:
+    """The ledger statement for API callers (credits, ISO times)."""
+    return [
+        {
+            "seq": line.seq,
+            "time": line.time.isoformat(),
+            "kind": line.kind,
+            "job_id": line.ref,
+            "reason": line.reason,
+            "amount": line.amount,
+            "held_change": line.held_change,
+            "balance": line.balance,
+            "held": line.held,
+            "available": line.available,
+        }
+        for line in lines
+    ]
+
+
+def _signed(credits: int) -> str:
+    if credits == 0:
+        return "0"
+    return f"+{credits:,}" if credits > 0 else f"−{-credits:,}"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)

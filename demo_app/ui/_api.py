@@ -1,0 +1,173 @@
+"""The API researchers call with `gradio_client`: start, status, generate, cancel, credits.
+
+Every endpoint takes the caller's API key first (shown on the Credits tab of the page) and
+answers plain JSON values. A key the server did not sign is refused; a job id of another owner
+looks exactly like a missing one. Files travel as `gradio_client.handle_file(path)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio.data_classes import FileData
+
+from demo_app.catalog import DEFAULT_MODEL
+from demo_app.identity import ForgedKey, KeyRing
+from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, JobStatus
+from demo_app.presenters import snapshot_dict, statement_dicts
+from demo_app.services import Services
+from demo_app.ui._handlers import ServicesSource
+
+HEARTBEAT_S = 1.0
+
+
+def _refuse(message: str, title: str = "Refused") -> gr.Error:
+    return gr.Error(message, title=title, print_exception=False)
+
+
+class ApiEndpoints:
+    """The five named endpoints, bound to the services and the key ring."""
+
+    def __init__(self, handle: ServicesSource, keys: KeyRing) -> None:
+        self._handle = handle
+        self._keys = keys
+
+    def register(self) -> None:
+        """Add the endpoints to the Blocks being built (call inside `with demo:`)."""
+        gr.api(self.start, api_name="start", concurrency_limit=None)
+        gr.api(self.status, api_name="status", concurrency_limit=None)
+        gr.api(self.generate, api_name="generate", concurrency_limit=None)
+        gr.api(self.cancel, api_name="cancel", concurrency_limit=None)
+        gr.api(self.credits, api_name="credits", concurrency_limit=None)
+
+    async def start(
+        self,
+        api_key: str,
+        image: dict[str, Any],
+        audio: dict[str, Any],
+        model: str = DEFAULT_MODEL,
+        options_json: str = "{}",
+    ) -> dict[str, Any]:
+        """Start a job and return its first snapshot at once (job_id, status, ...); poll /status."""
+        services, owner = await self._caller(api_key)
+        snap = await self._start(services, owner, image, audio, model, options_json)
+        return snapshot_dict(snap) | {"video": None}
+
+    async def status(self, api_key: str, job_id: str) -> dict[str, Any]:
+        """The job's latest snapshot (asks nothing upstream); `video` is the file once it succeeded."""
+        services, owner = await self._caller(api_key)
+        try:
+            snap = services.jobs.snapshot(owner, job_id)
+        except JobNotFound as exc:
+            raise _refuse(str(exc), title="No such job") from None
+        return _with_video(snap)
+
+    async def generate(
+        self,
+        api_key: str,
+        image: dict[str, Any],
+        audio: dict[str, Any],
+        model: str = DEFAULT_MODEL,
+        options_json: str = "{}",
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Start a job and stream its snapshots until it ends; the last one carries the video."""
+        services, owner = await self._caller(api_key)
+        first = await self._start(services, owner, image, audio, model, options_json)
+        yield _with_video(first)
+        last = first
+        async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
+            if snap != last:
+                last = snap
+                yield _with_video(snap)
+
+    async def cancel(self, api_key: str, job_id: str) -> dict[str, Any]:
+        """Cancel the job (upstream too) and return its final snapshot with the credits returned."""
+        services, owner = await self._caller(api_key)
+        try:
+            snap = await services.jobs.cancel(owner, job_id)
+        except JobNotFound as exc:
+            raise _refuse(str(exc), title="No such job") from None
+        return _with_video(snap)
+
+    async def credits(self, api_key: str) -> dict[str, Any]:
+        """Balance, held and available credits, open holds and the ledger statement, line by line."""
+        services, owner = await self._caller(api_key)
+        balance = await services.ledger.balance(owner)
+        holds = [hold for hold in await services.ledger.open_holds() if hold.owner == owner]
+        return {
+            "owner": owner,
+            "balance": balance.balance,
+            "held": balance.held,
+            "available": balance.available,
+            "open_holds": [
+                {"job_id": hold.ref, "amount": hold.amount, "since": hold.created_at.isoformat()}
+                for hold in holds
+            ],
+            "statement": statement_dicts(await services.ledger.statement(owner)),
+        }
+
+    # ---- helpers -----------------------------------------------------------------------
+
+    async def _caller(self, api_key: str) -> tuple[Services, str]:
+        """The services and the key's owner; a forged key is refused before anything else."""
+        try:
+            owner = self._keys.owner_of(str(api_key or ""))
+        except ForgedKey as exc:
+            raise _refuse(str(exc), title="Invalid API key") from None
+        services = await self._handle.get()
+        # Idempotent: the owner was opened by the page that showed the key; the grant is never repeated.
+        await services.ledger.open_account(owner)
+        return services, owner
+
+    async def _start(
+        self,
+        services: Services,
+        owner: str,
+        image: Any,
+        audio: Any,
+        model: str,
+        options_json: str,
+    ) -> JobSnapshot:
+        options = _options(options_json)
+        image_path = _uploaded(image, "image")
+        audio_path = _uploaded(audio, "audio")
+        try:
+            return await services.jobs.start(owner, image_path, audio_path, model, options)
+        except JobRefused as exc:
+            raise _refuse(str(exc), title="Cannot start") from None
+
+
+def _with_video(snap: JobSnapshot) -> dict[str, Any]:
+    """The snapshot dict; on success `video` is a file the client downloads."""
+    video = None
+    if snap.status is JobStatus.SUCCEEDED and snap.video_path and Path(snap.video_path).exists():
+        video = FileData(path=snap.video_path, mime_type="video/mp4").model_dump()
+    return snapshot_dict(snap) | {"video": video}
+
+
+def _uploaded(value: Any, what: str) -> str:
+    """The server-side path of a file sent with `handle_file`; anything else is refused."""
+    path = value.get("path") if isinstance(value, dict) else None
+    if not isinstance(path, str) or "://" in path or not Path(path).is_file():
+        raise _refuse(
+            f"Send the {what} as a file: gradio_client.handle_file('path/to/file').", title="Missing input"
+        )
+    return path
+
+
+def _options(options_json: str) -> dict[str, Any]:
+    """The advanced options, a JSON object of the model's option names ("{}" for the defaults)."""
+    try:
+        options = json.loads(options_json or "{}")
+    except json.JSONDecodeError:
+        options = None
+    if not isinstance(options, dict):
+        raise _refuse(
+            'options_json must be a JSON object such as {"seed": 42}; use "{}" for the defaults.',
+            title="Bad options",
+        )
+    return options

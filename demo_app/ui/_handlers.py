@@ -1,0 +1,203 @@
+"""What the page's events do: each handler asks the job manager, the ledger or the catalog.
+
+The job manager owns every job. A handler that follows a job only watches it: if the tab
+closes, the page reloads or Gradio cancels the handler, the job and its credits are untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import gradio as gr
+
+from demo_app.catalog import CATALOG, get_model
+from demo_app.identity import KeyRing, identify_visitor
+from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
+from demo_app.presenters import (
+    balance_html,
+    credits_summary_html,
+    history_rows,
+    holds_rows,
+    quote_html,
+    statement_rows,
+)
+from demo_app.services import Services
+from demo_app.ui._options import ModelInputs
+from demo_app.ui._run import RunFrames, idle_frame
+
+HEARTBEAT_S = 1.0
+"""How often a running job's panel refreshes its elapsed time when nothing else changes."""
+
+HISTORY_LIMIT = 50
+TITLES = {model_id: spec.title for model_id, spec in CATALOG.items()}
+
+
+class ServicesSource(Protocol):
+    """Where handlers get the services opened in the server's lifespan."""
+
+    async def get(self) -> Services: ...
+
+
+def _refuse(message: str, title: str = "Cannot start") -> gr.Error:
+    """A modal the visitor reads; no traceback in the log for an expected refusal."""
+    return gr.Error(message, title=title, print_exception=False)
+
+
+class PageHandlers:
+    """The page's event handlers, bound to the services, the key ring and the option inputs."""
+
+    def __init__(self, handle: ServicesSource, keys: KeyRing, model_inputs: ModelInputs) -> None:
+        self._handle = handle
+        self._keys = keys
+        self._model_inputs = model_inputs
+
+    # ---- who is visiting --------------------------------------------------------------
+
+    async def load(self, browser_key: str | None, profile: gr.OAuthProfile | None) -> tuple[Any, ...]:
+        """Identify the visitor, open their account (the grant comes once), show their balance."""
+        services = await self._handle.get()
+        username = profile.username if profile is not None else None
+        visitor = identify_visitor(self._keys, hf_username=username, browser_key=browser_key)
+        balance = await services.ledger.open_account(visitor.owner)
+        stored = visitor.browser_key if visitor.browser_key is not None else gr.skip()
+        return stored, visitor.owner, visitor.api_key, balance_html(balance)
+
+    # ---- before a run -------------------------------------------------------------------
+
+    async def quote(
+        self, owner: str | None, model_id: str, image: str | None, audio: str | None
+    ) -> tuple[str, Any]:
+        """The live estimate, and Generate enabled only when the job could start."""
+        if owner is None:
+            return quote_html(None), gr.Button(interactive=False)
+        services = await self._handle.get()
+        quote = await services.jobs.quote(owner, model_id, image, audio)
+        if services.jobs.active_job(owner) is not None:
+            # One job at a time per page: the run panel follows a single job.
+            return quote_html(quote, busy=True), gr.Button(interactive=False)
+        return quote_html(quote), gr.Button(interactive=quote.ready)
+
+    def choose_model(self, model_id: str) -> list[Any]:
+        """The model's one-line description and typical time, its prompt and its options."""
+        return [model_info(model_id), *self._model_inputs.show(model_id)]
+
+    # ---- a run ------------------------------------------------------------------------------
+
+    async def generate(
+        self, owner: str | None, image: str | None, audio: str | None, model_id: str, *option_values: Any
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """Start a job and follow it to its end; the first frame leaves at once."""
+        if owner is None:
+            raise _refuse("The page is still loading; press Generate again in a second.")
+        if not image or not audio:
+            raise _refuse("Add a face image and an audio clip first.", title="Missing input")
+        services = await self._handle.get()
+        options = self._model_inputs.collect(model_id, option_values)
+        try:
+            snap = await services.jobs.start(owner, image, audio, model_id, options)
+        except JobRefused as exc:
+            raise _refuse(str(exc)) from None
+        async for frame in self._follow(services, owner, snap):
+            yield frame
+
+    async def resume(self, owner: str | None) -> AsyncIterator[tuple[Any, ...]]:
+        """After a (re)load: follow the visitor's running job, if there is one."""
+        if owner is None:
+            yield idle_frame()
+            return
+        services = await self._handle.get()
+        active = services.jobs.active_job(owner)
+        if active is None:
+            yield idle_frame()
+            return
+        async for frame in self._follow(services, owner, active):
+            yield frame
+
+    async def cancel(self, owner: str | None, job_id: str | None) -> AsyncIterator[Any]:
+        """Ask the job manager to cancel; the followed job's panel then shows the credits returned."""
+        if owner is None or job_id is None:
+            yield gr.Button(visible=False)
+            return
+        yield gr.Button(value="Canceling…", interactive=False)
+        services = await self._handle.get()
+        try:
+            await services.jobs.cancel(owner, job_id)
+        except JobNotFound as exc:
+            raise _refuse(str(exc), title="Cannot cancel") from None
+        yield gr.Button(value="Cancel", visible=False, interactive=True)
+
+    async def _follow(
+        self, services: Services, owner: str, first: JobSnapshot
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        frames = RunFrames(lambda: _balance_html(services, owner))
+        frame = await frames.frame(first)
+        if frame is not None:
+            yield frame
+        async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
+            frame = await frames.frame(snap)
+            if frame is not None:
+                yield frame
+
+    # ---- history and credits -------------------------------------------------------------------
+
+    async def history(self, owner: str | None) -> list[list[str]]:
+        """The visitor's jobs, newest first."""
+        if owner is None:
+            return []
+        services = await self._handle.get()
+        return history_rows(services.jobs.history(owner, limit=HISTORY_LIMIT), TITLES)
+
+    async def history_video(self, owner: str | None, evt: gr.SelectData) -> tuple[Any, Any]:
+        """The video of the job whose row was clicked (from our storage, long after Replicate's link)."""
+        row = evt.row_value if isinstance(evt.row_value, Sequence) else None
+        if owner is None or not row:
+            return None, gr.DownloadButton(visible=False)
+        services = await self._handle.get()
+        try:
+            snap = services.jobs.snapshot(owner, str(row[-1]))
+        except JobNotFound:
+            return None, gr.DownloadButton(visible=False)
+        path = snap.video_path if snap.video_path and await _exists(snap.video_path) else None
+        return path, gr.DownloadButton(value=path, visible=path is not None)
+
+    async def credits(self, owner: str | None) -> tuple[str, list[list[Any]], list[list[Any]], str]:
+        """Balance, this visitor's open holds and the ledger statement, line by line."""
+        if owner is None:
+            return "", [], [], ""
+        services = await self._handle.get()
+        balance = await services.ledger.balance(owner)
+        holds = [hold for hold in await services.ledger.open_holds() if hold.owner == owner]
+        statement = await services.ledger.statement(owner)
+        return (
+            credits_summary_html(balance),
+            holds_rows(holds),
+            statement_rows(statement),
+            balance_html(balance),
+        )
+
+
+async def _exists(path: str) -> bool:
+    return await asyncio.to_thread(Path(path).is_file)
+
+
+async def _balance_html(services: Services, owner: str) -> str:
+    return balance_html(await services.ledger.balance(owner))
+
+
+def model_info(model_id: str) -> str:
+    """One line about the model and how long a 10-second clip typically takes."""
+    try:
+        spec = get_model(model_id)
+    except ValueError as exc:
+        return str(exc)
+    seconds = spec.typical_run_s(10.0)
+    return f"{spec.description} Typically about {_duration(seconds)} for 10 s of audio."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{round(seconds)} s"
+    return f"{round(seconds / 60)} min"

@@ -1,0 +1,77 @@
+"""The run panel as a sequence of frames: one per job snapshot, sending only what changed.
+
+A visitor's browser gets a new frame when the status, progress, elapsed time or logs change;
+outputs that did not change travel as `gr.skip()`, and a frame where nothing changed is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+import gradio as gr
+
+from demo_app.jobs import JobSnapshot, JobStatus
+from demo_app.presenters import log_text, status_html
+
+RUN_FIELDS = ("job", "status", "logs", "video", "download", "generate", "cancel", "retry", "balance")
+"""The order of the run panel's outputs in every event that drives it."""
+
+_UNSET = object()
+
+RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELED})
+
+
+class RunFrames:
+    """Turns a job's snapshots into run-panel frames, remembering what the browser already shows."""
+
+    def __init__(self, balance_html: Callable[[], Awaitable[str]]) -> None:
+        self._balance_html = balance_html
+        self._shown: dict[str, Hashable] = {}
+        self._status: JobStatus | None = None
+
+    async def frame(self, snap: JobSnapshot) -> tuple[Any, ...] | None:
+        """The outputs for `snap`, or None when the browser already shows all of it."""
+        running = not snap.terminal
+        video = snap.video_path if snap.status is JobStatus.SUCCEEDED else None
+        wanted: dict[str, Hashable] = {
+            "job": snap.job_id,
+            "status": status_html(snap),
+            "logs": log_text(snap),
+            "video": video,
+            "download": video,
+            "generate": running,
+            "cancel": running,
+            "retry": snap.status in RETRYABLE,
+        }
+        if snap.status is not self._status:
+            # Holds and charges happen at status changes only: the balance is asked for then.
+            self._status = snap.status
+            wanted["balance"] = await self._balance_html()
+        else:
+            wanted["balance"] = self._shown.get("balance")
+        changed = {name for name in RUN_FIELDS if self._shown.get(name, _UNSET) != wanted[name]}
+        if not changed:
+            return None
+        self._shown.update(wanted)
+        return tuple(_update(name, wanted[name]) if name in changed else gr.skip() for name in RUN_FIELDS)
+
+
+def _update(name: str, value: Hashable) -> Any:
+    """The Gradio value or component update that shows `value` in the output `name`."""
+    if name == "download":
+        path = value if isinstance(value, str) else None
+        return gr.DownloadButton(value=path, visible=path is not None)
+    if name == "generate":
+        # While a job runs, Generate waits; afterwards the live estimate decides again.
+        return gr.Button(interactive=not value)
+    if name == "cancel":
+        return gr.Button(value="Cancel", visible=bool(value), interactive=True)
+    if name == "retry":
+        return gr.Button(visible=bool(value))
+    return value
+
+
+def idle_frame() -> tuple[Any, ...]:
+    """Leaves the run panel as it is (nothing to resume)."""
+    return tuple(gr.skip() for _ in RUN_FIELDS)
