@@ -1,0 +1,200 @@
+"""The API with gradio_client against the launched app: every endpoint, the README verbatim, keys."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from tests.ui.conftest import REPO, AppFactory, RunningApp
+
+pytestmark = pytest.mark.slow
+
+ENDPOINTS = {"/start", "/status", "/generate", "/cancel", "/credits"}
+
+
+@pytest.fixture(scope="module")
+def app(start_app: AppFactory) -> RunningApp:
+    return start_app()
+
+
+@pytest.fixture(scope="module")
+def stalling_app(start_app: AppFactory) -> RunningApp:
+    return start_app(engine_scenario="stall")
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[[RunningApp], Client]]:
+    """gradio_client connections to an app, closed after the test."""
+    clients: list[Client] = []
+
+    def make(app: RunningApp) -> Client:
+        clients.append(Client(app.url, verbose=False))
+        return clients[-1]
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+@pytest.fixture
+def client(app: RunningApp, connect: Callable[[RunningApp], Client]) -> Client:
+    return connect(app)
+
+
+def new_key(app: RunningApp, name: str) -> str:
+    return app.api_key(f"browser:{name}")
+
+
+def readme_api_examples() -> list[str]:
+    """The python code blocks of the README's "API" section, in order."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_only_the_five_endpoints_are_public(client: Client) -> None:
+    api = client.view_api(print_info=False, return_format="dict")
+    assert isinstance(api, dict)
+    assert set(api["named_endpoints"]) == ENDPOINTS
+    assert not api["unnamed_endpoints"]
+
+
+def test_readme_examples_run_verbatim(
+    app: RunningApp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocks = readme_api_examples()
+    assert len(blocks) == 3
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("LIPSYNC_URL", app.url)
+    monkeypatch.setenv("LIPSYNC_API_KEY", new_key(app, "readme"))
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+
+    polled, streamed = namespace["job"], namespace["final"]
+    assert streamed["status"] == "succeeded"
+    assert Path(streamed["video"]).read_bytes()[4:8] == b"ftyp"
+    canceled, credits = namespace["canceled"], namespace["credits"]
+    assert canceled["status"] == "canceled" and canceled["returned"] == canceled["held"]
+    # Two delivered videos of the 12.7 s sample, one canceled job: the statement explains the balance.
+    charges = [line for line in credits["statement"] if line["kind"] == "capture"]
+    assert len(charges) == 2
+    assert credits["balance"] == 1000 + sum(line["amount"] for line in charges)
+    assert credits["held"] == 0 and credits["open_holds"] == []
+    assert polled["job_id"] != streamed["job_id"]
+    printed = capsys.readouterr().out
+    assert "video saved at" in printed
+
+
+def test_start_returns_at_once_and_status_reads_the_same_job(
+    stalling_app: RunningApp, connect: Callable[[RunningApp], Client], face: Path, short_voice: Path
+) -> None:
+    key = stalling_app.api_key("browser:poller")
+    c = connect(stalling_app)
+    first = c.predict(key, handle_file(face), handle_file(short_voice), api_name="/start")
+    assert first["status"] == "queued" and not first["terminal"]
+    assert first["video"] is None
+    later = c.predict(key, first["job_id"], api_name="/status")
+    assert later["job_id"] == first["job_id"]
+    assert later["elapsed_s"] >= first["elapsed_s"]
+    ended = c.predict(key, first["job_id"], api_name="/cancel")
+    assert ended["status"] == "canceled"
+    # Cancelling an ended job changes nothing.
+    assert c.predict(key, first["job_id"], api_name="/cancel")["returned"] == ended["returned"]
+
+
+def test_generate_streams_every_stage_and_ends_with_the_video(
+    app: RunningApp, client: Client, face: Path, short_voice: Path
+) -> None:
+    key = new_key(app, "streamer")
+    job = client.submit(
+        key, handle_file(face), handle_file(short_voice), "wan-video/wan-2.2-s2v", "{}", api_name="/generate"
+    )
+    snapshots = list(job)
+    statuses = [snap["status"] for snap in snapshots]
+    assert statuses[0] == "queued" and statuses[-1] == "succeeded"
+    for stage in ("uploading", "starting", "processing", "downloading"):
+        assert stage in statuses
+    assert all(snap["video"] is None for snap in snapshots[:-1])
+    final = job.result()
+    assert Path(final["video"]).read_bytes()[4:8] == b"ftyp"
+    assert 0 < final["charged"] <= final["held"]
+    credits = client.predict(key, api_name="/credits")
+    assert credits["available"] == 1000 - final["charged"]
+
+
+def test_another_key_can_neither_read_nor_cancel_a_job(
+    stalling_app: RunningApp, connect: Callable[[RunningApp], Client], face: Path, short_voice: Path
+) -> None:
+    owner, other = stalling_app.api_key("browser:owner"), stalling_app.api_key("browser:other")
+    c = connect(stalling_app)
+    job = c.predict(owner, handle_file(face), handle_file(short_voice), api_name="/start")
+    for endpoint in ("/status", "/cancel"):
+        with pytest.raises(AppError, match="No such job"):
+            c.predict(other, job["job_id"], api_name=endpoint)
+    assert not c.predict(owner, job["job_id"], api_name="/status")["terminal"]
+    assert c.predict(other, api_name="/credits")["open_holds"] == []
+    c.predict(owner, job["job_id"], api_name="/cancel")
+
+
+def test_forged_keys_are_refused_everywhere(app: RunningApp, client: Client, face: Path) -> None:
+    genuine = new_key(app, "victim")
+    forged = [
+        "browser:victim.forgedsignature",
+        "browser:attacker",
+        genuine.replace("victim", "attacker"),
+        "",
+    ]
+    for key in forged:
+        with pytest.raises(AppError, match="API key is not valid"):
+            client.predict(key, api_name="/credits")
+        with pytest.raises(AppError, match="API key is not valid"):
+            client.predict(key, "some-job", api_name="/status")
+        with pytest.raises(AppError, match="API key is not valid"):
+            client.predict(key, handle_file(face), handle_file(face), api_name="/start")
+
+
+def test_a_key_never_brings_a_second_grant(app: RunningApp, client: Client) -> None:
+    key = new_key(app, "granted-once")
+    for _ in range(3):
+        credits = client.predict(key, api_name="/credits")
+    grants = [line for line in credits["statement"] if line["kind"] == "grant"]
+    assert len(grants) == 1
+    assert credits["balance"] == 1000
+
+
+def test_bad_inputs_are_refused_with_a_sentence_and_cost_nothing(
+    app: RunningApp, client: Client, tiny_face: Path, short_voice: Path
+) -> None:
+    key = new_key(app, "careless")
+    job = client.submit(key, handle_file(tiny_face), handle_file(short_voice), api_name="/generate")
+    final = job.result()
+    assert final["status"] == "rejected"
+    assert "40 × 40 pixels" in final["message"]
+    assert client.predict(key, api_name="/credits")["available"] == 1000
+
+    with pytest.raises(AppError, match="options_json must be a JSON object"):
+        client.predict(key, handle_file(tiny_face), handle_file(short_voice), "", "[1, 2]", api_name="/start")
+    with pytest.raises(AppError, match="no model"):
+        client.predict(
+            key, handle_file(tiny_face), handle_file(short_voice), "someone/else", api_name="/start"
+        )
+    with pytest.raises(AppError, match="handle_file"):
+        client.predict(key, "/etc/hostname", handle_file(short_voice), api_name="/start")
+    out_of_range = client.predict(
+        key,
+        handle_file(tiny_face),
+        handle_file(short_voice),
+        "wan-video/wan-2.2-s2v",
+        '{"num_frames_per_chunk": 500}',
+        api_name="/generate",
+    )
+    assert out_of_range["status"] == "rejected"
+    assert "Frames per chunk" in out_of_range["message"]
+    assert client.predict(key, api_name="/credits")["available"] == 1000

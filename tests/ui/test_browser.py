@@ -1,0 +1,209 @@
+"""The visitor's seven steps in a real Chromium against the launched app (built-in engine)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from playwright.sync_api import Page, expect
+
+from tests.ui.conftest import AppFactory, RunningApp, artifact
+from tests.ui.studio import Studio
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def app(start_app: AppFactory) -> RunningApp:
+    return start_app(engine_scenario="slow_progress")
+
+
+@pytest.fixture(scope="module")
+def stalling_app(start_app: AppFactory) -> RunningApp:
+    """Jobs stay `processing` until canceled: time to cancel, reload and look."""
+    return start_app(engine_scenario="stall")
+
+
+def status_of(app: RunningApp, api_key: str, job_id: str) -> dict[str, object]:
+    client = Client(app.url, verbose=False)
+    try:
+        snap = client.predict(api_key, job_id, api_name="/status")
+    finally:
+        client.close()
+    assert isinstance(snap, dict)
+    return snap
+
+
+def test_page_says_what_it_does_and_offers_every_input_source(
+    app: RunningApp, new_page: Callable[[], Page]
+) -> None:
+    studio = Studio(new_page(), app.url).open()
+    page = studio.page
+    expect(page.locator("#engine")).to_contain_text("Built-in offline engine — no REPLICATE_API_TOKEN set")
+    assert studio.balance() == {"balance": 1000, "held": 0, "available": 1000}
+    expect(page.locator("#face button[aria-label='Capture from camera']")).to_be_visible()
+    expect(page.locator("#face button[aria-label='Paste from clipboard']")).to_be_visible()
+    expect(page.locator("#voice button[aria-label='Record audio']")).to_be_visible()
+    # Nothing given yet: Generate waits, and says why.
+    expect(page.locator("#generate")).to_be_disabled()
+    expect(page.locator("#estimate")).to_contain_text("Add a face image and an audio clip.")
+    expect(page.locator("#model-info")).to_contain_text("Typically about")
+    page.screenshot(path=artifact("page-on-arrival"), full_page=True)
+
+
+def test_generate_shows_progress_plays_the_video_and_charges_the_actual_cost(
+    app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path, tmp_path: Path
+) -> None:
+    studio = Studio(new_page(), app.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
+    studio.wait_ready()
+    expect(studio.page.locator("#estimate")).to_contain_text(
+        "for 3.0 s of audio — held now, charged only on success"
+    )
+
+    studio.watch_run()
+    studio.generate()
+    assert studio.wait_status("succeeded") == "succeeded"
+    studio.page.screenshot(path=artifact("generate-succeeded"), full_page=True)
+
+    log = studio.run_log()
+    statuses = [entry["status"] for entry in log]
+    assert statuses[0] == "idle"
+    assert "processing" in statuses and statuses[-1] == "succeeded"
+    fractions = [float(str(entry["progress"])) for entry in log if entry["progress"] is not None]
+    partial = sorted({f for f in fractions if 0.0 < f < 1.0})
+    assert len(partial) >= 2, f"progress never advanced in steps: {log}"
+    assert fractions == sorted(fractions), "progress went backwards"
+    assert fractions[-1] == 1.0
+    expect(studio.page.locator("#job-status")).to_contain_text("100% — from the model's logs")
+
+    video = studio.page.locator("#result video")
+    expect(video).to_have_attribute("src", re.compile(r"/gradio_api/file=.+\.mp4$"))
+    # Its metadata loads, then it really plays (muted, so no user gesture is needed).
+    studio.page.wait_for_function(
+        "() => { const v = document.querySelector('#result video'); return v && v.duration > 0; }"
+    )
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    studio.page.wait_for_function("() => document.querySelector('#result video').currentTime > 0.2")
+
+    with studio.page.expect_download() as download:
+        studio.page.locator("#download").click()
+    saved = tmp_path / "video.mp4"
+    download.value.save_as(saved)
+    assert saved.read_bytes()[4:8] == b"ftyp"
+
+    snap = status_of(app, studio.api_key(), studio.job_id())
+    charged = snap["charged"]
+    assert isinstance(charged, int) and 0 < charged <= int(str(snap["held"]))
+    studio.wait_balance(available=before["available"] - charged, held=0)
+    expect(studio.page.locator("#job-status")).to_contain_text("charged")
+
+
+def test_cancel_returns_the_held_credits(
+    stalling_app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    studio = Studio(new_page(), stalling_app.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
+    studio.wait_ready()
+    studio.generate()
+    studio.wait_status("processing")
+    expect(studio.page.locator("#cancel")).to_be_visible()
+    studio.page.wait_for_function("() => document.querySelector('#balance .ls-balance').dataset.held !== '0'")
+    held = studio.balance()["held"]
+    assert held > 0
+
+    studio.cancel()
+    assert studio.wait_status("canceled") == "canceled"
+    assert f"{held} credits" in studio.message() and "returned" in studio.message()
+    studio.wait_balance(available=before["available"], held=0)
+    expect(studio.page.locator("#cancel")).to_be_hidden()
+    expect(studio.page.locator("#retry")).to_be_visible()
+
+
+def test_bad_files_are_refused_with_their_sentence_and_the_balance_unchanged(
+    app: RunningApp, new_page: Callable[[], Page], tiny_face: Path, short_voice: Path, tmp_path: Path
+) -> None:
+    studio = Studio(new_page(), app.url).open()
+    before = studio.balance()
+    page = studio.page
+
+    # Unreadable audio: the estimate says what is wrong and Generate stays off.
+    not_audio = tmp_path / "voice.wav"
+    not_audio.write_text("this is not a recording")
+    studio.give(face=tiny_face, voice=not_audio)
+    expect(page.locator("#estimate")).to_contain_text("not audio we can read")
+    expect(page.locator("#generate")).to_be_disabled()
+
+    # A picture too small for the model: refused by the job's media checks, nothing held.
+    page.locator("#voice button[aria-label='Clear']").click()
+    studio.give(voice=short_voice)
+    studio.wait_ready()
+    studio.generate()
+    assert studio.wait_status("rejected") == "rejected"
+    message = studio.message()
+    assert "40 × 40 pixels" in message and "balance is unchanged" in message
+    assert "Traceback" not in page.content()
+    assert studio.balance() == before
+    page.screenshot(path=artifact("bad-file-refused"), full_page=True)
+
+
+def test_reload_mid_job_resumes_its_progress_and_history(
+    stalling_app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    studio = Studio(new_page(), stalling_app.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
+    studio.wait_ready()
+    studio.generate()
+    studio.wait_status("processing")
+    job_id = studio.job_id()
+
+    studio.reload()
+    # The same visitor (same credits), the same job, followed live again.
+    studio.wait_status("processing")
+    assert studio.job_id() == job_id
+    expect(studio.page.locator("#job-status")).to_contain_text("Elapsed")
+    expect(studio.page.locator("#cancel")).to_be_visible()
+    expect(studio.page.locator("#generate")).to_be_disabled()
+    studio.tab("History")
+    row = studio.page.locator("#history tr", has_text=job_id)
+    expect(row).to_contain_text("Processing")
+    studio.page.screenshot(path=artifact("reload-history"), full_page=True)
+    studio.tab("Create")
+
+    # The resumed page controls the job: cancel it and get the credits back.
+    studio.cancel()
+    studio.wait_status("canceled")
+    studio.wait_balance(available=before["available"], held=0)
+    studio.tab("History")
+    expect(studio.page.locator("#history tr", has_text=job_id)).to_contain_text("Canceled")
+
+
+def test_closing_the_tab_never_stops_the_job(
+    app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    first_tab = Studio(new_page(), app.url).open()
+    first_tab.give(face=face, voice=short_voice)
+    first_tab.wait_ready()
+    first_tab.generate()
+    first_tab.wait_status("starting", "processing")
+    job_id = first_tab.job_id()
+    context = first_tab.page.context
+    first_tab.page.close()
+
+    # Coming back (same browser, so the same visitor): the job carried on to its end.
+    back = Studio(context.new_page(), app.url).open()
+    back.tab("History")
+    expect(back.page.locator("#history")).to_contain_text(job_id)
+    back.tab("Create")
+    if back.status() != "succeeded":
+        back.wait_status("succeeded")
+        assert back.job_id() == job_id
+    snap = status_of(app, back.api_key(), job_id)
+    assert snap["status"] == "succeeded"
+    assert isinstance(snap["charged"], int) and snap["charged"] > 0
