@@ -50,6 +50,7 @@ async def create_file(runtime: Runtime, request: Request) -> Response:
         raise _too_large(limit) from None
     finally:
         await form.close()
+    runtime.stored()
     return JSONResponse(stored.to_json(base_url(request)), 201)
 
 

@@ -116,6 +116,9 @@ class FileStore:
         files = [f for f in self._files.values() if now < f.expires_at]
         return sorted(files, key=lambda f: f.created_at, reverse=True)
 
+    def next_expiry(self) -> datetime | None:
+        return min((f.expires_at for f in self._files.values()), default=None)
+
     def delete(self, file_id: str) -> bool:
         stored = self._files.pop(file_id, None)
         if stored is None:

@@ -44,7 +44,8 @@ def parse_prefer_wait(value: str) -> int | None:
         if not token.startswith("wait"):
             continue
         match = _WAIT.match(token.replace(" ", ""))
-        if match is None:
+        seconds = int(match.group("n") or MAX_PREFER_WAIT_S) if match else 0
+        if not 1 <= seconds <= MAX_PREFER_WAIT_S:  # the spec's pattern alone would let 61..99 through
             raise ValueError(f"Prefer {token!r} is not valid: use 'wait' or 'wait=n' with n from 1 to 60.")
-        return int(match.group("n") or MAX_PREFER_WAIT_S)
+        return seconds
     return None

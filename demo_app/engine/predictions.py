@@ -1,7 +1,8 @@
 """A prediction as the engine keeps it, and its JSON as Replicate shows it.
 
-The record is mutated only through `start`, `append_log` and `finish`, so a terminal status is
-final (a later cancel or deadline cannot overwrite a success) and `settled` fires exactly once.
+The record is mutated only through `start`, `append_log`, `finish` and `remove_data`, so a
+terminal status is final (a later cancel or deadline cannot overwrite a success), `settled`
+fires exactly once, and `wait_until` can watch any change without polling.
 Optional timestamps are left out of the JSON until they exist, as in Replicate's own responses
 (the OpenAPI schema types them as non-nullable strings).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -57,19 +59,28 @@ class PredictionRecord:
     data_removed: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    async def wait_until(self, condition: Callable[[PredictionRecord], bool]) -> None:
+        """Return once `condition(self)` holds, re-checking after every change."""
+        while not condition(self):
+            self._changed.clear()
+            await self._changed.wait()
+
     def start(self, now: datetime) -> None:
         if self.status is Status.STARTING:
             self.status = Status.PROCESSING
             self.started_at = now
+            self._changed.set()
 
     def append_log(self, line: str) -> None:
         if not self.terminal:
             self.logs += line + "\n"
+            self._changed.set()
 
     def finish(self, status: Status, now: datetime, *, output: Any = None, error: str | None = None) -> bool:
         """Move to a terminal status; False (and nothing changes) if already terminal."""
@@ -83,12 +94,14 @@ class PredictionRecord:
         if self.started_at is not None:
             self.metrics["predict_time"] = (now - self.started_at).total_seconds()
         self.settled.set()
+        self._changed.set()
         return True
 
     def remove_data(self) -> None:
         """What Replicate does when an API prediction's retention ends: the output goes."""
         self.output = None
         self.data_removed = True
+        self._changed.set()
 
     def to_json(self, base_url: str) -> dict[str, Any]:
         url = f"{base_url}/v1/predictions/{self.id}"

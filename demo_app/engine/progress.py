@@ -16,12 +16,17 @@ def tqdm_line(done: int, total: int, elapsed_s: float) -> str:
     fraction = min(1.0, done / total) if total > 0 else 0.0
     rate = done / elapsed_s if elapsed_s > 0 and done > 0 else None
     remaining = (total - done) / rate if rate else None
-    rate_text = f"{rate:5.2f}it/s" if rate else "?it/s"
+    rate_text = "?it/s" if rate is None else _rate(rate)
     remaining_text = _interval(remaining) if remaining is not None else "?"
     return (
         f"{int(fraction * 100):3d}%|{_bar(fraction)}| {done}/{total} "
         f"[{_interval(elapsed_s)}<{remaining_text}, {rate_text}]"
     )
+
+
+def _rate(rate: float) -> str:
+    """tqdm turns the rate over when it falls below one step a second."""
+    return f"{rate:5.2f}it/s" if rate >= 1 else f"{1 / rate:5.2f}s/it"
 
 
 def _bar(fraction: float) -> str:

@@ -22,7 +22,6 @@ from demo_app.engine.render_pool import Renderer, RenderPool
 from demo_app.engine.scenarios import Scenario
 
 _MARKER = ".lipsync-engine"
-_JANITOR_MAX_NAP_S = 60.0
 
 
 class Runtime:
@@ -139,15 +138,21 @@ class Runtime:
                 record.remove_data()
         self.files.sweep()
 
+    def stored(self) -> None:
+        """Something with an expiry was stored: the janitor may need to wake sooner."""
+        self._wake_janitor.set()
+
     async def _janitor_loop(self) -> None:
+        """Delete expired bytes when they expire (requests apply expiries themselves, too)."""
         while True:
             self.sweep()
-            next_expiry = self.outputs.next_expiry()
-            nap = _JANITOR_MAX_NAP_S
-            if next_expiry is not None:
-                nap = min(nap, max(0.0, (next_expiry - self.clock.now()).total_seconds()))
             self._wake_janitor.clear()
-            await wait_event(self._wake_janitor, self.clock, nap)
+            moments = [m for m in (self.outputs.next_expiry(), self.files.next_expiry()) if m is not None]
+            if moments:
+                nap = max(0.0, (min(moments) - self.clock.now()).total_seconds())
+                await wait_event(self._wake_janitor, self.clock, nap)
+            else:
+                await self._wake_janitor.wait()
 
     def _finished(self, prediction_id: str) -> None:
         self._tasks.pop(prediction_id, None)

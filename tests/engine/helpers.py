@@ -1,0 +1,63 @@
+"""Small steps the engine tests repeat: upload the sample media, create, wait for a state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from demo_app.engine import Engine, Status
+from demo_app.engine.predictions import PredictionRecord
+from tests.engine.conftest import FACE
+
+WAN_PATH = "/v1/models/wan-video/wan-2.2-s2v/predictions"
+SADTALKER_VERSION = "3aa3dac9353cc4d6bd62a8f95957bd844003b401ca4e4a9b33baa574c549d376"
+
+
+async def upload(client: httpx.AsyncClient, path: Path, content_type: str) -> str:
+    content = await asyncio.to_thread(path.read_bytes)
+    response = await client.post("/v1/files", files={"content": (path.name, content, content_type)})
+    assert response.status_code == 201, response.text
+    url: str = response.json()["urls"]["get"]
+    return url
+
+
+async def wan_input(client: httpx.AsyncClient, voice: Path) -> dict[str, str]:
+    return {
+        "image": await upload(client, FACE, "image/png"),
+        "audio": await upload(client, voice, "audio/wav"),
+    }
+
+
+async def create(
+    client: httpx.AsyncClient, input: dict[str, Any], *, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Create a wan-2.2-s2v prediction; the 201 body."""
+    response = await client.post(WAN_PATH, json={"input": input}, headers=headers or {})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def record(engine: Engine, prediction_id: str) -> PredictionRecord:
+    return engine.runtime.get(prediction_id)
+
+
+async def reach(engine: Engine, prediction_id: str, condition: Callable[[PredictionRecord], bool]) -> None:
+    await record(engine, prediction_id).wait_until(condition)
+
+
+async def settled(engine: Engine, client: httpx.AsyncClient, prediction_id: str) -> dict[str, Any]:
+    """Wait for the terminal status (an event, no polling), then read it over HTTP."""
+    await record(engine, prediction_id).settled.wait()
+    response = await client.get(f"/v1/predictions/{prediction_id}")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def processing(r: PredictionRecord) -> bool:
+    return r.status is Status.PROCESSING

@@ -1,0 +1,61 @@
+"""Output URLs the engine serves: public, and gone after `output_ttl_s` like Replicate's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from demo_app.engine import Engine, Status
+from demo_app.engine.routes import GET_OUTPUT
+from tests.conftest import EngineFactory
+from tests.engine.fakes import ManualClock, quick_render
+from tests.engine.helpers import create, reach, settled, wan_input
+
+Api = Callable[..., httpx.AsyncClient]
+
+
+async def test_output_expires_and_the_prediction_loses_it(
+    engine_factory: EngineFactory, api: Api, voice: Path, manual_clock: ManualClock
+) -> None:
+    engine = await engine_factory(clock=manual_clock, output_ttl_s=3600, renderer=quick_render)
+    client = api(engine)
+    created = await create(client, await wan_input(client, voice))
+    await manual_clock.sleeping_until(datetime.fromisoformat(created["created_at"]) + timedelta(seconds=0.5))
+    manual_clock.advance(0.5)
+    body = await settled(engine, client, created["id"])
+    url = body["output"]
+
+    async with httpx.AsyncClient(transport=engine.transport(), base_url=Engine.base_url) as anonymous:
+        live = await anonymous.get(url)  # no token needed, as with replicate.delivery
+        assert live.status_code == 200 and live.content.startswith(b"\x00\x00\x00\x18ftyp")
+        manual_clock.advance(3599)
+        assert (await anonymous.get(url)).status_code == 200
+        assert (await client.get(f"/v1/predictions/{created['id']}")).json()["output"] == url
+        manual_clock.advance(1)
+        gone = await anonymous.get(url)
+    assert gone.status_code == 410
+    assert gone.headers["content-type"] == "application/problem+json" and "expired" in gone.json()["detail"]
+    after = (await client.get(f"/v1/predictions/{created['id']}")).json()
+    assert (after["status"], after["output"], after["data_removed"]) == ("succeeded", None, True)
+    assert list((engine.runtime.run_dir / "outputs").glob("*/output.mp4")) == []
+    assert engine.requests[GET_OUTPUT] == 3
+
+
+async def test_janitor_deletes_expired_outputs_without_a_request(
+    engine_factory: EngineFactory, api: Api, voice: Path
+) -> None:
+    engine = await engine_factory(time_scale=1000.0, output_ttl_s=2.0, renderer=quick_render)
+    client = api(engine)
+    created = await create(client, await wan_input(client, voice))
+    await settled(engine, client, created["id"])
+    await reach(engine, created["id"], lambda r: r.data_removed)
+    assert engine.runtime.predictions[created["id"]].status is Status.SUCCEEDED
+    assert list((engine.runtime.run_dir / "outputs").glob("*/output.mp4")) == []
+
+
+async def test_unknown_output_is_404(engine_factory: EngineFactory, api: Api) -> None:
+    response = await api(await engine_factory()).get("/delivery/nothing/output.mp4")
+    assert response.status_code == 404
