@@ -67,14 +67,12 @@ class PageHandlers:
 
     # ---- before a run -------------------------------------------------------------------
 
-    async def quote(
-        self, owner: str | None, model_id: str, image: str | None, audio: str | None
-    ) -> tuple[str, Any]:
+    async def quote(self, owner: str | None, model_id: str, image: Any, audio: Any) -> tuple[str, Any]:
         """The live estimate, and Generate enabled only when the job could start."""
         if owner is None:
             return quote_html(None), gr.Button(interactive=False)
         services = await self._handle.get()
-        quote = await services.jobs.quote(owner, model_id, image, audio)
+        quote = await services.jobs.quote(owner, model_id, upload_path(image), upload_path(audio))
         if services.jobs.active_job(owner) is not None:
             # One job at a time per page: the run panel follows a single job.
             return quote_html(quote, busy=True), gr.Button(interactive=False)
@@ -87,11 +85,12 @@ class PageHandlers:
     # ---- a run ------------------------------------------------------------------------------
 
     async def generate(
-        self, owner: str | None, image: str | None, audio: str | None, model_id: str, *option_values: Any
+        self, owner: str | None, image: Any, audio: Any, model_id: str, *option_values: Any
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Start a job and follow it to its end; the first frame leaves at once."""
         if owner is None:
             raise _refuse("The page is still loading; press Generate again in a second.")
+        image, audio = upload_path(image), upload_path(audio)
         if not image or not audio:
             raise _refuse("Add a face image and an audio clip first.", title="Missing input")
         services = await self._handle.get()
@@ -185,6 +184,14 @@ async def _exists(path: str) -> bool:
 
 async def _balance_html(services: Services, owner: str) -> str:
     return balance_html(await services.ledger.balance(owner))
+
+
+def upload_path(value: Any) -> str | None:
+    """The server-side path of an upload as Gradio sends it unprocessed (a file dict)."""
+    if isinstance(value, dict):
+        path = value.get("path")
+        return path if isinstance(path, str) and path else None
+    return None
 
 
 def model_info(model_id: str) -> str:

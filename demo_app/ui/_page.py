@@ -151,7 +151,7 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
         loaded.success(handlers.resume, [owner], run_outputs, **_page_event("resume"))
         loaded.success(handlers.history, [owner], [history], **_page_event("history_on_load"))
         loaded.success(handlers.credits, [owner], credits_outputs, **_page_event("credits_on_load"))
-        loaded.success(handlers.quote, quote_inputs, [estimate, generate], **_page_event("quote_on_load"))
+        loaded.success(handlers.quote, quote_inputs, [estimate, generate], **_raw_event("quote_on_load"))
 
         gr.on(
             [image.change, audio.change, model.change],
@@ -159,7 +159,7 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
             quote_inputs,
             [estimate, generate],
             trigger_mode="always_last",
-            **_page_event("quote"),
+            **_raw_event("quote"),
         )
         model.change(
             handlers.choose_model,
@@ -173,9 +173,9 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
             handlers.generate,
             [owner, image, audio, model, *model_inputs.inputs],
             run_outputs,
-            **_page_event("generate"),
+            **_raw_event("generate"),
         )
-        run.then(handlers.quote, quote_inputs, [estimate, generate], **_page_event("quote_after_run"))
+        run.then(handlers.quote, quote_inputs, [estimate, generate], **_raw_event("quote_after_run"))
         run.then(handlers.history, [owner], [history], **_page_event("history_after_run"))
         cancel.click(handlers.cancel, [owner, job_id], [cancel], **_page_event("cancel"))
         job_id.change(handlers.history, [owner], [history], **_page_event("history_on_start"))
@@ -211,3 +211,9 @@ def _page_event(name: str) -> dict[str, Any]:
         "show_progress": "hidden",
         "concurrency_limit": None,
     }
+
+
+def _raw_event(name: str) -> dict[str, Any]:
+    """A page event whose handler gets the uploads as sent: our media checks judge every file and
+    explain a bad one in a sentence, where Gradio's own image decoding would fail with a bare error."""
+    return _page_event(name) | {"preprocess": False}

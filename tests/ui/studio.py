@@ -111,8 +111,19 @@ class Studio:
     def wait_ready(self) -> None:
         expect(self.page.locator("#generate")).to_be_enabled()
 
-    def generate(self) -> None:
+    def generate(self) -> str:
+        """Press Generate; returns once the run panel shows the new job (its id)."""
+        previous = self.page.locator("#job-status .ls-job").get_attribute("data-job") or ""
         self.page.locator("#generate").click()
+        self.wait_new_job(previous)
+        return self.job_id()
+
+    def wait_new_job(self, previous: str) -> None:
+        self.page.wait_for_function(
+            "(previous) => { const job = document.querySelector('#job-status .ls-job');"
+            " return job && job.dataset.job && job.dataset.job !== previous; }",
+            arg=previous,
+        )
 
     def cancel(self) -> None:
         self.page.locator("#cancel").click()

@@ -102,6 +102,14 @@ def test_generate_shows_progress_plays_the_video_and_charges_the_actual_cost(
     studio.wait_balance(available=before["available"] - charged, held=0)
     expect(studio.page.locator("#job-status")).to_contain_text("charged")
 
+    # The History tab lists it with its cost; clicking the row plays it from our storage.
+    studio.tab("History")
+    history = studio.page.locator("#history")
+    expect(history).to_contain_text(studio.job_id())
+    expect(history).to_contain_text("Succeeded")
+    history.get_by_role("gridcell", name=studio.job_id()).click()
+    expect(studio.page.locator("#history-video video")).to_have_attribute("src", re.compile(r"\.mp4$"))
+
 
 def test_cancel_returns_the_held_credits(
     stalling_app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path
@@ -126,7 +134,12 @@ def test_cancel_returns_the_held_credits(
 
 
 def test_bad_files_are_refused_with_their_sentence_and_the_balance_unchanged(
-    app: RunningApp, new_page: Callable[[], Page], tiny_face: Path, short_voice: Path, tmp_path: Path
+    app: RunningApp,
+    new_page: Callable[[], Page],
+    face: Path,
+    tiny_face: Path,
+    short_voice: Path,
+    tmp_path: Path,
 ) -> None:
     studio = Studio(new_page(), app.url).open()
     before = studio.balance()
@@ -135,21 +148,54 @@ def test_bad_files_are_refused_with_their_sentence_and_the_balance_unchanged(
     # Unreadable audio: the estimate says what is wrong and Generate stays off.
     not_audio = tmp_path / "voice.wav"
     not_audio.write_text("this is not a recording")
-    studio.give(face=tiny_face, voice=not_audio)
+    studio.give(face=face, voice=not_audio)
     expect(page.locator("#estimate")).to_contain_text("not audio we can read")
     expect(page.locator("#generate")).to_be_disabled()
 
-    # A picture too small for the model: refused by the job's media checks, nothing held.
+    # Not a picture at all, then a picture too small for the model: each refused by the media
+    # checks with its own sentence, before anything is held.
+    not_image = tmp_path / "face.png"
+    not_image.write_text("this is not a picture")
     page.locator("#voice button[aria-label='Clear']").click()
     studio.give(voice=short_voice)
+    for bad_face, sentence in [(not_image, "not a picture we can read"), (tiny_face, "40 × 40 pixels")]:
+        page.locator("#face button[aria-label='Remove Image']").click()
+        studio.give(face=bad_face)
+        studio.wait_ready()
+        studio.generate()
+        assert studio.wait_status("rejected") == "rejected"
+        message = studio.message()
+        assert sentence in message and "balance is unchanged" in message
+        expect(page.locator("#job-status")).to_contain_text(sentence)
+        assert studio.balance() == before
+    assert "Traceback" not in page.content()
+    page.screenshot(path=artifact("bad-file-refused"), full_page=True)
+
+
+def test_a_failed_job_returns_the_credits_and_try_again_keeps_the_inputs(
+    start_app: AppFactory, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    failing = start_app(engine_scenario="failure")
+    studio = Studio(new_page(), failing.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
     studio.wait_ready()
     studio.generate()
-    assert studio.wait_status("rejected") == "rejected"
+    assert studio.wait_status("failed") == "failed"
+    first_job = studio.job_id()
     message = studio.message()
-    assert "40 × 40 pixels" in message and "balance is unchanged" in message
-    assert "Traceback" not in page.content()
-    assert studio.balance() == before
-    page.screenshot(path=artifact("bad-file-refused"), full_page=True)
+    assert "The model failed" in message and "credits" in message and "returned" in message
+    studio.wait_balance(available=before["available"], held=0)
+
+    retry = studio.page.locator("#retry")
+    expect(retry).to_be_visible()
+    retry.click()
+    studio.wait_new_job(first_job)
+    assert studio.wait_status("failed") == "failed"
+    studio.wait_balance(available=before["available"], held=0)
+    # The inputs are still there for a third try.
+    expect(studio.page.locator("#face img")).to_have_attribute("src", re.compile(r".+"))
+    expect(studio.page.locator("#generate")).to_be_enabled()
 
 
 def test_reload_mid_job_resumes_its_progress_and_history(
