@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from demo_app.engine import SCENARIOS, Status, make_scenario
+from demo_app.engine.predictions import PredictionRecord
 from demo_app.engine.routes import CREATE_BY_MODEL, CREATE_BY_VERSION, GET_PREDICTION, LIST_PREDICTIONS
 from demo_app.engine.scenarios import ColdStart, DropOnGet, RateLimitFirst, ServerErrorFirst, SlowProgress
 from demo_app.replicate import parse_progress
@@ -23,6 +24,10 @@ CONTRACT_NAMES = [
     *("server_error_burst", "drop_on_create", "drop_on_get", "list_output", "missing_output"),
     *("expired_output", "unauthorized", "invalid_input", "stall"),
 ]
+
+
+def _shows(text: str) -> Callable[[PredictionRecord], bool]:
+    return lambda prediction: text in prediction.logs
 
 
 def test_the_scenarios_are_exactly_the_contracts() -> None:
@@ -59,7 +64,7 @@ async def test_slow_progress_spaces_the_lines(
     manual_clock.advance(0.5)
     seen = []
     for step in range(1, 6):
-        await prediction.wait_until(lambda r, step=step: f"{step}/5 [" in r.logs)
+        await prediction.wait_until(_shows(f"{step}/5 ["))
         progress = parse_progress(prediction.logs)
         assert progress is not None
         seen.append(progress.fraction)

@@ -1,0 +1,96 @@
+"""`python -m demo_app.engine`: a standalone server, configured by flags or the environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Standalone:
+    """One `python -m demo_app.engine` process, up once uvicorn reports it."""
+
+    def __init__(self, flags: list[str], env: dict[str, str]) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("LIPSYNC_", "REPLICATE_"))}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "demo_app.engine", "--port", str(port), *flags],
+            cwd=ROOT,
+            env={**clean, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        self.log = ""
+        for line in self.process.stderr:  # blocks until uvicorn reports, or the process ends
+            self.log += line
+            if "Application startup complete" in line:
+                return
+        raise AssertionError(f"the engine did not start:\n{self.log}")
+
+    def stop(self) -> int:
+        """Interrupt it as Ctrl-C would; the exit code, with the whole log in `log`."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        self.log += self.process.communicate(timeout=30)[1]
+        return self.process.returncode
+
+
+@pytest.fixture
+def start_engine(tmp_path: Path) -> Iterator[Callable[..., Standalone]]:
+    started: list[Standalone] = []
+
+    def start(*flags: str, env: dict[str, str] | None = None) -> Standalone:
+        started.append(Standalone([*flags, "--data-dir", str(tmp_path)], env or {}))
+        return started[-1]
+
+    yield start
+    for engine in started:
+        engine.stop()
+
+
+def test_flags_choose_the_token_and_scenario(start_engine: Callable[..., Standalone]) -> None:
+    engine = start_engine("--token", "r8_cli-secret", "--scenario", "rate_limit_burst", "--time-scale", "5")
+    with httpx.Client(base_url=engine.url, headers={"Authorization": "Bearer r8_cli-secret"}) as client:
+        assert client.get("/v1/predictions").status_code == 200
+        assert (
+            client.post("/v1/models/wan-video/wan-2.2-s2v/predictions", json={"input": {}}).status_code == 429
+        )
+        assert client.get("/v1/predictions", headers={"Authorization": "Bearer r8_other"}).status_code == 401
+    assert engine.stop() in (0, -signal.SIGINT)  # uvicorn re-raises the signal once it has shut down
+    assert "Application shutdown complete" in engine.log
+    assert "scenario rate_limit_burst, time scale 5, token as given" in engine.log
+    assert "r8_cli-secret" not in engine.log
+
+
+def test_environment_gives_the_defaults(start_engine: Callable[..., Standalone]) -> None:
+    engine = start_engine(env={"LIPSYNC_ENGINE_SCENARIO": "unauthorized", "REPLICATE_API_TOKEN": "r8_env"})
+    with httpx.Client(base_url=engine.url, headers={"Authorization": "Bearer r8_env"}) as client:
+        response = client.get("/v1/predictions")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "You did not pass a valid authentication token"
+
+
+def test_unknown_scenario_is_refused_with_the_choices() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "demo_app.engine", "--port", "1", "--scenario", "chaos"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'chaos'" in result.stderr and "cold_start" in result.stderr
