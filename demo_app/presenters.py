@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from demo_app.catalog import get_model
 from demo_app.credits import Balance, OpenHold, StatementLine
 from demo_app.jobs import JobSnapshot, JobStatus, ProgressSource, Quote
 from demo_app.money import format_credits
@@ -120,6 +121,17 @@ def _progress_html(snap: JobSnapshot) -> str:
         f'aria-valuemax="100" aria-valuenow="{percent}"><div class="ls-fill" style="width:{percent}%">'
         f'</div></div><div class="ls-pct">{percent}% — {source}</div>'
     )
+
+
+def model_info(model_id: str) -> str:
+    """One line about the model and how long a 10-second clip typically takes on it."""
+    try:
+        spec = get_model(model_id)
+    except ValueError as exc:
+        return str(exc)
+    seconds = spec.typical_run_s(10.0)
+    typical = f"{round(seconds)} s" if seconds < 90 else f"{round(seconds / 60)} min"
+    return f"{spec.description} Typically about {typical} for 10 s of audio."
 
 
 def format_elapsed(seconds: float) -> str:

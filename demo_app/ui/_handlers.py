@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import gradio as gr
 
-from demo_app.catalog import CATALOG, get_model
+from demo_app.catalog import CATALOG
 from demo_app.identity import KeyRing, identify_visitor
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.presenters import (
@@ -21,6 +21,7 @@ from demo_app.presenters import (
     credits_summary_html,
     history_rows,
     holds_rows,
+    model_info,
     quote_html,
     statement_rows,
 )
@@ -192,19 +193,3 @@ def upload_path(value: Any) -> str | None:
         path = value.get("path")
         return path if isinstance(path, str) and path else None
     return None
-
-
-def model_info(model_id: str) -> str:
-    """One line about the model and how long a 10-second clip typically takes."""
-    try:
-        spec = get_model(model_id)
-    except ValueError as exc:
-        return str(exc)
-    seconds = spec.typical_run_s(10.0)
-    return f"{spec.description} Typically about {_duration(seconds)} for 10 s of audio."
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{round(seconds)} s"
-    return f"{round(seconds / 60)} min"

@@ -10,11 +10,11 @@ import gradio as gr
 
 from demo_app.catalog import CATALOG, DEFAULT_MODEL
 from demo_app.identity import KeyRing
-from demo_app.presenters import STATUS_CSS, idle_status_html
+from demo_app.presenters import STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
 from demo_app.ui._api import ApiEndpoints
-from demo_app.ui._handlers import PageHandlers, ServicesSource, model_info
+from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._options import ModelInputs
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"

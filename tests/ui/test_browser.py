@@ -198,6 +198,24 @@ def test_a_failed_job_returns_the_credits_and_try_again_keeps_the_inputs(
     expect(studio.page.locator("#generate")).to_be_enabled()
 
 
+def test_a_timed_out_job_says_so_and_returns_the_credits(
+    start_app: AppFactory, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    # The engine never finishes; our 3 s time-out (sent upstream as a 5 s Cancel-After) ends it.
+    slow = start_app(engine_scenario="stall", job_timeout_s=3.0, engine_time_scale=1.0)
+    studio = Studio(new_page(), slow.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
+    studio.wait_ready()
+    studio.generate()
+    assert studio.wait_status("timed_out") == "timed_out"
+    expect(studio.page.locator("#job-status .ls-badge")).to_have_text("Timed out")
+    message = studio.message()
+    assert "time-out" in message and "credits" in message and "returned" in message
+    studio.wait_balance(available=before["available"], held=0)
+    expect(studio.page.locator("#retry")).to_be_visible()
+
+
 def test_reload_mid_job_resumes_its_progress_and_history(
     stalling_app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path
 ) -> None:

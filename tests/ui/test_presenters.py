@@ -14,6 +14,7 @@ from demo_app.presenters import (
     balance_html,
     format_elapsed,
     history_rows,
+    model_info,
     quote_html,
     snapshot_dict,
     statement_rows,
@@ -129,3 +130,9 @@ def test_statement_rows_sign_each_change() -> None:
     assert statement_rows([line]) == [
         ["2026-03-04 05:06 UTC", "Charge", "video delivered", "−254", "−254", "746", "746"]
     ]
+
+
+def test_model_info_gives_the_description_and_typical_time() -> None:
+    assert model_info("wan-video/wan-2.2-s2v").endswith("Typically about 85 s for 10 s of audio.")
+    assert "min for 10 s" in model_info("bytedance/omni-human")
+    assert "no model" in model_info("someone/else")
