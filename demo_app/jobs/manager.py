@@ -198,12 +198,10 @@ class JobManager:
         text = (
             f"≈ {format_credits(estimate)} for {audio_s:.1f} s of audio — held now, charged only on success"
         )
-        if audio_s > spec.max_audio_s:
-            reason = (
-                f"The audio is {audio_s:.1f} s long; {spec.title} takes at most {spec.max_audio_s:g} s"
-                " — trim it and try again."
-            )
-            return Quote(ready=False, reason=reason, estimate=estimate, audio_s=audio_s, text=reason)
+        try:
+            media.check_audio_length(audio_s, max_seconds=spec.max_audio_s)
+        except media.MediaError as exc:
+            return Quote(ready=False, reason=str(exc), estimate=estimate, audio_s=audio_s, text=str(exc))
         balance = await self._ledger.balance(owner)
         if balance.available < estimate:
             reason = (

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from demo_app import media
 from demo_app.catalog import ModelSpec, OptionError, get_model, validate_options
-from demo_app.credits import HoldRefused, Ledger
+from demo_app.credits import HoldRefused, Ledger, UnknownHold
 from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobSnapshot, JobStatus, ProgressSource
 from demo_app.jobs.store import JobStore
@@ -81,6 +81,7 @@ class JobRunner:
         self.ledger = ledger
         self.inputs_dir = data_dir / "inputs"
         self.videos_dir = data_dir / "videos"
+        self.videos_dir.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
         self.poll_interval_s = poll_interval_s
         self.deadline_grace_s = deadline_grace_s
@@ -93,11 +94,12 @@ class JobRunner:
         """Take a new job from its inputs to settled credits."""
         try:
             spec = get_model(job.record.model)
-            if not await self._prepare(job, spec):
+            estimate = await self._prepare(job, spec)
+            if estimate is None:
                 return
             if job.cancel_requested.is_set():
                 raise Canceled
-            if not await self._hold(job):
+            if not await self._hold(job, estimate):
                 return
             prediction = await self._submit(job, spec)
             if prediction is not None:
@@ -137,8 +139,8 @@ class JobRunner:
 
     # ---- stages ------------------------------------------------------------------------
 
-    async def _prepare(self, job: LiveJob, spec: ModelSpec) -> bool:
-        """Check and convert the inputs; a refusal ends the job before anything is held."""
+    async def _prepare(self, job: LiveJob, spec: ModelSpec) -> int | None:
+        """Check and convert the inputs, returning the estimate; a refusal ends the job, nothing held."""
         r = job.record
         folder = self.inputs_dir / r.job_id
         try:
@@ -162,22 +164,23 @@ class JobRunner:
         except (media.MediaError, OptionError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             await self.finish(job, JobStatus.REJECTED, str(exc))
-            return False
+            return None
         r.image_path, r.image_type = str(image.path), image.content_type
         r.audio_path, r.audio_type = str(audio.path), audio.content_type
         r.audio_s = audio.duration_s
-        r.held = spec.pricing.estimate(audio.duration_s)
-        return True
+        return spec.pricing.estimate(audio.duration_s)
 
-    async def _hold(self, job: LiveJob) -> bool:
+    async def _hold(self, job: LiveJob, estimate: int) -> bool:
         """Hold the estimate; a refusal (balance, daily budget, too many jobs) writes nothing."""
         r = job.record
         try:
-            await self.ledger.hold(r.owner, r.held, r.job_id, reason=f"{r.model}, {r.audio_s:.1f} s of audio")
+            await self.ledger.hold(
+                r.owner, estimate, r.job_id, reason=f"{r.model}, {r.audio_s:.1f} s of audio"
+            )
         except HoldRefused as exc:
-            r.held = 0
             await self.finish(job, JobStatus.REJECTED, exc.message)
             return False
+        r.held = estimate
         await self._transition(job, JobStatus.UPLOADING, "Sending your files to the model…")
         return True
 
@@ -198,7 +201,8 @@ class JobRunner:
         await self.store.save(r)
         try:
             prediction = await self.client.create_prediction(
-                **spec.prediction_target(),
+                model=spec.id if spec.endpoint == "model" else None,
+                version=spec.version,
                 input=r.prediction_input,
                 cancel_after_s=max(MIN_CANCEL_AFTER_S, self.timeout_s),
             )
@@ -255,7 +259,7 @@ class JobRunner:
             await self.finish(job, JobStatus.TIMED_OUT, "The model did not start before the time-out")
         elif job.cancel_requested.is_set():
             await self.finish(job, JobStatus.CANCELED, "Canceled")
-        elif self._upstream_deadline_passed(job):
+        elif _ended_by_deadline(prediction):
             await self.finish(job, JobStatus.TIMED_OUT, "The model did not finish before the time-out")
         else:
             await self.finish(job, JobStatus.CANCELED, "Canceled on Replicate")
@@ -305,16 +309,19 @@ class JobRunner:
         async with job.settle_lock:
             if r.settled:
                 return
-            if r.held > 0:
+            try:
                 if capture is not None:
                     s = await self.ledger.capture(r.job_id, capture, reason=f"{r.model}: video delivered")
                 else:
+                    # Also when nothing is recorded as held: a crash may have come between hold and record.
                     s = await self.ledger.release(r.job_id, reason=reason)
+            except UnknownHold:
+                r.charged, r.returned = 0, 0
+            else:
                 if s.outcome == "captured" and capture is None:
                     status, reason = JobStatus.SUCCEEDED, "Done"  # settled as a success in an earlier life
+                r.held = s.held
                 r.charged, r.returned = s.charged, s.returned
-            else:
-                r.charged, r.returned = 0, 0
             r.status = status
             r.error = None if status is JobStatus.SUCCEEDED else reason
             r.message = self._final_message(status, reason, r.charged or 0, r.returned or 0)
@@ -467,5 +474,9 @@ class JobRunner:
     def _past_deadline(self, job: LiveJob) -> bool:
         return utc_now().timestamp() > self._started_at(job) + self.timeout_s + self.deadline_grace_s
 
-    def _upstream_deadline_passed(self, job: LiveJob) -> bool:
-        return utc_now().timestamp() >= self._started_at(job) + max(MIN_CANCEL_AFTER_S, self.timeout_s) - 1.0
+
+def _ended_by_deadline(prediction: Prediction) -> bool:
+    """A cancel that came from the prediction's own `Cancel-After` deadline (upstream's clock)."""
+    if prediction.deadline is None or prediction.completed_at is None:
+        return False
+    return prediction.completed_at >= prediction.deadline - timedelta(seconds=1)

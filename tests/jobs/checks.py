@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import av
+
 from demo_app.credits import Ledger
 
 
 async def settlement_lines(ledger: Ledger, owner: str, ref: str) -> list[tuple[str, int]]:
-    """(kind, amount) of every capture/release entry of this job, in order."""
+    """(kind, credits) of every capture/release entry of this job: what was charged, or returned."""
+    return [(kind, n) for kind, n in await job_lines(ledger, owner, ref) if kind in {"capture", "release"}]
+
+
+async def job_lines(ledger: Ledger, owner: str, ref: str) -> list[tuple[str, int]]:
+    """(kind, credits) of every ledger entry of this job; a release counts the credits it returned."""
     lines = await ledger.statement(owner)
     return [
-        (line.kind, abs(line.amount))
+        (line.kind, settled_credits(line.kind, line.amount, line.held_change))
         for line in lines
-        if line.ref == ref and line.kind in {"capture", "release"}
+        if line.ref == ref
     ]
+
+
+def settled_credits(kind: str, amount: int, held_change: int) -> int:
+    """A capture moves `-amount` credits out; a hold or release moves `held_change` in or back."""
+    return -amount if kind == "capture" else abs(held_change)
 
 
 def assert_playable(path: str | None) -> float:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from demo_app.credits import Ledger
-
 from demo_app.jobs import JobManager, JobSnapshot, JobStatus
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
+from tests.jobs.checks import settled_credits
 
 OWNER = "browser:restart"
 STAGES = {
@@ -59,7 +59,7 @@ async def main(mode: str, stage: str | None) -> None:
         for snap in jobs.history(OWNER):
             final = await jobs.wait(OWNER, snap.job_id)
             lines = [
-                {"kind": line.kind, "amount": abs(line.amount)}
+                {"kind": line.kind, "amount": settled_credits(line.kind, line.amount, line.held_change)}
                 for line in await ledger.statement(OWNER)
                 if line.ref == final.job_id
             ]

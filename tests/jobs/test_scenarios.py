@@ -114,14 +114,29 @@ async def test_unhappy_paths_release_in_full(
     assert (balance.balance, balance.held) == (stack.settings.starting_grant, 0)
 
 
-async def test_time_out_with_a_fast_clock_cancels_upstream_and_releases(
+async def test_ten_minute_time_out_on_a_fast_clock_ends_as_timed_out(
     make_stack: StackFactory, face: Path, voice: Path
 ) -> None:
-    stack, _, final = await run_job(make_stack, face, voice, "stall", job_timeout_s=1.0)
+    """Cancel-After is 10 min; the engine's clock runs 600x, so upstream's deadline passes in ~1 s."""
+    stack, _, final = await run_job(make_stack, face, voice, "stall", time_scale=600.0, grace_s=600.0)
+    assert stack.settings.job_timeout_s == 600
     assert final.status is JobStatus.TIMED_OUT, final.message
-    assert "Timed out" in (final.error or "")
+    assert final.elapsed_s < 30
+    assert "time-out" in (final.error or "")
     assert await settlement_lines(stack.ledger, OWNER, final.job_id) == [("release", final.held)]
-    assert any(method == "POST" and "cancel" in route for (method, route) in stack.engine.requests)
+
+
+async def test_our_own_deadline_cancels_upstream_and_releases(
+    make_stack: StackFactory, face: Path, voice: Path
+) -> None:
+    """When upstream never ends the prediction, our time-out does: cancel upstream, release."""
+    stack, _, final = await run_job(make_stack, face, voice, "stall", time_scale=1.0, job_timeout_s=1.0)
+    assert final.status is JobStatus.TIMED_OUT, final.message
+    assert final.error == "Timed out after 1 s"
+    assert await settlement_lines(stack.ledger, OWNER, final.job_id) == [("release", final.held)]
+    assert stack.engine.requests[("POST", "/v1/predictions/{prediction_id}/cancel")] == 1
+    prediction = await stack.client.get_prediction(final.prediction_id or "")
+    assert prediction.status.value == "canceled"
 
 
 async def test_visitor_cancel_returns_the_hold(make_stack: StackFactory, face: Path, voice: Path) -> None:
