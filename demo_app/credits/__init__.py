@@ -25,12 +25,13 @@ from demo_app.credits._errors import (
     UnknownHold,
 )
 from demo_app.credits._ledger import DEFAULT_ARCHIVE_AT, Ledger
-from demo_app.credits._types import Balance, Hold, OpenHold, Settlement, StatementLine, utc_now
+from demo_app.credits._types import Balance, Budget, Hold, OpenHold, Settlement, StatementLine, utc_now
 
 __all__ = [
     "DEFAULT_ARCHIVE_AT",
     "AdjustRefused",
     "Balance",
+    "Budget",
     "CaptureExceedsHold",
     "CreditsError",
     "DailyBudgetReached",

@@ -27,6 +27,7 @@ from demo_app.credits._errors import (
 )
 from demo_app.credits._types import (
     Balance,
+    Budget,
     Hold,
     Kind,
     OpenHold,
@@ -156,7 +157,7 @@ class Ledger:
             if amount > available:
                 raise InsufficientCredits(available, amount)
             now = self._now()
-            used = self._books.usage.get(_day(now), 0)
+            used = self._books.usage.get(now.date().isoformat(), 0)
             if used + amount > self.daily_budget:
                 raise DailyBudgetReached(used, self.daily_budget, amount)
             self._append(owner, "hold", 0, amount, ref, reason, now)
@@ -170,6 +171,13 @@ class Ledger:
     async def release(self, ref: str, *, reason: str) -> Settlement:
         """End hold `ref` returning all of it (failure, cancel, time-out, any error)."""
         return await self._settle(ref, "released", 0, reason)
+
+    async def budget(self) -> Budget:
+        """How much of today's budget (UTC, all owners) is held or spent, and what is left."""
+        async with self._group.change():
+            today = self._now().date()
+            used = self._books.usage.get(today.isoformat(), 0)
+            return Budget(today, used, self.daily_budget, max(0, self.daily_budget - used))
 
     async def open_holds(self) -> list[OpenHold]:
         """Holds still open, oldest first, with their age: what start-up reconciliation settles."""
@@ -309,6 +317,7 @@ class Ledger:
             number = 0
             for doc in sorted(self._entries.all(), key=lambda d: d.doc_id):
                 books.apply(doc.doc_id, doc)
+            books.verify()
         except (CorruptEntry, FileNotFoundError, KeyError, TypeError) as exc:
             place = f"archive {self._archive.path(number).name}" if number else self.path.name
             raise LedgerCorrupt(
@@ -326,10 +335,6 @@ class Ledger:
         for number in numbers:
             found += [(seq, e) for seq, e in self._archive.read(number).items() if e["owner"] == owner]
         return found
-
-
-def _day(now: datetime) -> str:
-    return now.date().isoformat()
 
 
 def _hold(rec: HoldRecord, *, applied: bool) -> Hold:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 Kind = Literal["grant", "hold", "capture", "release", "adjust"]
@@ -24,6 +24,16 @@ class Balance:
     balance: int
     held: int
     available: int
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Today's use of the daily budget (UTC, all owners): credits held or captured by today's holds."""
+
+    day: date
+    used: int
+    cap: int
+    left: int
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from demo_app.credits import (
+    Budget,
     DailyBudgetReached,
     HoldRefused,
     InsufficientCredits,
@@ -56,7 +57,7 @@ async def test_too_many_jobs_names_the_limit(make_ledger: LedgerFactory, ledger_
 
 
 async def test_daily_budget_counts_held_and_captured_across_owners(
-    make_ledger: LedgerFactory, ledger_path: Path
+    make_ledger: LedgerFactory, ledger_path: Path, clock: Clock
 ) -> None:
     ledger = make_ledger(daily_budget=1000)
     for owner in ("hf:ana", "hf:bob"):
@@ -71,7 +72,9 @@ async def test_daily_budget_counts_held_and_captured_across_owners(
     assert "800 of 1,000 credits are already held or spent today (UTC), 200 remain" in refused.value.message
     assert "come back after midnight UTC" in refused.value.message
     assert disk_bytes(ledger_path) == before
+    assert await ledger.budget() == Budget(clock.now.date(), 800, 1000, 200)
     assert (await ledger.hold("hf:bob", 200, "c", reason="r")).applied
+    assert (await ledger.budget()).left == 0
 
 
 async def test_daily_budget_starts_again_at_midnight_utc(make_ledger: LedgerFactory, clock: Clock) -> None:
