@@ -80,7 +80,7 @@ async def stream_to_file(
     temp = _temp_beside(dest)
     try:
         with translated_errors(what):
-            async with http.stream("GET", url, follow_redirects=True) as response:
+            async with http.stream("GET", url, headers={"Accept": "*/*"}, follow_redirects=True) as response:
                 if response.status_code in GONE_STATUSES:
                     raise OutputUnavailable(
                         f"The result file is no longer available (HTTP {response.status_code}); "

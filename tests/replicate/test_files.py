@@ -126,6 +126,7 @@ async def test_download_streams_to_dest_with_the_token_only_for_the_api_host(
     assert await client.download("https://api.replicate.test:8443/x", tmp_path / "d.mp4", max_bytes=100) == 6
     assert (tmp_path / "a.mp4").read_bytes() == b"abcdef"
     assert [("Authorization" in r.headers) for r in seen] == [True, False, False, False]
+    assert all(r.headers["Accept"] == "*/*" for r in seen)
     assert _leftovers(tmp_path) == []
 
 
