@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=settings.data_dir / "engine")
     parser.add_argument("--output-ttl", type=float, default=settings.engine_output_ttl_s, help="seconds")
     parser.add_argument("--workers", type=int, default=settings.engine_workers, help="renders at once")
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log every request (a parent reading our output must then keep reading it)",
+    )
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
@@ -56,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         args.time_scale,
         "the fixed local one" if token == LOCAL_TOKEN else "as given",
     )
-    serve(engine, host=args.host, port=args.port)
+    serve(engine, host=args.host, port=args.port, access_log=args.access_log)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from demo_app.engine.drop import QuietDrops
 _START_TIMEOUT_S = 60.0
 
 
-def serve(engine: Engine, *, host: str, port: int, log_level: str = "info") -> None:
+def serve(engine: Engine, *, host: str, port: int, access_log: bool = True) -> None:
     """Run `engine` until interrupted (blocking); its lifespan starts and stops it."""
-    config = uvicorn.Config(engine, host=host, port=port, lifespan="on", log_level=log_level)
+    config = uvicorn.Config(engine, host=host, port=port, lifespan="on", access_log=access_log)
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
     uvicorn.Server(config).run()
 

@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Standalone:
-    """One `python -m demo_app.engine` process, up once uvicorn reports it."""
+    """One `python -m demo_app.engine` process, up once uvicorn reports it.
+
+    The tests here send a handful of requests, so the pipe cannot fill before `stop` reads it.
+    """
 
     def __init__(self, flags: list[str], env: dict[str, str]) -> None:
         with socket.socket() as probe:
@@ -29,13 +32,13 @@ class Standalone:
             [sys.executable, "-m", "demo_app.engine", "--port", str(port), *flags],
             cwd=ROOT,
             env={**clean, **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
-        assert self.process.stderr is not None
+        assert self.process.stdout is not None
         self.log = ""
-        for line in self.process.stderr:  # blocks until uvicorn reports, or the process ends
+        for line in self.process.stdout:  # blocks until uvicorn reports, or the process ends
             self.log += line
             if "Application startup complete" in line:
                 return
@@ -45,7 +48,7 @@ class Standalone:
         """Interrupt it as Ctrl-C would; the exit code, with the whole log in `log`."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        self.log += self.process.communicate(timeout=30)[1]
+        self.log += self.process.communicate(timeout=30)[0]
         return self.process.returncode
 
 
@@ -82,6 +85,17 @@ def test_environment_gives_the_defaults(start_engine: Callable[..., Standalone])
         response = client.get("/v1/predictions")
     assert response.status_code == 401
     assert response.json()["detail"] == "You did not pass a valid authentication token"
+    engine.stop()
+    assert '"GET /v1/predictions HTTP/1.1" 401' in engine.log
+
+
+def test_access_log_can_be_turned_off(start_engine: Callable[..., Standalone]) -> None:
+    engine = start_engine("--no-access-log", "--token", "r8_quiet")
+    with httpx.Client(base_url=engine.url, headers={"Authorization": "Bearer r8_quiet"}) as client:
+        for _ in range(3):
+            assert client.get("/v1/predictions").status_code == 200
+    engine.stop()
+    assert "GET /v1/predictions" not in engine.log and "Application shutdown complete" in engine.log
 
 
 def test_unknown_scenario_is_refused_with_the_choices() -> None:
