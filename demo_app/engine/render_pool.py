@@ -1,21 +1,24 @@
 """Renders run in worker processes; their progress flows back through a Manager queue.
 
-Why processes, not threads: the renderer is a Python loop over frames (numpy, OpenCV, PyAV)
-that holds the GIL for much of each frame. In a thread it would share the interpreter with
-the event loop that also serves the Gradio page when the engine runs in-process, and every
-page request would queue behind frame work (`bench/engine_loop_lag.py` measures both). A
-process keeps the loop free; the price is a worker start-up (spawned, so no state is
-inherited from a threaded parent) paid once per pool, and progress has to cross a process
-boundary.
+Why processes, not threads (figures from `bench/engine_loop_lag.py`, 10 s of audio at 512 px,
+2 cores, idle machine): with one render at a time both keep the event loop that also serves
+the Gradio page responsive (loop lag p99 4.4 ms in a thread, 5.4 ms in a process), because
+the renderer spends most of its time in OpenCV, PyAV and numpy, which release the GIL. With two
+renders at once, threads contend for the GIL: a round takes 3.07 s against 2.59 s in processes,
+and the loop's worst lag is 15 ms against 10 ms. A process also contains a crash in a native
+library (the prediction fails, the app lives on; tested) and its memory. The price: a worker
+start-up (spawned, so nothing is inherited from a threaded parent) paid once per pool, and
+progress has to cross a process boundary.
 
 How progress crosses: each render gets an id; the worker's `on_progress` puts
-`(id, done, total)` on one `multiprocessing.Manager` queue shared by all renders and, when it
-returns or raises, an end marker. One pump thread reads that queue and hands each message to
-the asyncio loop that asked for the render (`call_soon_threadsafe`). Because the end marker
-travels the same queue after the last progress message, the caller sees every message before
-it learns the render is over. Cancelling the awaiting task sets the render's flag in a
-Manager dict; the worker's next `on_progress` call sees it and raises `RenderCanceled`, so a
-canceled render stops within one frame instead of holding a worker.
+`(id, done, total)` on one `multiprocessing.Manager` queue shared by all renders (only when the
+whole percentage changes) and, when the renderer returns or raises, an end marker. One pump
+thread reads that queue and hands each message to the asyncio loop that asked for the render
+(`call_soon_threadsafe`). Because the end marker travels the same queue after the last progress
+message, the caller sees every message before it learns the render is over. Cancelling the
+awaiting task sets the render's flag in a Manager dict; the worker's next `on_progress` call
+sees it and raises `RenderCanceled`, so a canceled render stops within one progress step
+instead of holding a worker.
 
 One pool may serve many engines (tests share one to pay the start-up once).
 """
