@@ -307,3 +307,26 @@ async def test_prefer_wait_gives_up_after_n_seconds_with_202(
     assert body["status"] == "processing"
     assert record(engine, body["id"]).terminal is False
     assert engine.requests[CREATE_BY_MODEL] == 1
+
+
+async def test_web_page_shows_status_logs_and_video(
+    engine_factory: EngineFactory, api: Api, voice: Path
+) -> None:
+    engine = await engine_factory()
+    client = api(engine)
+    created = await create(client, await wan_input(client, voice))
+    body = await settled(engine, client, created["id"])
+    async with httpx.AsyncClient(transport=engine.transport(), base_url=Engine.base_url) as anonymous:
+        page = await anonymous.get(body["urls"]["web"])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<b>succeeded</b>" in page.text and f'<video src="{body["output"]}"' in page.text
+    assert "100%|██████████| 25/25" in page.text
+
+
+async def test_creating_before_start_is_a_readable_503(tmp_path: Path, api: Api) -> None:
+    engine = Engine(token=ENGINE_TOKEN, data_dir=tmp_path)
+    data = "data:image/png;base64,AAAA"
+    response = await api(engine).post(WAN_PATH, json={"input": {"image": data, "audio": data}})
+    assert response.status_code == 503
+    assert response.json()["detail"] == "The engine is not running yet; try again in a moment."
+    await engine.aclose()
