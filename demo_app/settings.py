@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     """Queue capacity (waiting events); beyond it Gradio answers 'queue is full'."""
     browser_state_secret: SecretStr = SecretStr("lipsync-studio-visitor-id")
     """Pins the browser-state encryption key so a restart keeps each visitor's id."""
+    api_key_secret: SecretStr | None = None
+    """Signs visitors' API keys; unset, a random secret is created once in the data directory."""
 
     # --- Storage -----------------------------------------------------------------------
     data_dir: Path = Path("data")

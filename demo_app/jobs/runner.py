@@ -253,7 +253,7 @@ class JobRunner:
         if prediction.status is Status.SUCCEEDED:
             await self._deliver(job, spec, prediction)
         elif prediction.status is Status.FAILED:
-            reason = (prediction.error or "").strip() or "no reason given"
+            reason = _short(prediction.error) or "no reason given"
             await self.finish(job, JobStatus.FAILED, f"The model failed: {reason}")
         elif prediction.status is Status.ABORTED:
             await self.finish(job, JobStatus.TIMED_OUT, "The model did not start before the time-out")
@@ -480,3 +480,9 @@ def _ended_by_deadline(prediction: Prediction) -> bool:
     if prediction.deadline is None or prediction.completed_at is None:
         return False
     return prediction.completed_at >= prediction.deadline - timedelta(seconds=1)
+
+
+def _short(text: str | None, limit: int = 300) -> str:
+    """The first line of an upstream error, cut to a length a page can show."""
+    first = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -34,7 +34,10 @@ display: flex; flex-wrap: wrap; gap: 16px; align-items: baseline;
 
 def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
     """The visitor's page and the researchers' API, wired to the services behind `handle`."""
-    keys = KeyRing.from_file(settings.data_dir / "api-key-secret")
+    if settings.api_key_secret is not None:
+        keys = KeyRing(settings.api_key_secret.get_secret_value().encode())
+    else:
+        keys = KeyRing.from_file(settings.data_dir / "api-key-secret")
     with gr.Blocks(title="Lipsync Studio") as demo:
         owner = gr.State(None)
         job_id = gr.State(None)
