@@ -77,7 +77,7 @@ class GroupCommit:
         self._closed = True
         self._executor.shutdown(wait=True)
         if self._durable < self._changed:
-            self.storage.persist(self.storage.encode())
+            self.storage.persist(self.storage.prepare())
             self._mark_durable(self._changed)
         self.storage.close()
 
@@ -103,7 +103,7 @@ class GroupCommit:
                         break
                     target = self._changed
                     try:
-                        await self.run(self.storage.persist, self.storage.encode())
+                        await self.run(self.storage.persist, self.storage.prepare())
                     except Exception as exc:
                         self._discard(exc)
                         continue

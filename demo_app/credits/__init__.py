@@ -6,9 +6,9 @@ lives in `demo_app.money`. Accounts are keyed by opaque owner keys (`hf:<name>`,
 and balances are derived from the entries, so `statement(owner)` explains any balance line by
 line. A hold lives once: open -> captured | released; available = balance − open holds ≥ 0.
 
-Storage: TinyDB on `AtomicJSONStorage` (crash-safe, one process per file), changes grouped into
-commits by `GroupCommit`, settled entries moved to write-once archive files so each commit
-stays small (see `_archive`).
+Storage: TinyDB on `JournaledJSONStorage` (crash-safe, one process per file; each commit
+appends its changes to a journal), changes grouped into commits by `GroupCommit`, settled
+entries moved to write-once archive files so the live file stays small (see `_archive`).
 """
 
 from demo_app.credits._errors import (

@@ -1,13 +1,14 @@
-"""Write-once archive files: where settled entries go so the hot ledger file stays small.
+"""Write-once archive files: where settled entries go so the live ledger stays small.
 
-`ledger.json` is rewritten on every commit, so its cost grows with its size. When enough
-entries have settled, they move to `ledger.archive/000001.json`, `000002.json`, ... (each a
-closed period of the books, in TinyDB's own layout), and the hot file keeps only open holds
-and what came after. Balances carry forward in memory, derived from the archives on open.
+Every operation costs time in proportion to the live file (TinyDB rebuilds a table per write,
+the journal diff compares it, a compaction rewrites it). When enough entries have settled,
+they move to `ledger.archive/000001.json`, `000002.json`, ... (each a closed period of the
+books, in TinyDB's own layout), and the live file keeps only open holds and what came after.
+Balances carry forward in memory, derived from the archives on open.
 
-A move is two commits: first the archive file (atomic, durable), then the hot file without
+A move is two commits: first the archive file (atomic, durable), then the live file without
 those entries and with `archives = n` in its meta table. A crash in between leaves an archive
-numbered above the recorded count: an orphan, deleted on open (its entries are still hot).
+numbered above the recorded count: an orphan, deleted on open (its entries are still live).
 """
 
 from __future__ import annotations

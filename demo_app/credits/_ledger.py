@@ -37,7 +37,8 @@ from demo_app.credits._types import (
     utc_now,
 )
 from demo_app.group_commit import GroupCommit
-from demo_app.storage import AtomicJSONStorage, StorageLocked
+from demo_app.journal import JournaledJSONStorage
+from demo_app.storage import StorageLocked
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,14 @@ class Ledger:
         self._clock = clock
         self._archive_at = archive_at
         try:
-            self._db = TinyDB(self.path, storage=AtomicJSONStorage, autocommit=False)
+            self._db = TinyDB(self.path, storage=JournaledJSONStorage, autocommit=False)
         except StorageLocked as exc:
             raise LedgerLocked(
                 f"The ledger {self.path} is already open (by another process, or another Ledger in this "
                 "one). Run one app per data directory: stop the other one, or point LIPSYNC_DATA_DIR at "
                 "another folder."
             ) from exc
-        storage = cast(AtomicJSONStorage, self._db.storage)
+        storage = cast(JournaledJSONStorage, self._db.storage)
         self._entries = self._db.table("entries", cache_size=0)
         self._meta = self._db.table("meta", cache_size=0)
         self._archive = Archive(self.path)

@@ -7,6 +7,7 @@ reader, working straight from the JSON files, disagrees.
 from __future__ import annotations
 
 import json
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,26 @@ from typing import Any
 Entry = dict[str, Any]
 
 
+def read_state(ledger_path: Path) -> dict[str, dict[str, Any]]:
+    """The live file's data: its snapshot with the journal's complete lines replayed on it."""
+    state = json.loads(ledger_path.read_bytes()) if ledger_path.exists() else {}
+    journal = ledger_path.with_name(ledger_path.name + ".journal")
+    for line in journal.read_bytes().splitlines(keepends=True) if journal.exists() else []:
+        if not line.endswith(b"\n") or int(line[:8], 16) != zlib.crc32(line[9:-1]):
+            break  # the torn tail of a commit that never returned
+        for table, doc_id, doc in json.loads(line[9:-1]):
+            if doc_id is None:
+                state.pop(table, None)
+            elif doc is None:  # may be gone already: a crash after compaction replays a covered journal
+                state.get(table, {}).pop(doc_id, None)
+            else:
+                state.setdefault(table, {})[doc_id] = doc
+    return state
+
+
 def read_entries(ledger_path: Path) -> list[tuple[int, Entry]]:
-    """Every entry (hot file and recorded archives), in order; each sequence number once."""
-    hot = json.loads(ledger_path.read_bytes()) if ledger_path.exists() else {}
+    """Every entry (live file and recorded archives), in order; each sequence number once."""
+    hot = read_state(ledger_path)
     entries = {int(seq): e for seq, e in hot.get("entries", {}).items()}
     recorded = hot.get("meta", {}).get("1", {}).get("archives", 0)
     for number in range(1, recorded + 1):
@@ -79,5 +97,6 @@ def audit(entries: list[tuple[int, Entry]], daily_budget: int) -> Audit:
 
 
 def disk_bytes(ledger_path: Path) -> bytes:
-    """The hot file's bytes, to show that a refused operation wrote nothing."""
-    return ledger_path.read_bytes()
+    """The live file's bytes and its journal's, to show that an operation wrote nothing."""
+    journal = ledger_path.with_name(ledger_path.name + ".journal")
+    return b"".join(p.read_bytes() for p in (ledger_path, journal) if p.exists())

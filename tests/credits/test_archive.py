@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from demo_app.credits import Balance, Ledger, LedgerCorrupt
-from tests.credits.audit import audit, read_entries
+from tests.credits.audit import audit, read_entries, read_state
 from tests.credits.conftest import LedgerFactory
 
 OWNER = "hf:ana"
@@ -20,13 +20,15 @@ def archive_dir(ledger_path: Path) -> Path:
 
 
 def hot_entries(ledger_path: Path) -> dict[str, dict]:
-    return dict(json.loads(ledger_path.read_bytes())["entries"])
+    return dict(read_state(ledger_path)["entries"])
 
 
 def edit_hot_file(ledger_path: Path, edit: Callable[[dict[str, dict]], object]) -> None:
-    data = json.loads(ledger_path.read_bytes())
+    """Rewrite the live data by hand (as one snapshot, no journal)."""
+    data = read_state(ledger_path)
     edit(data["entries"])
     ledger_path.write_text(json.dumps(data))
+    ledger_path.with_name("ledger.json.journal").unlink()
 
 
 async def run_jobs(ledger: Ledger, count: int, *, prefix: str = "job") -> None:

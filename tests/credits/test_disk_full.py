@@ -36,6 +36,11 @@ def temp_files(directory: Path) -> list[Path]:
     return list(directory.glob(".*.tmp"))
 
 
+def no_room_to_grow(ledger_path: Path) -> int:
+    """A size limit just above the ledger's journal: its next append cannot fit."""
+    return ledger_path.with_name("ledger.json.journal").stat().st_size + 16
+
+
 async def test_a_refused_write_fails_every_pending_change_and_keeps_the_books(
     make_ledger: LedgerFactory, ledger_path: Path
 ) -> None:
@@ -43,7 +48,7 @@ async def test_a_refused_write_fails_every_pending_change_and_keeps_the_books(
     await ledger.open_account(OWNER)
     await ledger.hold(OWNER, 100, "job-1", reason="r")
     before = disk_bytes(ledger_path)
-    with file_size_limit(len(before) + 16):
+    with file_size_limit(no_room_to_grow(ledger_path)):
         results = await asyncio.gather(
             ledger.hold(OWNER, 200, "job-2", reason="r"),
             ledger.capture("job-1", 50, reason="ok"),
@@ -68,7 +73,7 @@ async def test_a_refused_write_leaves_no_half_file(
     ledger = make_ledger()
     await ledger.open_account(OWNER)
     before = disk_bytes(ledger_path)
-    with file_size_limit(len(before) + 1):
+    with file_size_limit(no_room_to_grow(ledger_path)):
         for i in range(count):
             with pytest.raises(CommitFailed):
                 await ledger.adjust(OWNER, 5, reason=f"gift {i}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
@@ -12,15 +11,17 @@ import pytest
 from tinydb import TinyDB
 
 from demo_app.group_commit import GroupCommit
+from demo_app.journal import JournaledJSONStorage
 from demo_app.storage import AtomicJSONStorage, CommitFailed
+from tests.credits.audit import read_state
 
 
 class Store:
     """A TinyDB table behind a GroupCommit, with a count of resets."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, storage: type[AtomicJSONStorage]) -> None:
         self.path = path
-        self.db = TinyDB(path, storage=AtomicJSONStorage)
+        self.db = TinyDB(path, storage=storage)
         self.storage = cast(AtomicJSONStorage, self.db.storage)
         self.resets = 0
         self.group = GroupCommit(self.storage, on_reset=self._count_reset)
@@ -30,17 +31,21 @@ class Store:
         self.resets += 1
 
     def on_disk(self) -> list[int]:
-        data = json.loads(self.path.read_bytes()) if self.path.exists() else {}
-        return sorted(doc["n"] for doc in data.get("t", {}).values())
+        return sorted(doc["n"] for doc in read_state(self.path).get("t", {}).values())
 
     async def add(self, n: int) -> None:
         async with self.group.change():
             self.table.insert({"n": n})
 
 
+@pytest.fixture(params=[AtomicJSONStorage, JournaledJSONStorage])
+def storage_class(request: pytest.FixtureRequest) -> type[AtomicJSONStorage]:
+    return cast(type[AtomicJSONStorage], request.param)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "db.json")
+def store(tmp_path: Path, storage_class: type[AtomicJSONStorage]) -> Iterator[Store]:
+    s = Store(tmp_path / "db.json", storage_class)
     yield s
     s.group.close()
 
@@ -84,8 +89,10 @@ async def test_a_change_that_raises_after_writing_discards_everything_not_on_dis
     assert store.on_disk() == [1, 3]
 
 
-async def test_close_writes_what_is_still_in_memory(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.json")
+async def test_close_writes_what_is_still_in_memory(
+    tmp_path: Path, storage_class: type[AtomicJSONStorage]
+) -> None:
+    store = Store(tmp_path / "db.json", storage_class)
     applied = asyncio.Event()
 
     async def add_and_signal() -> None:
@@ -99,6 +106,6 @@ async def test_close_writes_what_is_still_in_memory(tmp_path: Path) -> None:
     store.group.close()
     await task
     assert store.on_disk() == [7]
-    reopened = Store(tmp_path / "db.json")
+    reopened = Store(tmp_path / "db.json", storage_class)
     assert [doc["n"] for doc in reopened.table.all()] == [7]
     reopened.group.close()
