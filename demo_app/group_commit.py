@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from demo_app.storage import AtomicJSONStorage, CommitFailed
+from demo_app.storage import AtomicJSONStorage, CommitFailed, StorageError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -51,8 +51,11 @@ class GroupCommit:
         """Run the block alone; on exit wait until what it wrote (and what it read) is on disk.
 
         A block that raises before writing changes nothing; one that raises after writing
-        discards every change not yet on disk (see the module's failure rule).
+        discards every change not yet on disk (see the module's failure rule). After `close()`
+        it raises `StorageError` at once.
         """
+        if self._closed:
+            raise StorageError(f"{self.storage.path.name} is closed; no change can be made.")
         async with self._lock:
             writes = self.storage.writes
             try:

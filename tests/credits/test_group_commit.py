@@ -12,7 +12,7 @@ from tinydb import TinyDB
 
 from demo_app.group_commit import GroupCommit
 from demo_app.journal import JournaledJSONStorage
-from demo_app.storage import AtomicJSONStorage, CommitFailed
+from demo_app.storage import AtomicJSONStorage, CommitFailed, StorageError
 from tests.credits.audit import read_state
 
 
@@ -109,3 +109,11 @@ async def test_close_writes_what_is_still_in_memory(
     reopened = Store(tmp_path / "db.json", storage_class)
     assert [doc["n"] for doc in reopened.table.all()] == [7]
     reopened.group.close()
+
+
+async def test_after_close_a_change_is_refused_not_left_waiting(store: Store) -> None:
+    await store.add(1)
+    store.group.close()
+    with pytest.raises(StorageError, match=r"db\.json is closed"):
+        await store.add(2)
+    assert store.on_disk() == [1]
