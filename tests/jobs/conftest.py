@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_app.credits import Ledger
 
-from demo_app.engine import Engine
+from demo_app.credits import Ledger
+from demo_app.engine import Engine, RenderPool
 from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
@@ -52,7 +52,7 @@ def voice(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def make_stack(tmp_path: Path) -> AsyncIterator[StackFactory]:
+async def make_stack(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[StackFactory]:
     """Build stacks (several per test to simulate restarts); everything is closed at the end."""
     closers: list[Callable[[], Awaitable[None]]] = []
     engines: dict[str, Engine] = {}
@@ -73,6 +73,7 @@ async def make_stack(tmp_path: Path) -> AsyncIterator[StackFactory]:
                 scenario=scenario,
                 time_scale=time_scale,
                 output_ttl_s=output_ttl_s,
+                render_pool=render_pool,
             )
             await engine.start()
             engines[str(len(engines))] = engine

@@ -4,64 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.conftest import ENGINE_TOKEN, LoopbackFactory
 from tests.jobs.checks import assert_playable
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "r8_restart_test_token"
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A standalone engine that outlives the job processes, as Replicate would."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("engine")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "demo_app.engine",
-            "--port",
-            str(port),
-            "--token",
-            TOKEN,
-            "--scenario",
-            "slow_progress",
-            "--time-scale",
-            "5",
-            "--data-dir",
-            str(data),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    assert proc.stdout is not None
-    for line in proc.stdout:  # uvicorn announces itself once it accepts connections
-        if "Uvicorn running" in line or "Application startup complete" in line:
-            break
-    httpx.get(f"{url}/v1/predictions", headers={"Authorization": f"Bearer {TOKEN}"}).raise_for_status()
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+@pytest.fixture
+def engine_url(loopback_engine: LoopbackFactory) -> Iterator[str]:
+    """An engine on real sockets that outlives the job processes, as Replicate would."""
+    with loopback_engine("slow_progress", time_scale=5.0) as server:
+        yield server.base_url
 
 
 def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -90,7 +52,7 @@ def test_kill_at_each_stage_then_recover(engine_url: str, tmp_path: Path, stage:
     env.update(
         DATA_DIR=str(tmp_path / "data"),
         ENGINE_URL=engine_url,
-        ENGINE_TOKEN=TOKEN,
+        ENGINE_TOKEN=ENGINE_TOKEN,
         FACE=str(ROOT / "assets" / "sample-face.png"),
         VOICE=str(ROOT / "assets" / "sample-voice.wav"),
     )
