@@ -33,20 +33,28 @@ def clip(src: Path, dest: Path, seconds: float) -> Path:
     return dest
 
 
-async def build(tmp: Path, scenario: str, **settings: object) -> tuple[Engine, ReplicateClient, Ledger, JobManager]:
-    engine = Engine(token=TOKEN, data_dir=tmp / f"engine-{scenario}", scenario=scenario)
+async def build(
+    tmp: Path, name: str, scenario: str, **settings: object
+) -> tuple[Engine, ReplicateClient, Ledger, JobManager]:
+    engine = Engine(token=TOKEN, data_dir=tmp / f"engine-{name}", scenario=scenario)
     await engine.start()
     client = ReplicateClient("http://engine.internal", TOKEN, transport=engine.transport())
-    conf = Settings(data_dir=tmp / f"data-{scenario}", starting_grant=10**9, daily_budget=10**12, **settings)  # type: ignore[arg-type]
-    ledger = Ledger(conf.data_dir / "ledger.json", starting_grant=conf.starting_grant,
-                    daily_budget=conf.daily_budget, max_open_holds_per_owner=conf.max_jobs_per_owner)
+    conf = Settings(data_dir=tmp / f"data-{name}", starting_grant=10**9, daily_budget=10**12, **settings)  # type: ignore[arg-type]
+    ledger = Ledger(
+        conf.data_dir / "ledger.json",
+        starting_grant=conf.starting_grant,
+        daily_budget=conf.daily_budget,
+        max_open_holds_per_owner=conf.max_jobs_per_owner,
+    )
     jobs = JobManager(settings=conf, client=client, ledger=ledger)
     await jobs.open()
     return engine, client, ledger, jobs
 
 
 async def first_snapshot_latency(tmp: Path, face: Path, voice: Path, starts: int) -> list[float]:
-    engine, client, ledger, jobs = await build(tmp, "stall", max_jobs_per_owner=starts, max_jobs_total=starts + 1)
+    engine, client, ledger, jobs = await build(
+        tmp, "starts", "stall", max_jobs_per_owner=starts, max_jobs_total=starts + 1
+    )
     latencies = []
     for i in range(starts):
         owner = f"browser:bench{i}"
@@ -61,8 +69,10 @@ async def first_snapshot_latency(tmp: Path, face: Path, voice: Path, starts: int
     return latencies
 
 
-async def requests_per_long_job(tmp: Path, face: Path, voice: Path, long_s: float) -> tuple[int, dict[str, int], float]:
-    engine, client, ledger, jobs = await build(tmp, "stall", job_timeout_s=long_s)
+async def requests_per_long_job(
+    tmp: Path, face: Path, voice: Path, long_s: float
+) -> tuple[int, dict[str, int], float]:
+    engine, client, ledger, jobs = await build(tmp, "long", "stall", job_timeout_s=long_s)
     owner = "browser:long"
     await ledger.open_account(owner)
     snap = await jobs.start(owner, str(face), str(voice), "wan-video/wan-2.2-s2v", {})
@@ -86,8 +96,10 @@ async def main() -> None:
         voice = clip(ROOT / "assets" / "sample-voice.wav", tmp / "voice.wav", 2.0)
         lat = sorted(await first_snapshot_latency(tmp, face, voice, args.starts))
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        print(f"start() -> first snapshot over {len(lat)} starts: "
-              f"p50 {statistics.median(lat) * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms, max {lat[-1] * 1e3:.2f} ms")
+        print(
+            f"start() -> first snapshot over {len(lat)} starts: "
+            f"p50 {statistics.median(lat) * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms, max {lat[-1] * 1e3:.2f} ms"
+        )
         total, counts, elapsed = await requests_per_long_job(tmp, face, voice, args.long_s)
         poll = Settings().poll_interval_s
         print(f"one job followed for {elapsed:.1f} s (poll every {poll:g} s): {total} upstream requests")
