@@ -52,6 +52,11 @@ class Ledger:
     One instance per file and process (a second one raises `LedgerLocked`). All methods are
     coroutines of one event loop; a method returns only once its change is on disk.
     `close()` after the last call.
+
+    `starting_grant`: credits a new owner gets once (0: none). `daily_budget`: cap on credits
+    held + captured by holds made in one UTC day, all owners together (0 refuses every paid
+    hold). `max_open_holds_per_owner`: running jobs per owner. `archive_at`: settled entries
+    that trigger a move to an archive file.
     """
 
     def __init__(
@@ -383,7 +388,7 @@ def _statement(entries: list[tuple[int, Entry]]) -> list[StatementLine]:
 def _check_credits(name: str, value: int, *, minimum: int | None = 0) -> None:
     """Credits are whole numbers (floats and bools refused), at least `minimum` unless None."""
     if type(value) is not int:
-        raise TypeError(f"{name} must be a whole number of credits, not {type(value).__name__}")
+        raise TypeError(f"{name} must be a whole number, not {type(value).__name__}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum} (got {value})")
 
