@@ -1,21 +1,22 @@
 """Persisted job records: state transitions go to disk, progress ticks stay in memory.
 
-Reads are served from memory; every write goes through TinyDB on the crash-safe storage the
-ledger uses, one record at a time, on a worker thread so fsync never blocks the event loop.
+Reads are served from memory; every write goes through TinyDB on the ledger's crash-safe
+journaled storage: one appended line per commit, written by one worker thread (fsync never
+blocks the event loop), with transitions of many jobs arriving together sharing a commit.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 from tinydb import Query, TinyDB
 
+from demo_app.group_commit import GroupCommit
 from demo_app.jobs.model import TERMINAL_JOB_STATUSES, JobStatus
-from demo_app.storage import AtomicJSONStorage
+from demo_app.journal import JournaledJSONStorage
 
 
 class JobRecord(BaseModel):
@@ -58,12 +59,12 @@ class JobStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = TinyDB(path, storage=AtomicJSONStorage)
+        self._db = TinyDB(path, storage=JournaledJSONStorage, autocommit=False)
         self._table = self._db.table("jobs")
         self._records: dict[str, JobRecord] = {
             doc["job_id"]: JobRecord.model_validate(doc) for doc in self._table.all()
         }
-        self._lock = asyncio.Lock()
+        self._group = GroupCommit(cast(JournaledJSONStorage, self._db.storage))
 
     def get(self, job_id: str) -> JobRecord | None:
         """The record, or None (never raises for a missing id)."""
@@ -81,16 +82,17 @@ class JobStore:
         """Persist one record (a state transition); returns once it is on disk."""
         self._records[record.job_id] = record
         doc = record.model_dump(mode="json")
-        async with self._lock:
-            await asyncio.to_thread(self._table.upsert, doc, Query().job_id == record.job_id)
+        async with self._group.change():
+            self._table.upsert(doc, Query().job_id == record.job_id)
 
     async def delete(self, job_ids: list[str]) -> None:
         """Forget finished records (retention)."""
         for job_id in job_ids:
             self._records.pop(job_id, None)
-        async with self._lock:
-            await asyncio.to_thread(self._table.remove, Query().job_id.one_of(job_ids))
+        async with self._group.change():
+            self._table.remove(Query().job_id.one_of(job_ids))
 
     def close(self) -> None:
-        """Release the file (and its lock)."""
+        """Write what is pending, then release the file (and its lock)."""
+        self._group.close()
         self._db.close()
