@@ -47,14 +47,16 @@ def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
         ("before_capture", "capture"),
     ],
 )
-def test_kill_at_each_stage_then_recover(engine_url: str, tmp_path: Path, stage: str, outcome: str) -> None:
+def test_kill_at_each_stage_then_recover(
+    engine_url: str, tmp_path: Path, voice: Path, stage: str, outcome: str
+) -> None:
     env = dict(os.environ)
     env.update(
         DATA_DIR=str(tmp_path / "data"),
         ENGINE_URL=engine_url,
         ENGINE_TOKEN=ENGINE_TOKEN,
         FACE=str(ROOT / "assets" / "sample-face.png"),
-        VOICE=str(ROOT / "assets" / "sample-voice.wav"),
+        VOICE=str(voice),
     )
     killed = run_worker(env, "start", stage)
     assert killed.returncode == -9, killed.stdout + killed.stderr
