@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     """Ledger, jobs and videos live here; on a Space point it at the persistent mount (/data)."""
     keep_jobs_days: float = Field(default=7.0, gt=0)
     """Finished jobs and their videos are removed after this many days."""
-    max_video_disk_mb: int = Field(default=2000, ge=1)
+    max_video_disk_mb: float = Field(default=2000.0, gt=0)
     """Upper bound of the videos folder; the oldest finished videos go first."""
 
     # --- Jobs and credits ----------------------------------------------------------------
