@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ class JobManager:
         self._observer = observer
         self._deadline_grace_s = deadline_grace_s
         self._jobs: dict[str, LiveJob] = {}
+        self._running: set[str] = set()
         self._store: JobStore | None = None
         self._runner: JobRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -69,6 +70,8 @@ class JobManager:
             data_dir=data_dir,
             timeout_s=self._settings.job_timeout_s,
             poll_interval_s=self._settings.poll_interval_s,
+            polls_per_s=self._settings.max_polls_per_s,
+            followers=self._running_count,
             deadline_grace_s=self._deadline_grace_s,
             cpu_slots=self._cpu_slots,
             observer=self._observer,
@@ -94,7 +97,7 @@ class JobManager:
         for job in self._jobs.values():
             if not job.record.settled:
                 log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
-                job.task = asyncio.create_task(runner.resume(job), name=f"job-{job.record.job_id}")
+                self._follow(job, runner.resume(job))
         live = {job_id for job_id, job in self._jobs.items() if not job.record.settled}
         for hold in await self._ledger.open_holds():
             if hold.ref not in live:
@@ -116,7 +119,7 @@ class JobManager:
             get_model(model_id)
         except ValueError as exc:
             raise JobRefused(str(exc)) from None
-        running = sum(1 for job in self._jobs.values() if not job.record.settled)
+        running = self._running_count()
         if running >= self._settings.max_jobs_total:
             raise JobRefused(f"The studio is busy ({running} jobs running); try again in a minute.")
         record = JobRecord(
@@ -132,7 +135,7 @@ class JobManager:
         await self._require_store().save(record)
         job = LiveJob(record)
         self._jobs[record.job_id] = job
-        job.task = asyncio.create_task(self._require_runner().run(job), name=f"job-{record.job_id}")
+        self._follow(job, self._require_runner().run(job))
         return job.snapshot()
 
     def snapshot(self, owner: str, job_id: str) -> JobSnapshot:
@@ -251,6 +254,17 @@ class JobManager:
             await asyncio.sleep(RETENTION_SWEEP_S)
 
     # ---- internals -----------------------------------------------------------------------
+
+    def _running_count(self) -> int:
+        """Jobs whose follower is still at work."""
+        return len(self._running)
+
+    def _follow(self, job: LiveJob, step: Coroutine[Any, Any, None]) -> None:
+        """Give the job its one follower task, counted while it runs."""
+        job_id = job.record.job_id
+        self._running.add(job_id)
+        job.task = asyncio.create_task(step, name=f"job-{job_id}")
+        job.task.add_done_callback(lambda _task: self._running.discard(job_id))
 
     def _owned(self, owner: str, job_id: str) -> LiveJob:
         job = self._jobs.get(job_id)

@@ -72,6 +72,8 @@ class JobRunner:
         data_dir: Path,
         timeout_s: float,
         poll_interval_s: float,
+        polls_per_s: float,
+        followers: Callable[[], int],
         deadline_grace_s: float,
         cpu_slots: asyncio.Semaphore,
         observer: Callable[[JobSnapshot], None] | None,
@@ -84,6 +86,8 @@ class JobRunner:
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
         self.poll_interval_s = poll_interval_s
+        self.polls_per_s = polls_per_s
+        self.followers = followers
         self.deadline_grace_s = deadline_grace_s
         self.cpu_slots = cpu_slots
         self.observer = observer
@@ -445,10 +449,15 @@ class JobRunner:
         if self.observer is not None:
             self.observer(job.snapshot())
 
+    def poll_interval(self) -> float:
+        """Seconds between two polls of one job: the setting, stretched when many jobs run at once
+        so that all followers together stay under Replicate's rate limit for reads."""
+        return max(self.poll_interval_s, self.followers() / self.polls_per_s)
+
     async def _wait_poll(self, job: LiveJob) -> bool:
         """Wait one poll interval; True if the visitor asked to cancel meanwhile."""
         try:
-            await asyncio.wait_for(job.cancel_requested.wait(), timeout=self.poll_interval_s)
+            await asyncio.wait_for(job.cancel_requested.wait(), timeout=self.poll_interval())
         except TimeoutError:
             return False
         return True

@@ -148,3 +148,24 @@ async def test_quote_explains_what_is_missing_and_what_it_costs(
     await stack.ledger.adjust(OWNER, 100, reason="test top-up")
     ok = await stack.jobs.quote(OWNER, MODEL, str(face), str(voice))
     assert ok.ready and ok.text.startswith("≈ $0.04 for 2.0 s of audio")
+
+
+async def test_many_running_jobs_share_the_read_rate_limit(
+    make_stack: StackFactory, face: Path, voice: Path
+) -> None:
+    """Five jobs polling every 10 ms would read ~500 times a second; the shared budget allows 5."""
+    stack = await make_stack(
+        "stall",
+        time_scale=1.0,
+        poll_interval_s=0.01,
+        max_polls_per_s=5.0,
+        job_timeout_s=2.0,
+        max_jobs_per_owner=5,
+    )
+    await stack.ledger.open_account(OWNER)
+    await stack.ledger.adjust(OWNER, 1000, reason="room for five jobs")
+    started = [await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {}) for _ in range(5)]
+    finals = [await stack.jobs.wait(OWNER, snap.job_id) for snap in started]
+    assert all(f.status is JobStatus.TIMED_OUT for f in finals)
+    longest = max(f.elapsed_s for f in finals)
+    assert 0 < gets(stack) <= 5.0 * longest + len(finals)
