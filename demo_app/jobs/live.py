@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from demo_app.jobs.model import JobSnapshot, ProgressSource
+from demo_app.jobs.model import JobSnapshot, JobStatus, ProgressSource
 from demo_app.jobs.store import JobRecord
 
 
@@ -35,7 +35,7 @@ class LiveJob:
         self._changed = asyncio.Event()
         if record.settled:
             self.settled.set()
-            self.progress = 1.0 if record.status.value == "succeeded" else None
+            self.progress = 1.0 if record.status is JobStatus.SUCCEEDED else None
 
     def snapshot(self) -> JobSnapshot:
         """The job as a viewer sees it now (elapsed is computed at call time)."""
