@@ -70,6 +70,8 @@ class Visitor:
     api_key: str
     browser_key: str | None
     """The key the browser should store (anonymous visitors), or None to leave the browser as it is."""
+    new: bool = False
+    """True when this request minted the owner (a browser seen for the first time)."""
 
 
 def identify_visitor(keys: KeyRing, *, hf_username: str | None, browser_key: str | None) -> Visitor:
@@ -87,7 +89,7 @@ def identify_visitor(keys: KeyRing, *, hf_username: str | None, browser_key: str
                 return Visitor(owner=owner, api_key=browser_key, browser_key=browser_key)
     owner = BROWSER_PREFIX + secrets.token_hex(16)
     key = keys.key_for(owner)
-    return Visitor(owner=owner, api_key=key, browser_key=key)
+    return Visitor(owner=owner, api_key=key, browser_key=key, new=True)
 
 
 def load_or_create_secret(path: Path) -> bytes:

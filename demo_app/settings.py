@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     """Overall time-out of one job; also sent upstream as `Cancel-After`."""
     starting_grant: int = Field(default=1000, ge=0)
     """Credits a new owner receives once (1 credit = $0.001); 0 disables the grant."""
+    grants_per_address_per_day: int = Field(default=5, ge=0)
+    """New anonymous visitors per network address and UTC day that receive the starting grant."""
     daily_budget: int = Field(default=50_000, ge=0)
     """Cap on credits held + captured per UTC day across all owners (the Space owner's money)."""
     max_jobs_per_owner: int = Field(default=2, ge=1)

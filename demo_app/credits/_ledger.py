@@ -101,13 +101,17 @@ class Ledger:
 
     # ---- accounts ------------------------------------------------------------------------
 
-    async def open_account(self, owner: str) -> Balance:
-        """Make sure `owner` has an account; the first call grants `starting_grant` (0: none)."""
+    async def open_account(self, owner: str, *, grant: bool = True) -> Balance:
+        """Make sure `owner` has an account; the first call grants `starting_grant` (0: none).
+
+        `grant=False` opens it without the grant (the app's cap on new anonymous visitors).
+        """
         _check_text("owner", owner)
         async with self._group.change():
             if not self._books.accounts[owner].opened:
-                reason = "Starting grant" if self.starting_grant else "Account opened (no starting grant)"
-                self._append(owner, "grant", self.starting_grant, 0, None, reason)
+                amount = self.starting_grant if grant else 0
+                reason = "Starting grant" if amount else "Account opened (no starting grant)"
+                self._append(owner, "grant", amount, 0, None, reason)
             result = self._balance(owner)
         await self._archive_if_due()
         return result

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import gradio as gr
 
 from demo_app.catalog import CATALOG
+from demo_app.grants import GrantGate, client_address
 from demo_app.identity import KeyRing, identify_visitor
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.presenters import (
@@ -50,19 +51,28 @@ def _refuse(message: str, title: str = "Cannot start") -> gr.Error:
 class PageHandlers:
     """The page's event handlers, bound to the services, the key ring and the option inputs."""
 
-    def __init__(self, handle: ServicesSource, keys: KeyRing, model_inputs: ModelInputs) -> None:
+    def __init__(
+        self, handle: ServicesSource, keys: KeyRing, model_inputs: ModelInputs, grants: GrantGate
+    ) -> None:
         self._handle = handle
         self._keys = keys
         self._model_inputs = model_inputs
+        self._grants = grants
 
     # ---- who is visiting --------------------------------------------------------------
 
-    async def load(self, browser_key: str | None, profile: gr.OAuthProfile | None) -> tuple[Any, ...]:
+    async def load(
+        self, browser_key: str | None, profile: gr.OAuthProfile | None, request: gr.Request
+    ) -> tuple[Any, ...]:
         """Identify the visitor, open their account (the grant comes once), show their balance."""
         services = await self._handle.get()
         username = profile.username if profile is not None else None
         visitor = identify_visitor(self._keys, hf_username=username, browser_key=browser_key)
-        balance = await services.ledger.open_account(visitor.owner)
+        grant = True
+        if visitor.new:
+            peer = request.client.host if request.client is not None else None
+            grant = self._grants.admit(client_address(dict(request.headers), peer))
+        balance = await services.ledger.open_account(visitor.owner, grant=grant)
         stored = visitor.browser_key if visitor.browser_key is not None else gr.skip()
         return stored, visitor.owner, visitor.api_key, balance_html(balance)
 

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from demo_app.catalog import CATALOG, DEFAULT_MODEL
+from demo_app.grants import GrantGate
 from demo_app.identity import KeyRing
 from demo_app.presenters import STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
@@ -144,7 +145,7 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
                 )
 
         # ---- wiring ------------------------------------------------------------------------
-        handlers = PageHandlers(handle, keys, model_inputs)
+        handlers = PageHandlers(handle, keys, model_inputs, GrantGate(settings.grants_per_address_per_day))
         run_outputs = [job_id, status, logs, video, download, generate, cancel, retry, balance]
         quote_inputs = [owner, model, image, audio]
         credits_outputs = [credits_summary, holds, statement, balance]

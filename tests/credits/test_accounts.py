@@ -37,6 +37,14 @@ async def test_a_zero_grant_opens_the_account_without_credits(
     assert entry["reason"] == "Account opened (no starting grant)"
 
 
+async def test_an_account_opened_without_its_grant_never_gets_it_later(make_ledger: LedgerFactory) -> None:
+    ledger = make_ledger()
+    assert await ledger.open_account("browser:capped", grant=False) == Balance("browser:capped", 0, 0, 0)
+    assert await ledger.open_account("browser:capped") == Balance("browser:capped", 0, 0, 0)
+    [line] = await ledger.statement("browser:capped")
+    assert (line.kind, line.amount, line.reason) == ("grant", 0, "Account opened (no starting grant)")
+
+
 async def test_an_unknown_owner_has_zero_and_gets_no_account(ledger: Ledger, ledger_path: Path) -> None:
     assert await ledger.balance("browser:nobody") == Balance("browser:nobody", 0, 0, 0)
     assert read_entries(ledger_path) == []

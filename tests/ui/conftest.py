@@ -72,6 +72,8 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppFactory]:
             "poll_interval_s": 0.2,
             "engine_time_scale": 20.0,
             "starting_grant": 1000,
+            # Every test visitor comes from 127.0.0.1; the per-address cap has a test of its own.
+            "grants_per_address_per_day": 1000,
         }
         values.update(overrides)
         settings = Settings(_env_file=None, **values)

@@ -271,3 +271,16 @@ def test_closing_the_tab_never_stops_the_job(
     snap = status_of(app, back.api_key(), job_id)
     assert snap["status"] == "succeeded"
     assert isinstance(snap["charged"], int) and snap["charged"] > 0
+
+
+def test_new_anonymous_visitors_past_the_address_cap_get_no_grant(
+    start_app: AppFactory, new_page: Callable[[], Page]
+) -> None:
+    """Clearing the browser's storage makes a new visitor, but not a new grant without end."""
+    app = start_app(grants_per_address_per_day=1)
+    first = Studio(new_page(), app.url).open()
+    assert first.balance()["balance"] == 1000
+    second = Studio(new_page(), app.url).open()  # a fresh context: empty storage, same address
+    assert second.balance() == {"balance": 0, "held": 0, "available": 0}
+    first.reload()
+    assert first.balance()["balance"] == 1000, "a returning visitor keeps the grant"
