@@ -59,8 +59,10 @@ def test_browser_keeps_its_genuine_key(keys: KeyRing) -> None:
     first = identify_visitor(keys, hf_username=None, browser_key=None)
     assert first.owner.startswith("browser:")
     assert first.browser_key == first.api_key
+    assert first.new
     again = identify_visitor(keys, hf_username=None, browser_key=first.browser_key)
-    assert again == first
+    assert (again.owner, again.api_key, again.browser_key) == (first.owner, first.api_key, first.browser_key)
+    assert not again.new, "a returning browser is not a new visitor (no second grant)"
 
 
 def test_altered_or_borrowed_browser_values_get_a_new_owner(keys: KeyRing) -> None:
