@@ -203,10 +203,11 @@ class JobRunner:
         r.prediction_input = spec.build_input(image_url, audio_url, r.options)
         r.create_sent_at = utc_now()
         await self.store.save(r)
+        target = spec.prediction_target()
         try:
             prediction = await self.client.create_prediction(
-                model=spec.id if spec.endpoint == "model" else None,
-                version=spec.version,
+                model=target.get("model"),
+                version=target.get("version"),
                 input=r.prediction_input,
                 cancel_after_s=max(MIN_CANCEL_AFTER_S, self.timeout_s),
             )

@@ -74,10 +74,6 @@ class JobStore:
         """Every record, newest first."""
         return sorted(self._records.values(), key=lambda r: r.created_at, reverse=True)
 
-    def unsettled(self) -> list[JobRecord]:
-        """Records whose credits are not settled yet: what recovery must carry on."""
-        return [r for r in self.all() if not r.settled]
-
     async def save(self, record: JobRecord) -> None:
         """Persist one record (a state transition); returns once it is on disk."""
         self._records[record.job_id] = record
