@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # --- Jobs and credits ----------------------------------------------------------------
     job_timeout_s: float = Field(default=600.0, gt=0)
     """Overall time-out of one job; also sent upstream as `Cancel-After`."""
+    prepare_timeout_s: float = Field(default=120.0, gt=0)
+    """How long checking a job's files may take, waiting for a free CPU slot included; past it the
+    job is refused (nothing held) and its media work abandoned."""
     starting_grant: int = Field(default=1000, ge=0)
     """Credits a new owner receives once (1 credit = $0.001); 0 disables the grant."""
     grants_per_address_per_day: int = Field(default=5, ge=0)

@@ -28,6 +28,9 @@ class PricingRule:
     """Time-billed rules: predict seconds held for any run, on top of ..."""
     estimate_predict_s_per_audio_s: int = 0
     """... this many predict seconds per second of audio (a generous bound, not a typical run)."""
+    bills_unsuccessful_runs: bool = False
+    """Output-billed rules: True when Replicate bills a run that ran but made no video (failed,
+    canceled, timed out). Time-billed runs are always billed for the seconds they ran."""
 
     def __post_init__(self) -> None:
         rates = [rate for rate in (self.per_output_second, self.per_predict_second) if rate is not None]
@@ -64,6 +67,28 @@ class PricingRule:
         if measure is None or not math.isfinite(measure):
             return max(held, 0)
         return max(0, min(_credits(_ms(measure), rate), held))
+
+
+    def smallest_charge(self, min_audio_s: float) -> int:
+        """The least a run can hold: the estimate for the shortest audio a model takes."""
+        return self.estimate(min_audio_s)
+
+    def upstream_cost(self, *, ran_s: float | None, held: int) -> int:
+        """What Replicate bills for a run that ended without a video, in credits.
+
+        `ran_s` is the time it spent running (`metrics.predict_time`, else measured); None means
+        it never started (queued, then aborted or canceled), which costs nothing. A run that
+        started but whose time is unknown counts as its hold: the owner's budget must not
+        under-count the bill. Unlike a capture, this is not capped by the hold.
+        """
+        if ran_s is None:
+            return 0
+        if not self.time_billed:
+            return max(held, 0) if self.bills_unsuccessful_runs else 0
+        assert self.per_predict_second is not None
+        if not math.isfinite(ran_s):
+            return max(held, 0)
+        return _credits(_ms(ran_s), self.per_predict_second)
 
 
 def _ms(seconds: float) -> int:

@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from demo_app import media
-from demo_app.catalog import get_model
+from demo_app.catalog import ModelSpec, OptionError, get_model, validate_options
 from demo_app.credits import Ledger
 from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobNotFound, JobRefused, JobSnapshot, JobStatus, Quote
@@ -30,6 +31,10 @@ from demo_app.settings import Settings
 log = logging.getLogger(__name__)
 
 RETENTION_SWEEP_S = 3600.0
+REFUSED_KEPT_PER_OWNER = 5
+"""Refused jobs live in memory only, so a caller can read why; at most this many per owner."""
+CANCEL_WAIT_S = 30.0
+"""A cancel answers within this even if settling is slow (a full disk): the job settles later."""
 
 
 class JobManager:
@@ -51,6 +56,8 @@ class JobManager:
         self._deadline_grace_s = deadline_grace_s
         self._jobs: dict[str, LiveJob] = {}
         self._running: set[str] = set()
+        self._open_per_owner: Counter[str] = Counter()
+        self._refused: dict[str, deque[str]] = {}
         self._store: JobStore | None = None
         self._runner: JobRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
@@ -69,6 +76,7 @@ class JobManager:
             ledger=self._ledger,
             data_dir=data_dir,
             timeout_s=self._settings.job_timeout_s,
+            prepare_timeout_s=self._settings.prepare_timeout_s,
             poll_interval_s=self._settings.poll_interval_s,
             polls_per_s=self._settings.max_polls_per_s,
             followers=self._running_count,
@@ -89,6 +97,8 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.aclose()
         if self._store is not None:
             self._store.close()
 
@@ -114,29 +124,54 @@ class JobManager:
         model_id: str,
         options: dict[str, Any] | None = None,
     ) -> JobSnapshot:
-        """Create the job and return its first snapshot at once; the rest runs in the background."""
+        """Admit the job and return its first snapshot at once; the rest runs in the background.
+
+        Everything that can be refused cheaply is refused here, before any media work and
+        without writing anything: the model, its options, the studio's and the owner's running
+        jobs, and a balance that cannot pay even the model's shortest run.
+        """
         try:
-            get_model(model_id)
-        except ValueError as exc:
+            spec = get_model(model_id)
+            checked = validate_options(spec, options or {})
+        except (ValueError, OptionError) as exc:
             raise JobRefused(str(exc)) from None
-        running = self._running_count()
-        if running >= self._settings.max_jobs_total:
-            raise JobRefused(f"The studio is busy ({running} jobs running); try again in a minute.")
+        balance = await self._ledger.balance(owner)
+        # No await from here on: the limits below are checked and taken in one step.
+        self._admit(owner, spec, balance.available)
         record = JobRecord(
             job_id=secrets.token_urlsafe(16),
             owner=owner,
             model=model_id,
-            options=dict(options or {}),
+            options=checked,
             created_at=utc_now(),
             source_image=image_path,
             source_audio=audio_path,
             message="Checking your inputs…",
         )
-        await self._require_store().save(record)
         job = LiveJob(record)
         self._jobs[record.job_id] = job
         self._follow(job, self._require_runner().run(job))
         return job.snapshot()
+
+    def _admit(self, owner: str, spec: ModelSpec, available: int) -> None:
+        """JobRefused, with what to do, when this owner may not start a job now."""
+        running = self._running_count()
+        if running >= self._settings.max_jobs_total:
+            raise JobRefused(f"The studio is busy ({running} jobs running); try again in a minute.")
+        mine = self._open_per_owner[owner]
+        limit = self._settings.max_jobs_per_owner
+        if mine >= limit:
+            raise JobRefused(
+                f"You already have {mine} job{'s' if mine != 1 else ''} running (the limit is {limit}); "
+                "wait for one to finish or cancel it."
+            )
+        floor = spec.pricing.smallest_charge(media.DEFAULT_MIN_SECONDS)
+        if available < floor:
+            raise JobRefused(
+                f"You have {format_credits(available)} available and the shortest {spec.title} run "
+                f"costs {format_credits(floor)}; wait for your running jobs to give back what they did "
+                "not use, or ask the Space's owner for credits."
+            )
 
     def snapshot(self, owner: str, job_id: str) -> JobSnapshot:
         """The job's latest snapshot; no upstream request."""
@@ -163,7 +198,8 @@ class JobManager:
             job.cancel_requested.set()
             if job.task is None or job.task.done():
                 await self._require_runner().finish(job, JobStatus.CANCELED, "Canceled")
-            await job.settled.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(job.settled.wait()), timeout=CANCEL_WAIT_S)
         return job.snapshot()
 
     def history(self, owner: str, limit: int = 50) -> list[JobSnapshot]:
@@ -260,11 +296,25 @@ class JobManager:
         return len(self._running)
 
     def _follow(self, job: LiveJob, step: Coroutine[Any, Any, None]) -> None:
-        """Give the job its one follower task, counted while it runs."""
-        job_id = job.record.job_id
+        """Give the job its one follower task, counted (studio-wide and per owner) while it runs."""
+        job_id, owner = job.record.job_id, job.record.owner
         self._running.add(job_id)
+        self._open_per_owner[owner] += 1
         job.task = asyncio.create_task(step, name=f"job-{job_id}")
-        job.task.add_done_callback(lambda _task: self._running.discard(job_id))
+        job.task.add_done_callback(lambda _task: self._followed(job))
+
+    def _followed(self, job: LiveJob) -> None:
+        """The follower ended: uncount it; keep only the owner's last few refused jobs."""
+        job_id, owner = job.record.job_id, job.record.owner
+        self._running.discard(job_id)
+        self._open_per_owner[owner] -= 1
+        if self._open_per_owner[owner] <= 0:
+            del self._open_per_owner[owner]
+        if job.record.status is JobStatus.REJECTED:
+            refused = self._refused.setdefault(owner, deque())
+            refused.append(job_id)
+            while len(refused) > REFUSED_KEPT_PER_OWNER:
+                self._jobs.pop(refused.popleft(), None)
 
     def _owned(self, owner: str, job_id: str) -> LiveJob:
         job = self._jobs.get(job_id)

@@ -8,11 +8,18 @@ call them from a worker thread.
 
 from __future__ import annotations
 
-from demo_app.media._audio import PreparedAudio, audio_duration, check_audio_length, prepare_audio
+from demo_app.media._audio import (
+    DEFAULT_MIN_SECONDS,
+    PreparedAudio,
+    audio_duration,
+    check_audio_length,
+    prepare_audio,
+)
 from demo_app.media._errors import MediaError, MediaErrorCode
 from demo_app.media._image import PreparedImage, prepare_image
 
 __all__ = [
+    "DEFAULT_MIN_SECONDS",
     "MediaError",
     "MediaErrorCode",
     "PreparedAudio",

@@ -126,11 +126,11 @@ async def test_per_owner_limit_and_balance_refusals_hold_nothing(
     async for snap in stack.jobs.subscribe(OWNER, running.job_id):
         if snap.status is JobStatus.UPLOADING or snap.terminal:
             break
-    second = await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {})
-    refused = await stack.jobs.wait(OWNER, second.job_id)
-    assert refused.status is JobStatus.REJECTED
-    assert "1" in refused.message and refused.held == 0
-    assert await settlement_lines(stack.ledger, OWNER, second.job_id) == []
+    # Refused at the door: no job record, no media work, nothing held.
+    with pytest.raises(JobRefused, match=r"already have 1 job running \(the limit is 1\)"):
+        await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+    assert [h.ref for h in await stack.ledger.open_holds()] == [running.job_id]
+    assert [s.job_id for s in stack.jobs.history(OWNER)] == [running.job_id]
     await stack.jobs.cancel(OWNER, running.job_id)
     balance = await stack.ledger.balance(OWNER)
     assert (balance.balance, balance.held) == (50, 0)
