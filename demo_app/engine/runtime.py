@@ -117,6 +117,12 @@ class Runtime:
                 task.cancel()
         return record
 
+    async def wait_finished(self, prediction_id: str) -> None:
+        """Return once the prediction's life has ended (tests time races against it)."""
+        task = self._tasks.get(prediction_id)
+        if task is not None:
+            await asyncio.wait({task})
+
     def newest_first(
         self, *, created_after: datetime | None = None, created_before: datetime | None = None
     ) -> list[PredictionRecord]:

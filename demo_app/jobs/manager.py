@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 RETENTION_SWEEP_S = 3600.0
 REFUSED_KEPT_PER_OWNER = 5
 """Refused jobs live in memory only, so a caller can read why; at most this many per owner."""
-CANCEL_WAIT_S = 30.0
-"""A cancel answers within this even if settling is slow (a full disk): the job settles later."""
 
 
 class JobManager:
@@ -48,15 +46,18 @@ class JobManager:
         ledger: Ledger,
         observer: Callable[[JobSnapshot], None] | None = None,
         deadline_grace_s: float = 10.0,
+        cancel_wait_s: float = 30.0,
     ) -> None:
         self._settings = settings
         self._client = client
         self._ledger = ledger
         self._observer = observer
         self._deadline_grace_s = deadline_grace_s
+        # A cancel answers within this even if settling is slow (a full disk); the job settles later.
+        self._cancel_wait_s = cancel_wait_s
         self._jobs: dict[str, LiveJob] = {}
         self._running: set[str] = set()
-        self._open_per_owner: Counter[str] = Counter()
+        self._open_per_owner: dict[str, set[str]] = {}
         self._refused: dict[str, deque[str]] = {}
         self._store: JobStore | None = None
         self._runner: JobRunner | None = None
@@ -82,7 +83,7 @@ class JobManager:
             followers=self._running_count,
             deadline_grace_s=self._deadline_grace_s,
             cpu_slots=self._cpu_slots,
-            observer=self._observer,
+            observer=self._observe,
         )
         for record in self._store.all():
             self._jobs[record.job_id] = LiveJob(record)
@@ -158,7 +159,7 @@ class JobManager:
         running = self._running_count()
         if running >= self._settings.max_jobs_total:
             raise JobRefused(f"The studio is busy ({running} jobs running); try again in a minute.")
-        mine = self._open_per_owner[owner]
+        mine = len(self._open_per_owner.get(owner, ()))
         limit = self._settings.max_jobs_per_owner
         if mine >= limit:
             raise JobRefused(
@@ -168,9 +169,9 @@ class JobManager:
         floor = spec.pricing.smallest_charge(media.DEFAULT_MIN_SECONDS)
         if available < floor:
             raise JobRefused(
-                f"You have {format_credits(available)} available and the shortest {spec.title} run "
-                f"costs {format_credits(floor)}; wait for your running jobs to give back what they did "
-                "not use, or ask the Space's owner for credits."
+                f"You have {available:,} credits ({format_credits(available)}) available and the shortest "
+                f"{spec.title} run costs {floor:,} ({format_credits(floor)}); wait for your running jobs "
+                "to give back what they did not use, or ask the Space's owner for credits."
             )
 
     def snapshot(self, owner: str, job_id: str) -> JobSnapshot:
@@ -199,7 +200,7 @@ class JobManager:
             if job.task is None or job.task.done():
                 await self._require_runner().finish(job, JobStatus.CANCELED, "Canceled")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(job.settled.wait()), timeout=CANCEL_WAIT_S)
+                await asyncio.wait_for(asyncio.shield(job.settled.wait()), timeout=self._cancel_wait_s)
         return job.snapshot()
 
     def history(self, owner: str, limit: int = 50) -> list[JobSnapshot]:
@@ -299,22 +300,33 @@ class JobManager:
         """Give the job its one follower task, counted (studio-wide and per owner) while it runs."""
         job_id, owner = job.record.job_id, job.record.owner
         self._running.add(job_id)
-        self._open_per_owner[owner] += 1
+        self._open_per_owner.setdefault(owner, set()).add(job_id)
         job.task = asyncio.create_task(step, name=f"job-{job_id}")
-        job.task.add_done_callback(lambda _task: self._followed(job))
+        job.task.add_done_callback(lambda _task: self._ended(owner, job_id))
 
-    def _followed(self, job: LiveJob) -> None:
-        """The follower ended: uncount it; keep only the owner's last few refused jobs."""
-        job_id, owner = job.record.job_id, job.record.owner
-        self._running.discard(job_id)
-        self._open_per_owner[owner] -= 1
-        if self._open_per_owner[owner] <= 0:
-            del self._open_per_owner[owner]
-        if job.record.status is JobStatus.REJECTED:
-            refused = self._refused.setdefault(owner, deque())
-            refused.append(job_id)
+    def _observe(self, snap: JobSnapshot) -> None:
+        """Each transition: a settled job frees its owner's slot at once; keep only the owner's
+        last few refused jobs; then tell the outside observer."""
+        if snap.terminal:
+            self._free_slot(snap.owner, snap.job_id)
+        if snap.status is JobStatus.REJECTED:
+            refused = self._refused.setdefault(snap.owner, deque())
+            refused.append(snap.job_id)
             while len(refused) > REFUSED_KEPT_PER_OWNER:
                 self._jobs.pop(refused.popleft(), None)
+        if self._observer is not None:
+            self._observer(snap)
+
+    def _ended(self, owner: str, job_id: str) -> None:
+        self._running.discard(job_id)
+        self._free_slot(owner, job_id)
+
+    def _free_slot(self, owner: str, job_id: str) -> None:
+        open_jobs = self._open_per_owner.get(owner)
+        if open_jobs is not None:
+            open_jobs.discard(job_id)
+            if not open_jobs:
+                del self._open_per_owner[owner]
 
     def _owned(self, owner: str, job_id: str) -> LiveJob:
         job = self._jobs.get(job_id)

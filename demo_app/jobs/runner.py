@@ -349,8 +349,7 @@ class JobRunner:
         actual = spec.pricing.actual(output_s=seconds, predict_time_s=prediction.predict_time, held=r.held)
         r.video_path = str(dest)
         await self._transition(job, JobStatus.DOWNLOADING, "Video saved; settling the credits…")
-        note = FINISHED_BEFORE_CANCEL if job.cancel_requested.is_set() else ""
-        await self.finish(job, JobStatus.SUCCEEDED, "Done", capture=actual, note=note)
+        await self.finish(job, JobStatus.SUCCEEDED, "Done", capture=actual)
 
     # ---- settlement --------------------------------------------------------------------
 
@@ -362,7 +361,6 @@ class JobRunner:
         *,
         capture: int | None = None,
         spent: int = 0,
-        note: str = "",
     ) -> None:
         """End the job and settle its hold exactly once; later calls change nothing.
 
@@ -385,8 +383,8 @@ class JobRunner:
             r.status = status
             r.error = None if status is JobStatus.SUCCEEDED else reason
             r.message = self._final_message(status, reason, r.charged or 0, r.returned or 0)
-            if note:
-                r.message = f"{r.message} {note}"
+            if status is JobStatus.SUCCEEDED and job.cancel_requested.is_set():
+                r.message = f"{r.message} {FINISHED_BEFORE_CANCEL}"
             r.finished_at = utc_now()
             r.prediction_input = None
             r.settled = True

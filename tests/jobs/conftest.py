@@ -31,6 +31,8 @@ class Stack:
     jobs: JobManager
     settings: Settings
     transitions: list[JobSnapshot] = field(default_factory=list)
+    hooks: list[Callable[[JobSnapshot], None]] = field(default_factory=list)
+    """Called at each transition, inside the follower (a test can race it)."""
 
 
 StackFactory = Callable[..., Awaitable[Stack]]
@@ -64,6 +66,7 @@ async def make_stack(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[S
         time_scale: float = 20.0,
         output_ttl_s: float = 3600.0,
         grace_s: float = 0.0,
+        cancel_wait_s: float = 30.0,
         **overrides: Any,
     ) -> Stack:
         if engine is None:
@@ -94,12 +97,20 @@ async def make_stack(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[S
             max_open_holds_per_owner=settings.max_jobs_per_owner,
         )
         transitions: list[JobSnapshot] = []
+        hooks: list[Callable[[JobSnapshot], None]] = []
+
+        def observe(snap: JobSnapshot) -> None:
+            transitions.append(snap)
+            for hook in hooks:
+                hook(snap)
+
         jobs = JobManager(
             settings=settings,
             client=client,
             ledger=ledger,
-            observer=transitions.append,
+            observer=observe,
             deadline_grace_s=grace_s,
+            cancel_wait_s=cancel_wait_s,
         )
         await jobs.open()
 
@@ -109,7 +120,7 @@ async def make_stack(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[S
             await client.aclose()
 
         closers.append(close)
-        return Stack(engine, client, ledger, jobs, settings, transitions)
+        return Stack(engine, client, ledger, jobs, settings, transitions, hooks)
 
     yield build
     for close in reversed(closers):

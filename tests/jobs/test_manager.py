@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from demo_app.jobs import JobNotFound, JobRefused, JobStatus
-from tests.jobs.checks import settlement_lines
 from tests.jobs.conftest import OWNER, StackFactory
 
 MODEL = "wan-video/wan-2.2-s2v"
