@@ -25,7 +25,16 @@ from demo_app.credits._errors import (
     UnknownHold,
 )
 from demo_app.credits._ledger import DEFAULT_ARCHIVE_AT, Ledger
-from demo_app.credits._types import Balance, Budget, Hold, OpenHold, Settlement, StatementLine, utc_now
+from demo_app.credits._types import (
+    Balance,
+    Budget,
+    DaySpend,
+    Hold,
+    OpenHold,
+    Settlement,
+    StatementLine,
+    utc_now,
+)
 
 __all__ = [
     "DEFAULT_ARCHIVE_AT",
@@ -35,6 +44,7 @@ __all__ = [
     "CaptureExceedsHold",
     "CreditsError",
     "DailyBudgetReached",
+    "DaySpend",
     "Hold",
     "HoldMismatch",
     "HoldRefused",

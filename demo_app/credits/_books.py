@@ -4,15 +4,19 @@ An entry is the only thing written; it is a small dict stored under its sequence
 
     {"time": ISO-8601 UTC, "owner": str, "kind": grant|hold|capture|release|adjust,
      "amount": change to the balance, "held": change to the held credits,
-     "ref": job ref or None, "reason": human text}
+     "ref": job ref or None, "reason": human text, "spent": release only, see below}
 
     grant    amount +g        held 0      (g may be 0: it marks the account as opened)
     hold     amount 0         held +h
     capture  amount −charged  held −h     (0 ≤ charged ≤ h; the rest is returned)
-    release  amount 0         held −h
+    release  amount 0         held −h     spent s ≥ 0 (absent in older files: 0)
     adjust   amount ±a        held 0
 
 So an owner's balance is the sum of its `amount`s and its held credits the sum of its `held`s.
+The Space owner's spend — what Replicate bills — is a second figure per UTC day of the hold:
+a capture spends what it charged, a release spends `spent` (compute that ran, while the
+visitor gets everything back). It lives in the settling entry itself, so it is written exactly
+once, with the settlement, and survives restarts and moves to archives like any entry.
 `Books.apply` refuses entries valid operations cannot produce (a hold ending twice, a capture
 above its hold...) and `Books.verify` checks the totals: together, the integrity check run on
 every open. Sums do not depend on order, so entries are replayed file by file (a hold and its
@@ -42,7 +46,8 @@ class Account:
 
     balance: int = 0
     held: int = 0
-    open_holds: int = 0
+    open_refs: dict[str, None] = field(default_factory=dict)
+    """Refs of this owner's open holds, oldest first (an ordered set)."""
     opened: bool = False
     archives: list[int] = field(default_factory=list)
     """Numbers of the archive files holding some of this owner's entries (for statements)."""
@@ -58,6 +63,8 @@ class HoldRecord:
     created_at: str
     state: HoldState = "open"
     charged: int = 0
+    spent: int = 0
+    """What the Space owner pays upstream for this job: the charge, or a release's `spent`."""
     reason: str = ""
 
     @property
@@ -75,8 +82,10 @@ class Books:
         """Holds whose entries are still in the hot file (all open ones, recent settled ones)."""
         self.archived: dict[str, int] = {}
         """Ref -> archive number, for holds that ended and moved to an archive."""
-        self.usage: dict[str, int] = defaultdict(int)
-        """UTC day -> credits held or captured by holds made that day."""
+        self.held_on: dict[str, int] = defaultdict(int)
+        """UTC day -> credits held by the still open holds made that day."""
+        self.spent_on: dict[str, int] = defaultdict(int)
+        """UTC day -> the Space owner's spend for the settled holds made that day."""
         self.last_seq = 0
         self.archives = 0
         self.hot_entries = 0
@@ -86,6 +95,10 @@ class Books:
     def archivable(self) -> int:
         """Hot entries that could move to an archive (all but the entries of open holds)."""
         return self.hot_entries - self.open_holds
+
+    def used(self, day: str) -> int:
+        """Credits of the daily budget of `day` taken: held by its open holds plus spent."""
+        return self.held_on.get(day, 0) + self.spent_on.get(day, 0)
 
     def knows(self, ref: str) -> bool:
         return ref in self.holds or ref in self.archived
@@ -102,20 +115,18 @@ class Books:
             if self.knows(ref) or amount != 0 or held < 0:
                 raise CorruptEntry(f"entry {seq}: second or malformed hold for {ref!r}")
             self.holds[ref] = HoldRecord(ref, owner, held, e["time"])
-            acct.open_holds += 1
+            acct.open_refs[ref] = None
             self.open_holds += 1
-            self.usage[e["time"][:10]] += held
+            self.held_on[e["time"][:10]] += held
         elif kind in SETTLE_KINDS:
             rec = self.holds.get(ref)
-            charged = -amount
             if rec is None or rec.state != "open" or rec.owner != owner or -held != rec.amount:
                 raise CorruptEntry(f"entry {seq}: {kind} of {ref!r}, which is not an open hold of {owner}")
-            if not 0 <= charged <= rec.amount or (kind == "release" and charged):
-                raise CorruptEntry(f"entry {seq}: {kind} of {charged} from a hold of {rec.amount}")
-            rec.state, rec.charged, rec.reason = ENDED[kind], charged, e["reason"]
-            acct.open_holds -= 1
+            end(rec, e, seq)
+            del acct.open_refs[ref]
             self.open_holds -= 1
-            self.usage[rec.day] -= rec.amount - charged
+            self.held_on[rec.day] -= rec.amount
+            self.spent_on[rec.day] += rec.spent
         else:
             raise CorruptEntry(f"entry {seq}: unknown kind {kind!r}")
         acct.balance += amount
@@ -157,5 +168,16 @@ def hold_from_entries(ref: str, entries: dict[int, Entry]) -> HoldRecord:
         raise CorruptEntry(f"the archive does not hold exactly one hold and one settlement for {ref!r}")
     hold, settle = mine
     rec = HoldRecord(ref, hold["owner"], hold["held"], hold["time"])
-    rec.state, rec.charged, rec.reason = ENDED[settle["kind"]], -settle["amount"], settle["reason"]
+    end(rec, settle, 0)
     return rec
+
+
+def end(rec: HoldRecord, e: Entry, seq: int) -> None:
+    """Mark `rec` ended by the capture or release entry `e`; raise `CorruptEntry` if it cannot be."""
+    kind, charged = e["kind"], -e["amount"]
+    spent = e.get("spent", 0) if kind == "release" else charged
+    if not 0 <= charged <= rec.amount or (kind == "release" and charged):
+        raise CorruptEntry(f"entry {seq}: {kind} of {charged} from a hold of {rec.amount}")
+    if type(spent) is not int or spent < 0 or (kind == "capture" and "spent" in e):
+        raise CorruptEntry(f"entry {seq}: {kind} of {rec.ref!r} spending {spent!r}")
+    rec.state, rec.charged, rec.spent, rec.reason = ENDED[kind], charged, spent, e["reason"]

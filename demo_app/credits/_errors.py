@@ -1,16 +1,16 @@
 """Every way the ledger says no, each with the numbers and what to do.
 
-    CreditsError                      .message: readable sentences, shown as they are
-    ├── HoldRefused                   a hold was refused and nothing was written
-    │   ├── InsufficientCredits       (available, needed)
-    │   ├── DailyBudgetReached        (used, cap, needed): the Space's cap per UTC day
-    │   └── TooManyJobs               (open, limit): this owner's running jobs
-    ├── HoldMismatch (ValueError)     a job ref reused with another owner or amount
-    ├── UnknownHold (LookupError)     capture/release of a ref that was never held
-    ├── CaptureExceedsHold (ValueError)  capture(actual) with actual > held
-    ├── AdjustRefused (ValueError)    an adjustment would take more than is available
-    └── LedgerCorrupt                 the files fail the integrity check on open
-    LedgerLocked (storage.StorageLocked)  another process has the ledger open
+CreditsError                      .message: readable sentences, shown as they are
+├── HoldRefused                   a hold was refused and nothing was written
+│   ├── InsufficientCredits       (available, needed)
+│   ├── DailyBudgetReached        (used, cap, needed): the Space's cap per UTC day
+│   └── TooManyJobs               (open, limit): this owner's running jobs
+├── HoldMismatch (ValueError)     a job ref reused with another owner or amount
+├── UnknownHold (LookupError)     capture/release of a ref that was never held
+├── CaptureExceedsHold (ValueError)  capture(actual) with actual > held
+├── AdjustRefused (ValueError)    an adjustment would take more than is available
+└── LedgerCorrupt                 the files fail the integrity check on open
+LedgerLocked (storage.StorageLocked)  another process has the ledger open
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class InsufficientCredits(HoldRefused):
 
 
 class DailyBudgetReached(HoldRefused):
-    """Held + captured credits of today (UTC, all owners) plus this hold would pass the cap."""
+    """Today's open holds + today's spend (UTC, all owners) plus this hold would pass the cap."""
 
     def __init__(self, used: int, cap: int, needed: int) -> None:
         self.used = used

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import cast
 
@@ -28,6 +28,7 @@ from demo_app.credits._errors import (
 from demo_app.credits._types import (
     Balance,
     Budget,
+    DaySpend,
     Hold,
     Kind,
     OpenHold,
@@ -53,10 +54,11 @@ class Ledger:
     coroutines of one event loop; a method returns only once its change is on disk.
     `close()` after the last call.
 
-    `starting_grant`: credits a new owner gets once (0: none). `daily_budget`: cap on credits
-    held + captured by holds made in one UTC day, all owners together (0 refuses every paid
-    hold). `max_open_holds_per_owner`: running jobs per owner. `archive_at`: settled entries
-    that trigger a move to an archive file.
+    `starting_grant`: credits a new owner gets once (0: none). `daily_budget`: cap on the Space
+    owner's money per UTC day, all owners together: credits held by the day's open holds plus
+    what its settled ones spent upstream (charges, and the compute of released runs; see
+    `spend`). 0 refuses every paid hold. `max_open_holds_per_owner`: running jobs per owner.
+    `archive_at`: settled entries that trigger a move to an archive file.
     """
 
     def __init__(
@@ -160,45 +162,71 @@ class Ledger:
                     )
                 return _hold(known, applied=False)
             acct = self._books.accounts.get(owner)
-            open_holds = acct.open_holds if acct else 0
+            open_holds = len(acct.open_refs) if acct else 0
             if open_holds >= self.max_open_holds_per_owner:
                 raise TooManyJobs(open_holds, self.max_open_holds_per_owner)
             available = self._balance(owner).available
             if amount > available:
                 raise InsufficientCredits(available, amount)
             now = self._now()
-            used = self._books.usage.get(now.date().isoformat(), 0)
+            used = self._books.used(now.date().isoformat())
             if used + amount > self.daily_budget:
                 raise DailyBudgetReached(used, self.daily_budget, amount)
             self._append(owner, "hold", 0, amount, ref, reason, now)
             return _hold(self._books.holds[ref], applied=True)
 
     async def capture(self, ref: str, actual: int, *, reason: str) -> Settlement:
-        """End hold `ref` charging `actual` (≤ held); the rest goes back in the same entry."""
-        _check_credits("actual", actual)
-        return await self._settle(ref, "captured", actual, reason)
+        """End hold `ref` charging `actual` (≤ held); the rest goes back in the same entry.
 
-    async def release(self, ref: str, *, reason: str) -> Settlement:
-        """End hold `ref` returning all of it (failure, cancel, time-out, any error)."""
-        return await self._settle(ref, "released", 0, reason)
+        `actual` is also the Space owner's spend for the job, on the day of the hold.
+        """
+        _check_credits("actual", actual)
+        return await self._settle(ref, "captured", actual, reason, actual)
+
+    async def release(self, ref: str, *, reason: str, spent: int = 0) -> Settlement:
+        """End hold `ref` returning all of it to the owner (failure, cancel, time-out, any error).
+
+        `spent`: what Replicate bills the Space owner for the run all the same (compute that ran,
+        in credits; 0 for a prediction that never started). It counts against the daily budget
+        of the hold's UTC day, written in the same entry, so exactly once. A second settlement
+        of the same ref changes nothing, whatever its `spent`.
+        """
+        _check_credits("spent", spent)
+        return await self._settle(ref, "released", 0, reason, spent)
 
     async def budget(self) -> Budget:
         """How much of today's budget (UTC, all owners) is held or spent, and what is left."""
         async with self._group.change():
             today = self._now().date()
-            used = self._books.usage.get(today.isoformat(), 0)
+            used = self._books.used(today.isoformat())
             return Budget(today, used, self.daily_budget, max(0, self.daily_budget - used))
 
-    async def open_holds(self) -> list[OpenHold]:
-        """Holds still open, oldest first, with their age: what start-up reconciliation settles."""
+    async def spend(self, day: date | None = None) -> DaySpend:
+        """The Space owner's spend and open holds for the holds made on `day` (UTC; default today)."""
         async with self._group.change():
+            day = day or self._now().date()
+            key = day.isoformat()
+            held, spent = self._books.held_on.get(key, 0), self._books.spent_on.get(key, 0)
+            return DaySpend(day, held, spent, self.daily_budget, max(0, self.daily_budget - held - spent))
+
+    async def open_holds(self, owner: str | None = None) -> list[OpenHold]:
+        """Holds still open (of `owner`, or of everyone), oldest first, with their age.
+
+        Everyone's: what start-up reconciliation settles; one owner's: looked up through
+        that owner's own index, so a page showing them costs nothing per other owner.
+        """
+        async with self._group.change():
+            if owner is None:
+                recs = [rec for rec in self._books.holds.values() if rec.state == "open"]
+            else:
+                acct = self._books.accounts.get(owner)
+                recs = [self._books.holds[ref] for ref in acct.open_refs] if acct else []
             now = self._now()
             found = []
-            for rec in self._books.holds.values():
-                if rec.state == "open":
-                    created = datetime.fromisoformat(rec.created_at)
-                    age_s = (now - created).total_seconds()
-                    found.append(OpenHold(rec.ref, rec.owner, rec.amount, created, age_s))
+            for rec in recs:
+                created = datetime.fromisoformat(rec.created_at)
+                age_s = (now - created).total_seconds()
+                found.append(OpenHold(rec.ref, rec.owner, rec.amount, created, age_s))
             return found
 
     # ---- explaining ----------------------------------------------------------------------
@@ -218,7 +246,7 @@ class Ledger:
 
     # ---- internals -------------------------------------------------------------------------
 
-    async def _settle(self, ref: str, outcome: Outcome, actual: int, reason: str) -> Settlement:
+    async def _settle(self, ref: str, outcome: Outcome, actual: int, reason: str, spent: int) -> Settlement:
         _check_text("ref", ref)
         _check_text("reason", reason)
         async with self._group.change():
@@ -236,8 +264,21 @@ class Ledger:
                     "the hold stays open."
                 )
             kind: Kind = "capture" if outcome == "captured" else "release"
-            self._append(rec.owner, kind, -actual, -rec.amount, ref, reason)
+            extra = {"spent": spent} if kind == "release" else {}
+            self._append(rec.owner, kind, -actual, -rec.amount, ref, reason, extra=extra)
             result = _settlement(rec, applied=True, conflict=False)
+            spent_today = self._books.spent_on[rec.day]
+            held_that_day = self._books.held_on[rec.day]
+        log.info(
+            "owner spend: %s of job %s spent %d credits of %s (that day: %d spent, %d held, cap %d)",
+            kind,
+            ref,
+            spent,
+            rec.day,
+            spent_today,
+            held_that_day,
+            self.daily_budget,
+        )
         await self._archive_if_due()
         return result
 
@@ -250,6 +291,8 @@ class Ledger:
         ref: str | None,
         reason: str,
         now: datetime | None = None,
+        *,
+        extra: dict[str, int] | None = None,
     ) -> None:
         """Write one entry (in memory; the enclosing change makes it durable) and account for it."""
         seq = self._books.last_seq + 1
@@ -261,6 +304,7 @@ class Ledger:
             "held": held,
             "ref": ref,
             "reason": reason,
+            **(extra or {}),
         }
         self._entries.insert(Document(entry, doc_id=seq))
         self._books.apply(seq, entry)
@@ -363,6 +407,7 @@ def _settlement(rec: HoldRecord, *, applied: bool, conflict: bool) -> Settlement
         rec.reason,
         applied,
         conflict,
+        rec.spent,
     )
 
 

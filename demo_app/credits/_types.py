@@ -28,10 +28,26 @@ class Balance:
 
 @dataclass(frozen=True)
 class Budget:
-    """Today's use of the daily budget (UTC, all owners): credits held or captured by today's holds."""
+    """Today's use of the daily budget (UTC, all owners): held by today's open holds plus spent."""
 
     day: date
     used: int
+    cap: int
+    left: int
+
+
+@dataclass(frozen=True)
+class DaySpend:
+    """The Space owner's money for the holds made on one UTC day (all owners together).
+
+    `spent`: what Replicate bills for that day's settled jobs — charges of successes and the
+    compute of runs released after they started; `held`: still set aside by open holds.
+    `held + spent` is what counts against `cap`.
+    """
+
+    day: date
+    held: int
+    spent: int
     cap: int
     left: int
 
@@ -65,6 +81,8 @@ class Settlement:
     reason: str
     applied: bool
     conflict: bool
+    spent: int = 0
+    """What the Space owner pays upstream for the job (a capture's charge, a release's `spent`)."""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ class Audit:
     ends: dict[str, Entry] = field(default_factory=dict)
     """ref -> its capture or release entry."""
     usage: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """UTC day -> held by open holds made that day + spent by settled ones."""
+    spent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """UTC day -> the Space owner's spend (charges, and compute of released runs)."""
     reasons: set[str] = field(default_factory=set)
 
     @property
@@ -78,6 +81,7 @@ def audit(entries: list[tuple[int, Entry]], daily_budget: int) -> Audit:
             a.holds[ref] = e
             day = e["time"][:10]
             a.usage[day] += e["held"]
+            # Checked when a hold is made: a release may then spend more than its hold.
             assert a.usage[day] <= daily_budget, f"entry {seq}: {day} uses {a.usage[day]} > {daily_budget}"
         elif kind in ("capture", "release"):
             assert ref in a.holds, f"entry {seq}: {kind} of unknown hold {ref}"
@@ -87,7 +91,10 @@ def audit(entries: list[tuple[int, Entry]], daily_budget: int) -> Audit:
             assert owner == hold["owner"] and -e["held"] == hold["held"]
             assert 0 <= charged <= hold["held"] and (kind == "capture" or charged == 0)
             a.ends[ref] = e
-            a.usage[hold["time"][:10]] -= hold["held"] - charged
+            spent = e.get("spent", 0) if kind == "release" else charged
+            assert isinstance(spent, int) and spent >= 0 and (kind == "release" or "spent" not in e)
+            a.usage[hold["time"][:10]] += spent - hold["held"]
+            a.spent[hold["time"][:10]] += spent
         else:
             assert kind in ("grant", "adjust") and e["held"] == 0, f"entry {seq}: bad {kind}"
         assert a.balance[owner] >= a.held[owner], f"entry {seq}: {owner} has negative available"

@@ -50,7 +50,9 @@ async def test_capture_charges_actual_and_returns_the_rest_in_one_entry(
     await ledger.open_account(OWNER)
     await ledger.hold(OWNER, 300, "job-1", reason="r")
     s = await ledger.capture("job-1", 180, reason="video delivered")
-    assert s == Settlement("job-1", OWNER, "captured", 300, 180, 120, "video delivered", True, False)
+    assert s == Settlement(
+        "job-1", OWNER, "captured", 300, 180, 120, "video delivered", True, False, spent=180
+    )
     balance = await ledger.balance(OWNER)
     assert (balance.balance, balance.held, balance.available) == (820, 0, 820)
     last = read_entries(ledger_path)[-1][1]

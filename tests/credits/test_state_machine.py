@@ -1,9 +1,9 @@
 """Random programs of grants, holds, captures, releases, repeats and restarts against a model.
 
 After every step: the ledger agrees with a plain model and with the raw files (balance = sum
-of entries, every hold ended at most once, available ≥ 0, the daily budget never exceeded at
-any point of the history). Small limits and a tiny `archive_at` make refusals and moves to
-archives happen often.
+of entries, every hold ended at most once, available ≥ 0, the daily budget never exceeded when
+a hold is made, the Space owner's spend per day: charges and the compute of released runs).
+Small limits and a tiny `archive_at` make refusals and moves to archives happen often.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -49,6 +50,7 @@ class ModelHold:
     day: str
     state: str = "open"
     charged: int = 0
+    spent: int = 0
 
 
 @dataclass
@@ -65,10 +67,14 @@ class Model:
     def view(self, owner: str) -> Balance:
         return Balance(owner, self.balance[owner], self.held(owner), self.balance[owner] - self.held(owner))
 
+    def held_on(self, day: str) -> int:
+        return sum(h.amount for h in self.holds.values() if h.day == day and h.state == "open")
+
+    def spent_on(self, day: str) -> int:
+        return sum(h.spent for h in self.holds.values() if h.day == day and h.state != "open")
+
     def used(self, day: str) -> int:
-        return sum(
-            h.amount if h.state == "open" else h.charged for h in self.holds.values() if h.day == day
-        )
+        return self.held_on(day) + self.spent_on(day)
 
     def refusal(self, owner: str, amount: int, day: str) -> type[CreditsError] | None:
         if sum(1 for h in self.holds.values() if h.owner == owner and h.state == "open") >= MAX_OPEN:
@@ -209,12 +215,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(ref=refs, actual=st.integers(0, 450))
     def capture(self, ref: str, actual: int) -> None:
         self.step()
-        self.settle(ref, "captured", actual)
+        self.settle(ref, "captured", actual, actual)
 
-    @rule(ref=refs)
-    def release(self, ref: str) -> None:
+    @rule(ref=refs, spent=st.sampled_from([0, 1]) | st.integers(0, 600))
+    def release(self, ref: str, spent: int) -> None:
+        """A failure, cancel or time-out: the visitor gets it all back, the owner pays `spent` upstream."""
         self.step()
-        self.settle(ref, "released", 0)
+        self.settle(ref, "released", 0, spent)
 
     @rule()
     def restart(self) -> None:
@@ -241,13 +248,13 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (got.applied, got.amount, got.state) == (True, amount, "open")
         self.model.holds[ref] = ModelHold(owner, amount, self.today())
 
-    def settle(self, ref: str, outcome: str, actual: int) -> None:
+    def settle(self, ref: str, outcome: str, actual: int, spent: int) -> None:
         known = self.model.holds.get(ref)
 
         async def call() -> Any:
             if outcome == "captured":
                 return await self.ledger.capture(ref, actual, reason="done")
-            return await self.ledger.release(ref, reason="failed")
+            return await self.ledger.release(ref, reason="failed", spent=spent)
 
         if known is None:
             with pytest.raises(UnknownHold):
@@ -259,12 +266,13 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         result = self.run(call())
         if known.state == "open":
-            known.state, known.charged = outcome, actual
+            known.state, known.charged, known.spent = outcome, actual, spent
             self.model.balance[known.owner] -= actual
             assert (result.applied, result.conflict) == (True, False)
         else:
             assert (result.applied, result.conflict) == (False, known.state != outcome)
         assert (result.outcome, result.held, result.charged) == (known.state, known.amount, known.charged)
+        assert result.spent == known.spent, "a repeated settlement keeps the first one's spend"
         assert result.returned == known.amount - known.charged
 
     # ---- invariants -------------------------------------------------------------------------
@@ -283,6 +291,9 @@ class LedgerMachine(RuleBasedStateMachine):
         open_holds = {h.ref: (h.owner, h.amount) for h in self.run(self.ledger.open_holds())}
         model_open = {r: (h.owner, h.amount) for r, h in self.model.holds.items() if h.state == "open"}
         assert open_holds == model_open
+        for owner in OWNERS:
+            mine = [h.ref for h in self.run(self.ledger.open_holds(owner))]
+            assert mine == [r for r in open_holds if model_open[r][0] == owner]
         assert set(on_disk.open_refs) == set(open_holds)
         assert {r: e["kind"] for r, e in on_disk.ends.items()} == {
             r: "capture" if h.state == "captured" else "release"
@@ -290,7 +301,12 @@ class LedgerMachine(RuleBasedStateMachine):
             if h.state != "open"
         }
         used = self.model.used(self.today())
-        assert self.run(self.ledger.budget()) == Budget(self.clock.now.date(), used, BUDGET, BUDGET - used)
+        left = max(0, BUDGET - used)
+        assert self.run(self.ledger.budget()) == Budget(self.clock.now.date(), used, BUDGET, left)
+        for day in {h.day for h in self.model.holds.values()}:
+            spend = self.run(self.ledger.spend(date.fromisoformat(day)))
+            assert (spend.held, spend.spent) == (self.model.held_on(day), self.model.spent_on(day))
+            assert on_disk.spent[day] == spend.spent
 
 
 def run_machine(base: Path, *, examples: int, steps: int) -> int:
