@@ -56,6 +56,9 @@ class JobManager:
         self._sweeper: asyncio.Task[None] | None = None
         # CPU-heavy steps (media checks, video probes) share the cores with the page and the engine.
         self._cpu_slots = asyncio.Semaphore(2)
+        self.media = media.MediaWorkers(
+            settings.media_workers, deadline_s=settings.media_deadline_s, memory_mb=settings.media_memory_mb
+        )
 
     # ---- life cycle --------------------------------------------------------------------
 
@@ -74,6 +77,7 @@ class JobManager:
             followers=self._running_count,
             deadline_grace_s=self._deadline_grace_s,
             cpu_slots=self._cpu_slots,
+            media_workers=self.media,
             observer=self._observer,
         )
         for record in self._store.all():
@@ -89,6 +93,7 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.media.aclose()
         if self._store is not None:
             self._store.close()
 
@@ -194,7 +199,7 @@ class JobManager:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
         try:
             async with self._cpu_slots:
-                audio_s = await asyncio.to_thread(media.audio_duration, Path(audio_path))
+                audio_s = await self.media.audio_duration(Path(audio_path))
         except media.MediaError as exc:
             return Quote(ready=False, reason=str(exc), estimate=None, audio_s=None, text=str(exc))
         estimate = spec.pricing.estimate(audio_s)

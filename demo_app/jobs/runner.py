@@ -23,7 +23,6 @@ from demo_app.credits import HoldRefused, Ledger, UnknownHold
 from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobSnapshot, JobStatus, ProgressSource
 from demo_app.jobs.store import JobStore
-from demo_app.jobs.video import video_duration
 from demo_app.money import format_credits
 from demo_app.replicate import (
     CreateOutcomeUnknown,
@@ -76,6 +75,7 @@ class JobRunner:
         followers: Callable[[], int],
         deadline_grace_s: float,
         cpu_slots: asyncio.Semaphore,
+        media_workers: media.MediaWorkers,
         observer: Callable[[JobSnapshot], None] | None,
     ) -> None:
         self.store = store
@@ -90,6 +90,7 @@ class JobRunner:
         self.followers = followers
         self.deadline_grace_s = deadline_grace_s
         self.cpu_slots = cpu_slots
+        self.media = media_workers
         self.observer = observer
 
     # ---- the whole run -----------------------------------------------------------------
@@ -150,20 +151,21 @@ class JobRunner:
         try:
             r.options = validate_options(spec, r.options)
             async with self.cpu_slots:
-                image = await asyncio.to_thread(
-                    media.prepare_image,
-                    Path(r.source_image),
-                    folder,
-                    min_side=spec.min_image_side,
-                    max_side=spec.max_image_side,
-                    max_bytes=MAX_INPUT_BYTES,
+                image = await self._interruptible(
+                    job,
+                    self.media.prepare_image(
+                        Path(r.source_image),
+                        folder,
+                        min_side=spec.min_image_side,
+                        max_side=spec.max_image_side,
+                        max_bytes=MAX_INPUT_BYTES,
+                    ),
                 )
-                audio = await asyncio.to_thread(
-                    media.prepare_audio,
-                    Path(r.source_audio),
-                    folder,
-                    max_seconds=spec.max_audio_s,
-                    max_bytes=MAX_INPUT_BYTES,
+                audio = await self._interruptible(
+                    job,
+                    self.media.prepare_audio(
+                        Path(r.source_audio), folder, max_seconds=spec.max_audio_s, max_bytes=MAX_INPUT_BYTES
+                    ),
                 )
         except (media.MediaError, OptionError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
@@ -294,7 +296,7 @@ class JobRunner:
                 return
         try:
             async with self.cpu_slots:
-                seconds = await asyncio.to_thread(video_duration, dest)
+                seconds = await self.media.video_duration(dest)
         except ValueError:
             dest.unlink(missing_ok=True)
             await self.finish(job, JobStatus.FAILED, "The model returned a file that is not a playable video")

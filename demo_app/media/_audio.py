@@ -213,7 +213,7 @@ def _check_rate_and_channels(rate: int | None, channels: int | None) -> None:
         )
     if not channels or channels > MAX_CHANNELS:
         raise MediaError(
-            "audio_too_many_channels",
+            "audio_bad_channels",
             f"The audio declares {channels or 0} channels and we take 1 to {MAX_CHANNELS}; export it "
             "as mono or stereo and try again.",
         )

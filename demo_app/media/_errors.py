@@ -33,7 +33,7 @@ MediaErrorCode = Literal[
     "audio_silent",
     "audio_unsupported",
     "audio_bad_rate",
-    "audio_too_many_channels",
+    "audio_bad_channels",
     "audio_too_slow",
     "audio_check_failed",
 ]

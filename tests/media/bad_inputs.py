@@ -206,7 +206,7 @@ BAD_AUDIO = {
     ),
     "WAV declaring 9 channels": Bad(
         lambda tmp: makers.wav_declaring(tmp / "voice.wav", rate=16_000, channels=9, data=_LOUD * 9),
-        "audio_too_many_channels",
+        "audio_bad_channels",
         ("9 channels", "1 to 8"),
     ),
     "HLS playlist": Bad(
