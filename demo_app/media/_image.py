@@ -28,10 +28,11 @@ from demo_app.media._sniff import ImageFormat, head, image_format, known_other
 DEFAULT_MAX_PIXELS = 50_000_000
 """Above this (a 48-megapixel phone photo fits) decoding alone would cost too much memory."""
 
-PIXEL_CAPS: dict[ImageFormat, int] = {"JPEG": 50_000_000, "PNG": 24_000_000, "WEBP": 12_000_000}
-"""JPEG decodes at 1/2 to 1/8 scale (libjpeg's draft mode), so a 48-megapixel photo costs a few
-megabytes; PNG holds every pixel (4 bytes each with alpha, and the downscale takes one more
-copy); WebP's decoder keeps its own canvas and hands PIL a copy of it."""
+PIXEL_CAPS: dict[ImageFormat, int] = {"JPEG": 50_000_000, "PNG": 20_000_000, "WEBP": 10_000_000}
+"""JPEG decodes at 1/2 to 1/8 scale (libjpeg's draft mode): 50 megapixels measured 24 MiB. PNG
+holds every pixel (4 bytes each with alpha) and the downscale takes one more copy: 24
+megapixels measured 196 MiB, too close to the 200 MiB bound. WebP's decoder keeps its own
+canvas and hands PIL a copy of it: 12 megapixels measured 183 MiB."""
 
 PROGRESSIVE_JPEG_CAP = 24_000_000
 """A progressive JPEG is decoded from a buffer of every DCT coefficient (2 bytes per sample, up

@@ -81,7 +81,11 @@ async def test_archived_holds_keep_their_one_outcome(make_ledger: LedgerFactory,
     assert (again.state, again.applied) == ("captured", False)
     repeat = await ledger.capture("job-1", 10, reason="again")
     assert (repeat.charged, repeat.returned, repeat.reason, repeat.applied, repeat.conflict) == (
-        7, 3, "delivered", False, False
+        7,
+        3,
+        "delivered",
+        False,
+        False,
     )
     assert (await ledger.release("job-1", reason="late failure")).conflict
     assert (await ledger.balance(OWNER)).balance == 1000 - 3 * 7

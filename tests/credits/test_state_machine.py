@@ -66,9 +66,7 @@ class Model:
         return Balance(owner, self.balance[owner], self.held(owner), self.balance[owner] - self.held(owner))
 
     def used(self, day: str) -> int:
-        return sum(
-            h.amount if h.state == "open" else h.charged for h in self.holds.values() if h.day == day
-        )
+        return sum(h.amount if h.state == "open" else h.charged for h in self.holds.values() if h.day == day)
 
     def refusal(self, owner: str, amount: int, day: str) -> type[CreditsError] | None:
         if sum(1 for h in self.holds.values() if h.owner == owner and h.state == "open") >= MAX_OPEN:
