@@ -1,4 +1,4 @@
-"""CPU time of the media checks a job runs in a worker thread before anything is held.
+"""CPU time of the media checks a job runs (in a media worker process) before anything is held.
 
 Run from the repository root:
 

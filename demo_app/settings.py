@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     max_jobs_per_owner: int = Field(default=2, ge=1)
     max_jobs_total: int = Field(default=100, ge=1)
 
+    # --- Media checks ----------------------------------------------------------------------
+    media_workers: int = Field(default=2, ge=1)
+    """Uploads checked at once, each in its own process (and on its own core)."""
+    media_deadline_s: float = Field(default=15.0, gt=0)
+    """Wall-clock limit of one media check; past it the worker is killed and the file refused.
+    The slowest legitimate check (counting a 25 MB low-bitrate recording) takes a few seconds."""
+    media_memory_mb: int = Field(default=320, ge=64)
+    """Memory a media worker may allocate beyond its start-up (`RLIMIT_DATA`); checks of the
+    largest accepted files peak well below it (see `bench/media_hostile.py`)."""
+
     # --- Built-in engine -------------------------------------------------------------------
     engine_scenario: str = "normal"
     """Scripted behaviour of the built-in engine (see `demo_app.engine.scenarios`)."""

@@ -7,12 +7,13 @@
   with uvicorn on 127.0.0.1 (`server.base_url`, `server.engine`), for black-box tests over
   real sockets.
 - `render_pool`: one pool of render workers for the whole session, shared by the engines
-  above, so the worker start-up is paid once.
+  above, so the worker start-up is paid once; `media_workers` likewise for the media checks.
 Both factories take the `Engine` keyword arguments (`output_ttl_s`, `renderer`, `clock`, ...).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 
 from demo_app.engine import Engine, RenderPool, Scenario
 from demo_app.engine.server import LoopbackServer
+from demo_app.media import MediaWorkers
 
 ENGINE_TOKEN = "r8_engine-test-token"
 DEFAULT_TIME_SCALE = 100.0
@@ -34,6 +36,13 @@ def render_pool() -> Iterator[RenderPool]:
     pool = RenderPool(workers=2)
     yield pool
     pool.close()
+
+
+@pytest.fixture(scope="session")
+def media_workers() -> Iterator[MediaWorkers]:
+    workers = MediaWorkers(workers=2, deadline_s=15.0, memory_mb=320)
+    yield workers
+    asyncio.run(workers.aclose())
 
 
 @pytest.fixture

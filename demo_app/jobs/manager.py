@@ -47,6 +47,7 @@ class JobManager:
         observer: Callable[[JobSnapshot], None] | None = None,
         deadline_grace_s: float = 10.0,
         cancel_wait_s: float = 30.0,
+        media_workers: media.MediaWorkers | None = None,
     ) -> None:
         self._settings = settings
         self._client = client
@@ -64,6 +65,11 @@ class JobManager:
         self._sweeper: asyncio.Task[None] | None = None
         # CPU-heavy steps (media checks, video probes) share the cores with the page and the engine.
         self._cpu_slots = asyncio.Semaphore(2)
+        # Shared workers (tests) are the caller's to close; our own are closed with the manager.
+        self._owns_media = media_workers is None
+        self.media = media_workers or media.MediaWorkers(
+            settings.media_workers, deadline_s=settings.media_deadline_s, memory_mb=settings.media_memory_mb
+        )
 
     # ---- life cycle --------------------------------------------------------------------
 
@@ -78,11 +84,13 @@ class JobManager:
             data_dir=data_dir,
             timeout_s=self._settings.job_timeout_s,
             prepare_timeout_s=self._settings.prepare_timeout_s,
+            max_input_bytes=self._settings.max_upload_mb * 1024 * 1024,
             poll_interval_s=self._settings.poll_interval_s,
             polls_per_s=self._settings.max_polls_per_s,
             followers=self._running_count,
             deadline_grace_s=self._deadline_grace_s,
             cpu_slots=self._cpu_slots,
+            media_workers=self.media,
             observer=self._observe,
         )
         for record in self._store.all():
@@ -100,6 +108,8 @@ class JobManager:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._runner is not None:
             await self._runner.aclose()
+        if self._owns_media:
+            await self.media.aclose()
         if self._store is not None:
             self._store.close()
 
@@ -231,7 +241,7 @@ class JobManager:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
         try:
             async with self._cpu_slots:
-                audio_s = await asyncio.to_thread(media.audio_duration, Path(audio_path))
+                audio_s = await self.media.audio_duration(Path(audio_path))
         except media.MediaError as exc:
             return Quote(ready=False, reason=str(exc), estimate=None, audio_s=None, text=str(exc))
         estimate = spec.pricing.estimate(audio_s)

@@ -25,7 +25,6 @@ from demo_app.credits import HoldRefused, Ledger, Settlement, UnknownHold
 from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobSnapshot, JobStatus, ProgressSource
 from demo_app.jobs.store import JobRecord, JobStore
-from demo_app.jobs.video import video_duration
 from demo_app.money import format_credits
 from demo_app.replicate import (
     CreateOutcomeUnknown,
@@ -47,7 +46,6 @@ T = TypeVar("T")
 LOG_TAIL_LINES = 12
 MIN_CANCEL_AFTER_S = 5.0  # Replicate's minimum deadline
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
-MAX_INPUT_BYTES = 100 * 1024 * 1024
 FIND_MARGIN = timedelta(seconds=60)
 SETTLE_RETRY_FIRST_S = 0.2
 SETTLE_RETRY_MAX_S = 30.0
@@ -80,11 +78,13 @@ class JobRunner:
         data_dir: Path,
         timeout_s: float,
         prepare_timeout_s: float,
+        max_input_bytes: int,
         poll_interval_s: float,
         polls_per_s: float,
         followers: Callable[[], int],
         deadline_grace_s: float,
         cpu_slots: asyncio.Semaphore,
+        media_workers: media.MediaWorkers,
         observer: Callable[[JobSnapshot], None] | None,
     ) -> None:
         self.store = store
@@ -95,11 +95,13 @@ class JobRunner:
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
         self.prepare_timeout_s = prepare_timeout_s
+        self.max_input_bytes = max_input_bytes
         self.poll_interval_s = poll_interval_s
         self.polls_per_s = polls_per_s
         self.followers = followers
         self.deadline_grace_s = deadline_grace_s
         self.cpu_slots = cpu_slots
+        self.media = media_workers
         self.observer = observer
         self._hunters: set[asyncio.Task[None]] = set()
 
@@ -175,22 +177,18 @@ class JobRunner:
         folder = self.inputs_dir / r.job_id
         try:
             r.options = validate_options(spec, r.options)
-            await asyncio.to_thread(_keep_inputs, r, folder)
+            await asyncio.to_thread(_keep_inputs, r, folder, self.max_input_bytes)
             async with self.cpu_slots:
-                image = await asyncio.to_thread(
-                    media.prepare_image,
+                # A cancel or the preparing deadline cancels these awaits, which kills the worker.
+                image = await self.media.prepare_image(
                     Path(r.source_image),
                     folder,
                     min_side=spec.min_image_side,
                     max_side=spec.max_image_side,
-                    max_bytes=MAX_INPUT_BYTES,
+                    max_bytes=self.max_input_bytes,
                 )
-                audio = await asyncio.to_thread(
-                    media.prepare_audio,
-                    Path(r.source_audio),
-                    folder,
-                    max_seconds=spec.max_audio_s,
-                    max_bytes=MAX_INPUT_BYTES,
+                audio = await self.media.prepare_audio(
+                    Path(r.source_audio), folder, max_seconds=spec.max_audio_s, max_bytes=self.max_input_bytes
                 )
         except (media.MediaError, OptionError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
@@ -339,7 +337,7 @@ class JobRunner:
                 return
         try:
             async with self.cpu_slots:
-                seconds = await asyncio.to_thread(video_duration, dest)
+                seconds = await self.media.video_duration(dest)
         except ValueError:
             dest.unlink(missing_ok=True)
             await self.finish(
@@ -646,7 +644,7 @@ def _success_bill(spec: ModelSpec, prediction: Prediction, held: int) -> int:
     return max(held, 0)
 
 
-def _keep_inputs(record: JobRecord, folder: Path) -> None:
+def _keep_inputs(record: JobRecord, folder: Path, max_bytes: int) -> None:
     """Move the job's uploads into our own data directory, so the upload cache may be cleaned.
 
     A hard link where the two share a disk, else a copy. Only regular files within the upload
@@ -659,7 +657,7 @@ def _keep_inputs(record: JobRecord, folder: Path) -> None:
             info = src.stat()
         except OSError:
             continue
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT_BYTES:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
             continue
         dest = folder / f"{field}{_safe_suffix(src)}"
         try:

@@ -2,8 +2,9 @@
 
 `prepare_image` and `prepare_audio` turn a visitor's file into what every model accepts (an
 upright RGB JPEG; a mono 16-bit WAV), or raise `MediaError`, whose `code` is stable and whose
-text is one sentence saying what is wrong and what to do. They are CPU-bound and synchronous:
-call them from a worker thread.
+text is one sentence saying what is wrong and what to do. They are CPU-bound and synchronous;
+the server calls them through `MediaWorkers`, which runs them in killable processes with a
+deadline and a memory cap.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from demo_app.media._audio import (
 )
 from demo_app.media._errors import MediaError, MediaErrorCode
 from demo_app.media._image import PreparedImage, prepare_image
+from demo_app.media._video import video_duration
+from demo_app.media._workers import MediaUsage, MediaWorkers
 
 __all__ = [
     "DEFAULT_MIN_SECONDS",
     "MediaError",
     "MediaErrorCode",
+    "MediaUsage",
+    "MediaWorkers",
     "PreparedAudio",
     "PreparedImage",
     "audio_duration",
     "check_audio_length",
     "prepare_audio",
     "prepare_image",
+    "video_duration",
 ]

@@ -2,8 +2,10 @@
 
 The length that counts is the one the decoded samples add up to: browser recordings (WebM/Opus
 from MediaRecorder) often carry no duration at all, and headers of cut files still claim the
-original length. Files are opened by content, never by name, so an extension cannot mislead
-the probe.
+original length, so a declared length is never trusted. The container is decided from the
+file's bytes against an allow-list and opened with that demuxer only (see `_open`), whatever
+the file is called; declared rates and channel counts are bounded before decoding, and sound is
+decoded and resampled a frame at a time, keeping no more than the model can take.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from pathlib import Path
 import av
 import av.error
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from demo_app.media._errors import MediaError, duration_text, limit_text
 from demo_app.media._files import check_file, new_path
-from demo_app.media._sniff import head, looks_like_audio
+from demo_app.media._open import open_input, single_threaded
+from demo_app.media._sniff import AudioFormat, audio_format, head, known_other, looks_like_image
 
 DEFAULT_MIN_SECONDS = 0.5
 """Shorter than this there is no word to lip-sync."""
@@ -36,6 +38,21 @@ LENGTH_TOLERANCE_S = 0.1
 MAX_BAD_PACKETS = 3
 """Packets that fail to decode are skipped up to this many (or 1 % of all), as players do."""
 
+MIN_SOURCE_RATE, MAX_SOURCE_RATE = 8_000, 192_000
+"""Sample rates recordings use (telephone to studio); a "1 Hz" header would make resampling
+to 16 kHz multiply every sample by 16,000."""
+
+MAX_CHANNELS = 8
+"""7.1 surround; more is a crafted header, not a recording."""
+
+COUNTED_S = 15 * 60.0
+"""Decoding stops once this much sound is counted: the refusal then says "longer than 15 min"."""
+
+MAX_PACKET_BYTES = 1024 * 1024
+"""No codec we take packs a megabyte into one packet; a crafted container could pack 25."""
+
+_UPLOAD = "upload a WAV, MP3, M4A, OGG or WebM recording"
+_OPEN_ERRORS = (av.error.FFmpegError, ValueError, OSError, EOFError)
 _WINDOW_S = 0.05
 _MIN_RATE, _MAX_RATE = 16_000, 48_000
 
@@ -94,6 +111,12 @@ def check_audio_length(
     The live estimate calls this on `audio_duration()` so it refuses exactly what
     `prepare_audio` will refuse, in the same words.
     """
+    if duration_s > max(COUNTED_S, max_seconds + LENGTH_TOLERANCE_S):
+        raise MediaError(
+            "audio_too_long",
+            f"The audio is longer than {limit_text(COUNTED_S)}; this model takes at most "
+            f"{limit_text(max_seconds)} — trim it and try again.",
+        )
     if duration_s > max_seconds + LENGTH_TOLERANCE_S:
         raise MediaError(
             "audio_too_long",
@@ -115,38 +138,85 @@ def audio_duration(src: Path) -> float:
 
 
 def _decode(src: Path, *, keep_seconds: float) -> _Decoded:
-    """Decode the first audio track; keep mono samples for the first `keep_seconds`, count the rest."""
+    """Decode the first audio track; keep mono samples for the first `keep_seconds`, count the rest.
+
+    Counting stops past `COUNTED_S`: the length is then only known to be too long, and a tiny
+    file cannot make us decode hours of sound.
+    """
+    container_format = audio_format(src)
+    if container_format is None:
+        raise _refused_format(src)
     with src.open("rb") as handle:
         try:
-            container = av.open(handle, mode="r")
-        except (av.error.FFmpegError, ValueError, OSError):
-            raise _unreadable(src) from None
+            container = open_input(handle, container_format.demuxer)
+        except _OPEN_ERRORS:
+            raise _damaged("it cannot be opened") from None
         with container:
             if not container.streams.audio:
-                raise _no_audio_track(src, has_video=bool(container.streams.video))
+                raise _no_audio_track(has_video=bool(container.streams.video))
             stream = container.streams.audio[0]
+            _check_declared(stream, container_format)
+            single_threaded(stream)
             decoded = _Decoded(rate=_target_rate(stream.codec_context.sample_rate), chunks=[])
-            keep_limit = math.ceil(keep_seconds * decoded.rate)
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=decoded.rate)
-            packets = bad = 0
-            for frames in _packet_frames(container, stream):
-                packets += 1
-                if frames is None:
-                    bad += 1
-                    continue
-                for frame in frames:
-                    decoded.seconds += frame.samples / (frame.sample_rate or decoded.rate)
-                    if decoded.kept_samples < keep_limit:
-                        _keep(decoded, resampler.resample(frame))
-            if decoded.kept_samples < keep_limit:
-                _keep(decoded, resampler.resample(None))
-    if bad > max(MAX_BAD_PACKETS, packets // 100) or (bad and decoded.seconds == 0):
-        raise MediaError(
-            "audio_corrupt",
-            "The audio file is damaged or incomplete (its sound could not be decoded); export or "
-            "record it again and retry.",
-        )
+            _decode_frames(container, stream, decoded, keep_seconds=keep_seconds)
     return decoded
+
+
+def _decode_frames(
+    container: av.container.InputContainer, stream: av.AudioStream, decoded: _Decoded, *, keep_seconds: float
+) -> None:
+    """Frame by frame (each one small), so memory follows what is kept, not what the file claims."""
+    keep_limit = math.ceil(keep_seconds * decoded.rate)
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=decoded.rate)
+    packets = bad = 0
+    for frames in _packet_frames(container, stream):
+        packets += 1
+        if frames is None:
+            bad += 1
+            continue
+        for frame in frames:
+            _check_frame(frame)
+            decoded.seconds += frame.samples / frame.sample_rate
+            if decoded.kept_samples < keep_limit:
+                _keep(decoded, resampler, frame)
+        if decoded.seconds > COUNTED_S:
+            break
+    else:
+        if decoded.kept_samples < keep_limit:
+            _keep(decoded, resampler, None)
+    if bad > max(MAX_BAD_PACKETS, packets // 100) or (bad and decoded.seconds == 0):
+        raise _damaged("its sound could not be decoded")
+
+
+def _check_declared(stream: av.AudioStream, container_format: AudioFormat) -> None:
+    """Refusals decided from the header, before any sound is decoded."""
+    context = stream.codec_context
+    if context.name not in container_format.codecs:
+        raise MediaError(
+            "audio_unsupported",
+            f"This recording is encoded as {context.name}, which we do not take; {_UPLOAD} instead.",
+        )
+    _check_rate_and_channels(context.sample_rate, context.channels)
+
+
+def _check_frame(frame: av.AudioFrame) -> None:
+    """A header is only a promise: every decoded frame is held to the same bounds."""
+    _check_rate_and_channels(frame.sample_rate, frame.layout.nb_channels)
+
+
+def _check_rate_and_channels(rate: int | None, channels: int | None) -> None:
+    if not rate or not MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE:
+        raise MediaError(
+            "audio_bad_rate",
+            f"The audio declares {rate or 0} samples per second, outside the 8–192 kHz that recordings "
+            f"use; export it again as WAV or MP3 and retry.",
+        )
+    if not channels or channels > MAX_CHANNELS:
+        raise MediaError(
+            "audio_bad_channels",
+            f"The audio declares {channels or 0} channels and we take 1 to {MAX_CHANNELS}; export it "
+            "as mono or stereo and try again.",
+        )
 
 
 def _packet_frames(
@@ -162,15 +232,23 @@ def _packet_frames(
         except (av.error.FFmpegError, ValueError):
             yield None
             return
+        if packet.size > MAX_PACKET_BYTES:
+            yield None
+            continue
         try:
             yield list(packet.decode())
         except (av.error.FFmpegError, ValueError):
             yield None
 
 
-def _keep(decoded: _Decoded, frames: list[av.AudioFrame]) -> None:
-    for frame in frames:
-        chunk = frame.to_ndarray().reshape(-1)
+def _keep(decoded: _Decoded, resampler: av.AudioResampler, frame: av.AudioFrame | None) -> None:
+    try:
+        resampled = resampler.resample(frame)
+    except (av.error.FFmpegError, ValueError):
+        # The format changed mid-stream (rate, layout): no recording does that.
+        raise _damaged("its sound changes format part-way") from None
+    for out in resampled:
+        chunk = out.to_ndarray().reshape(-1)
         decoded.chunks.append(chunk)
         decoded.kept_samples += len(chunk)
 
@@ -194,24 +272,26 @@ def _loudest_dbfs(samples: np.ndarray, rate: int) -> float:
     return 20 * math.log10(loudest / 32768) if loudest > 0 else -math.inf
 
 
-def _unreadable(src: Path) -> MediaError:
-    if _is_picture(src):
+def _refused_format(src: Path) -> MediaError:
+    data = head(src)
+    other = known_other(data)
+    if looks_like_image(data):
         return _picture_error()
-    if looks_like_audio(head(src)):
+    if other is not None:
         return MediaError(
-            "audio_corrupt",
-            "The audio file is damaged or incomplete (it cannot be opened); export or record it "
-            "again and retry.",
+            "audio_unsupported", f"This is a {other}, not a recording we take; {_UPLOAD} instead."
         )
+    return MediaError("audio_not_audio", f"This file is not audio we can read; {_UPLOAD}.")
+
+
+def _damaged(why: str) -> MediaError:
     return MediaError(
-        "audio_not_audio",
-        "This file is not audio we can read; upload a WAV, MP3, M4A, OGG or WebM recording.",
+        "audio_corrupt",
+        f"The audio file is damaged or incomplete ({why}); export or record it again and retry.",
     )
 
 
-def _no_audio_track(src: Path, *, has_video: bool) -> MediaError:
-    if _is_picture(src):
-        return _picture_error()
+def _no_audio_track(*, has_video: bool) -> MediaError:
     if has_video:
         return MediaError(
             "audio_no_sound_track",
@@ -219,16 +299,8 @@ def _no_audio_track(src: Path, *, has_video: bool) -> MediaError:
         )
     return MediaError(
         "audio_not_audio",
-        "This file holds no audio we can read; upload a WAV, MP3, M4A, OGG or WebM recording.",
+        f"This file holds no audio we can read; {_UPLOAD}.",
     )
-
-
-def _is_picture(src: Path) -> bool:
-    try:
-        with Image.open(src):
-            return True
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        return False
 
 
 def _picture_error() -> MediaError:

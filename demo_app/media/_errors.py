@@ -16,10 +16,11 @@ MediaErrorCode = Literal[
     "image_not_image",
     "image_corrupt",
     "image_unsupported",
-    "image_animated",
     "image_too_many_pixels",
     "image_too_small",
     "image_bad_shape",
+    "image_too_slow",
+    "image_check_failed",
     "audio_missing",
     "audio_empty",
     "audio_too_large",
@@ -30,6 +31,11 @@ MediaErrorCode = Literal[
     "audio_too_short",
     "audio_too_long",
     "audio_silent",
+    "audio_unsupported",
+    "audio_bad_rate",
+    "audio_bad_channels",
+    "audio_too_slow",
+    "audio_check_failed",
 ]
 
 

@@ -3,6 +3,11 @@
 The prepared file is re-encoded from pixels, so it carries no EXIF (no GPS position, no camera
 serial) and its orientation is already applied: models ignore EXIF rotation and would get a
 sideways face from a phone photo otherwise.
+
+Memory is bounded before decoding: the format comes from the file's bytes (PNG, JPEG or WebP,
+each opened by its own PIL plugin only), the dimensions from its header, and the pixel cap of
+each format is what fits the decode, one conversion and the downscale in about 200 MiB
+(figures in `bench/media_hostile.py`). Only the first frame of an animation is decoded.
 """
 
 from __future__ import annotations
@@ -14,21 +19,40 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from demo_app.media._errors import MediaError
 from demo_app.media._files import check_file, new_path
-from demo_app.media._sniff import head, looks_like_image
+from demo_app.media._sniff import ImageFormat, head, image_format, known_other
 
 DEFAULT_MAX_PIXELS = 50_000_000
 """Above this (a 48-megapixel phone photo fits) decoding alone would cost too much memory."""
 
+PIXEL_CAPS: dict[ImageFormat, int] = {"JPEG": 50_000_000, "PNG": 20_000_000, "WEBP": 10_000_000}
+"""JPEG decodes at 1/2 to 1/8 scale (libjpeg's draft mode): 50 megapixels measured 24 MiB. PNG
+holds every pixel (4 bytes each with alpha) and the downscale takes one more copy: 24
+megapixels measured 196 MiB, too close to the 200 MiB bound. WebP's decoder keeps its own
+canvas and hands PIL a copy of it: 12 megapixels measured 183 MiB."""
+
+PROGRESSIVE_JPEG_CAP = 24_000_000
+"""A progressive JPEG is decoded from a buffer of every DCT coefficient (2 bytes per sample, up
+to 6 bytes a pixel), whatever the draft scale: 50 megapixels measured 286 MiB."""
+
 MAX_ASPECT_RATIO = 4.0
 """Longer side over shorter side; beyond it there is hardly a face-shaped area to animate."""
 
-_ACCEPTED_FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP"}
-"""What cameras, webcams, clipboards and browsers give. MPO is a phone JPEG with a depth map.
-Other formats PIL can read (TIFF, ICO, PSD, ...) are refused: fewer decoders, smaller risk."""
+_SIXTEEN_BIT = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
+
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""EXIF orientation tag -> the transposition that shows the picture upright."""
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error, IndexError)
 """What PIL raises on damaged data (truncated files, bad chunks, broken headers)."""
@@ -55,41 +79,38 @@ def prepare_image(
 ) -> PreparedImage:
     """A still, upright, RGB JPEG no larger than `max_side`, or MediaError saying why not."""
     check_file(src, max_bytes=max_bytes, kind="image")
+    kind = image_format(head(src))
+    if kind is None:
+        raise _refused_format(src)
     with warnings.catch_warnings():
         # Our own pixel limit below is stricter than PIL's bomb warning.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(src)
+            image = Image.open(src, formats=[kind])
         except Image.DecompressionBombError:
-            raise _too_many_pixels(None, max_pixels) from None
-        except UnidentifiedImageError:
-            raise _unreadable(src) from None
-        except _DECODE_ERRORS:
+            raise _too_many_pixels(None, min(max_pixels, PIXEL_CAPS[kind])) from None
+        except (UnidentifiedImageError, *_DECODE_ERRORS):
             raise _corrupt() from None
         with image:
-            _check_header(image, min_side=min_side, max_side=max_side, max_pixels=max_pixels)
-            upright = _decode_upright(image, max_side=max_side)
-    rgb = _to_rgb(upright)
-    rgb = _fit(rgb, max_side)
+            cap = _cap(image, kind, max_pixels)
+            _check_header(image, min_side=min_side, max_side=max_side, max_pixels=cap)
+            small, orientation = _decode_small(image, max_side=max_side)
+    rgb = _to_rgb(_upright(small, orientation))
     dest = new_path(dest_dir, "image", ".jpg")
     rgb.save(dest, format="JPEG", quality=_JPEG_QUALITY)
     return PreparedImage(path=dest, width=rgb.width, height=rgb.height, content_type="image/jpeg")
 
 
+def _cap(image: Image.Image, kind: ImageFormat, max_pixels: int) -> int:
+    """The pixel limit that keeps this picture's decode within the memory bound."""
+    cap = PIXEL_CAPS[kind]
+    if kind == "JPEG" and image.info.get("progressive"):
+        cap = PROGRESSIVE_JPEG_CAP
+    return min(max_pixels, cap)
+
+
 def _check_header(image: Image.Image, *, min_side: int, max_side: int, max_pixels: int) -> None:
     """Refusals decided from the header alone, before any pixel is decoded."""
-    kind = image.format or "unknown"
-    if kind not in _ACCEPTED_FORMATS:
-        raise MediaError(
-            "image_unsupported",
-            f"This is a {kind} picture; save it as PNG, JPEG or WebP and upload that instead.",
-        )
-    frames = getattr(image, "n_frames", 1)
-    if frames > 1 and kind != "MPO":
-        raise MediaError(
-            "image_animated",
-            f"The picture is animated ({frames} frames); upload a still photo (PNG, JPEG or WebP).",
-        )
     width, height = image.size
     if width * height > max_pixels:
         raise _too_many_pixels((width, height), max_pixels)
@@ -108,25 +129,39 @@ def _check_header(image: Image.Image, *, min_side: int, max_side: int, max_pixel
         )
 
 
-def _decode_upright(image: Image.Image, *, max_side: int) -> Image.Image:
-    """All pixels, rotated as the EXIF orientation says; MediaError if the data is damaged."""
+def _decode_small(image: Image.Image, *, max_side: int) -> tuple[Image.Image, int]:
+    """The first frame's pixels, 8 bits per channel, no larger than `max_side`; and the EXIF
+    orientation. Each full-size copy is dropped as soon as the next, smaller one exists."""
     if image.format in {"JPEG", "MPO"}:
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still leaves >= max_side.
         image.draft("RGB", (max_side, max_side))
     try:
+        orientation = int(image.getexif().get(0x0112, 1))
         image.load()
-        upright = ImageOps.exif_transpose(image)
+        pixels: Image.Image = image
+        if pixels.mode in _SIXTEEN_BIT:
+            pixels = _eight_bit_grey(pixels)
+        return _fit(pixels, max_side), orientation
     except _DECODE_ERRORS:
         raise _corrupt() from None
-    return upright
+
+
+def _eight_bit_grey(image: Image.Image) -> Image.Image:
+    """16-bit greyscale to 8 bits by its high byte (clipping would turn it white), in place."""
+    levels = np.array(image, dtype=np.uint32 if image.mode == "I" else np.uint16)
+    np.right_shift(levels, 8, out=levels)
+    if image.mode == "I":
+        np.minimum(levels, 255, out=levels)
+    return Image.fromarray(levels.astype(np.uint8), mode="L")
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _ORIENTATIONS.get(orientation)
+    return image if method is None else image.transpose(method)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """8-bit RGB; transparent areas become white (what a face on a sticker would sit on)."""
-    if image.mode in {"I;16", "I;16L", "I;16B", "I;16N", "I"}:
-        # 16-bit greyscale: scale to 8 bits instead of clipping everything to white.
-        levels = np.asarray(image, dtype=np.float64)
-        image = Image.fromarray(np.clip(levels / 257.0, 0, 255).round().astype(np.uint8), mode="L")
     if image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -156,9 +191,15 @@ def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> MediaErro
     )
 
 
-def _unreadable(src: Path) -> MediaError:
-    if looks_like_image(head(src)):
-        return _corrupt()
+def _refused_format(src: Path) -> MediaError:
+    data = head(src)
+    other = known_other(data)
+    if other is not None and other.endswith("picture"):
+        return MediaError(
+            "image_unsupported",
+            f"This is a {other.removesuffix(' picture')} picture; save it as PNG, JPEG or WebP and "
+            "upload that instead.",
+        )
     return MediaError(
         "image_not_image",
         "This file is not a picture we can read; upload a photo of a face as PNG, JPEG or WebP.",

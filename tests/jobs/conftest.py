@@ -13,6 +13,7 @@ import pytest
 from demo_app.credits import Ledger
 from demo_app.engine import Engine, RenderPool
 from demo_app.jobs import JobManager, JobSnapshot
+from demo_app.media import MediaWorkers
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
 
@@ -54,7 +55,9 @@ def voice(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def make_stack(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[StackFactory]:
+async def make_stack(
+    tmp_path: Path, render_pool: RenderPool, media_workers: MediaWorkers
+) -> AsyncIterator[StackFactory]:
     """Build stacks (several per test to simulate restarts); everything is closed at the end."""
     closers: list[Callable[[], Awaitable[None]]] = []
     engines: dict[str, Engine] = {}
@@ -111,6 +114,7 @@ async def make_stack(tmp_path: Path, render_pool: RenderPool) -> AsyncIterator[S
             observer=observe,
             deadline_grace_s=grace_s,
             cancel_wait_s=cancel_wait_s,
+            media_workers=media_workers,
         )
         await jobs.open()
 

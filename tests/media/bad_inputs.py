@@ -101,9 +101,11 @@ BAD_IMAGES = {
         "image_corrupt",
         ("damaged or incomplete",),
     ),
-    "animated GIF": Bad(_animated("wave.gif"), "image_animated", ("animated (3 frames)",)),
-    "animated WebP": Bad(_animated("wave.webp"), "image_animated", ("animated (3 frames)",)),
-    "animated PNG (APNG)": Bad(_animated("wave.png"), "image_animated", ("animated (3 frames)",)),
+    "animated GIF": Bad(_animated("wave.gif"), "image_unsupported", ("GIF picture", "PNG, JPEG or WebP")),
+    "still GIF": Bad(
+        _save(makers.photo((400, 400)).convert("P"), "still.gif"), "image_unsupported", ("GIF",)
+    ),
+    "BMP": Bad(_save(makers.photo((400, 400)), "screenshot.bmp"), "image_unsupported", ("BMP",)),
     "TIFF": Bad(
         _save(makers.photo((400, 400)), "scan.tiff"), "image_unsupported", ("TIFF", "PNG, JPEG or WebP")
     ),
@@ -114,12 +116,17 @@ BAD_IMAGES = {
     "too many pixels": Bad(
         lambda tmp: makers.png_header_only(tmp / "huge.png", 10_000, 6_000),
         "image_too_many_pixels",
-        ("10000 × 6000", "60 megapixels", "50 megapixels"),
+        ("10000 × 6000", "60 megapixels", "20 megapixels"),
     ),
     "decompression bomb": Bad(
         lambda tmp: makers.png_header_only(tmp / "bomb.png", 30_000, 30_000),
         "image_too_many_pixels",
-        ("50 megapixels",),
+        ("20 megapixels",),
+    ),
+    "too many pixels for a JPEG": Bad(
+        lambda tmp: makers.jpeg_header_only(tmp / "huge.jpg", 10_000, 6_000),
+        "image_too_many_pixels",
+        ("10000 × 6000", "60 megapixels", "50 megapixels"),
     ),
     "long thin banner": Bad(
         _save(makers.photo((2400, 300)), "banner.jpg"), "image_bad_shape", ("2400 × 300", "crop")
@@ -151,6 +158,8 @@ def _garbage_after_id3(tmp: Path) -> Path:
     path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes((i * 7919) % 251 for i in range(20_000)))
     return path
 
+
+_LOUD = (makers.tone(1.0, 16_000) * 32767).astype("<i2").tobytes()
 
 BAD_AUDIO = {
     "zero-byte file": Bad(_bytes("voice.mp3", b""), "audio_empty", ("0 bytes",)),
@@ -190,6 +199,21 @@ BAD_AUDIO = {
         _fmt("ogg-opus", 3.0), "audio_too_long", ("3.0 s", "at most 2 s"), {"max_seconds": 2.0}
     ),
     "too short": Bad(_fmt("mp3", 0.3), "audio_too_short", ("0.3 s", "at least 0.5 s")),
+    "WAV declaring 1 Hz": Bad(
+        lambda tmp: makers.wav_declaring(tmp / "voice.wav", rate=1, channels=1, data=_LOUD),
+        "audio_bad_rate",
+        ("1 samples per second", "8–192 kHz"),
+    ),
+    "WAV declaring 9 channels": Bad(
+        lambda tmp: makers.wav_declaring(tmp / "voice.wav", rate=16_000, channels=9, data=_LOUD * 9),
+        "audio_bad_channels",
+        ("9 channels", "1 to 8"),
+    ),
+    "HLS playlist": Bad(
+        _bytes("voice.m3u8", b"#EXTM3U\n#EXTINF:10,\nhttp://127.0.0.1:9/seg.ts\n#EXT-X-ENDLIST\n"),
+        "audio_unsupported",
+        ("playlist", "WAV, MP3"),
+    ),
     "WAV header with no samples": Bad(
         lambda tmp: makers.write_wav_claiming(tmp / "empty.wav", claimed_s=0.0, actual_s=0.0),
         "audio_too_short",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -108,6 +109,18 @@ def write_wav_claiming(path: Path, *, claimed_s: float, actual_s: float, rate: i
     return path
 
 
+def wav_declaring(path: Path, *, rate: int, channels: int, data: bytes, bits: int = 16) -> Path:
+    """A PCM WAV with whatever rate and channel count its header should claim, and `data` as samples."""
+    align = channels * bits // 8
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
+    header += b"fmt " + struct.pack(
+        "<IHHIIHH", 16, 1, channels, rate, (rate * align) & 0xFFFFFFFF, align, bits
+    )
+    header += b"data" + struct.pack("<I", len(data))
+    path.write_bytes(header + data)
+    return path
+
+
 def photo(
     size: tuple[int, int], color: tuple[int, int, int] = (180, 140, 120), mode: str = "RGB"
 ) -> Image.Image:
@@ -118,16 +131,42 @@ def photo(
     return image.convert(mode)
 
 
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_from_rows(width: int, height: int, depth: int, colour: int, rows: bytes, *, level: int = 6) -> bytes:
+    """A PNG from raw scanlines (each already prefixed with its filter byte)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    idat = zlib.compress(rows, level)
+    return (
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    )
+
+
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A PNG that declares `width` × `height` pixels but holds almost no data: a decompression bomb's
     header, without making anyone allocate the bomb."""
+    path.write_bytes(png_from_rows(width, height, 8, 2, b"\x00" * 64))
+    return path
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+def png_16bit_rgb(path: Path, width: int, height: int) -> Path:
+    """A 48-bit (16 bits per channel) red PNG, which PIL cannot write itself."""
+    pixel = np.array([60_000, 8_000, 8_000], dtype=">u2").tobytes()
+    row = b"\x00" + pixel * width
+    path.write_bytes(png_from_rows(width, height, 16, 2, row * height))
+    return path
+
+
+def jpeg_header_only(path: Path, width: int, height: int) -> Path:
+    """A small real JPEG whose frame header is rewritten to declare `width` × `height`."""
+    buffer = io.BytesIO()
+    photo((64, 64)).save(buffer, format="JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    path.write_bytes(bytes(data))
     return path
 
 
