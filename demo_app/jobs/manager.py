@@ -20,6 +20,9 @@ from typing import Any
 from demo_app import media
 from demo_app.catalog import ModelSpec, OptionError, get_model, validate_options
 from demo_app.credits import Ledger
+from demo_app.jobs import _messages as say
+from demo_app.jobs._context import JobContext
+from demo_app.jobs._messages import Ending
 from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobNotFound, JobRefused, JobSnapshot, JobStatus, Quote
 from demo_app.jobs.runner import JobRunner
@@ -77,21 +80,19 @@ class JobManager:
         """Load the job records, resume every unsettled job, release orphaned holds."""
         data_dir = self._settings.data_dir
         self._store = JobStore(data_dir / "jobs.json")
+        (data_dir / "videos").mkdir(parents=True, exist_ok=True)
         self._runner = JobRunner(
-            store=self._store,
-            client=self._client,
-            ledger=self._ledger,
-            data_dir=data_dir,
-            timeout_s=self._settings.job_timeout_s,
-            prepare_timeout_s=self._settings.prepare_timeout_s,
-            max_input_bytes=self._settings.max_upload_mb * 1024 * 1024,
-            poll_interval_s=self._settings.poll_interval_s,
-            polls_per_s=self._settings.max_polls_per_s,
-            followers=self._running_count,
-            deadline_grace_s=self._deadline_grace_s,
-            cpu_slots=self._cpu_slots,
-            media_workers=self.media,
-            observer=self._observe,
+            JobContext(
+                settings=self._settings,
+                store=self._store,
+                client=self._client,
+                ledger=self._ledger,
+                media=self.media,
+                cpu_slots=self._cpu_slots,
+                followers=self._running_count,
+                deadline_grace_s=self._deadline_grace_s,
+                observer=self._observe,
+            )
         )
         for record in self._store.all():
             self._jobs[record.job_id] = LiveJob(record)
@@ -157,7 +158,7 @@ class JobManager:
             created_at=utc_now(),
             source_image=image_path,
             source_audio=audio_path,
-            message="Checking your inputs…",
+            message=say.CHECKING,
         )
         job = LiveJob(record)
         self._jobs[record.job_id] = job
@@ -208,7 +209,7 @@ class JobManager:
         if not job.record.settled:
             job.cancel_requested.set()
             if job.task is None or job.task.done():
-                await self._require_runner().finish(job, JobStatus.CANCELED, "Canceled")
+                await self._require_runner().end(job, Ending.CANCELED)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(job.settled.wait()), timeout=self._cancel_wait_s)
         return job.snapshot()
@@ -289,7 +290,7 @@ class JobManager:
                 break
             used -= _size(job.record.video_path)
             _remove_video(job.record)
-            job.record.message += " The video was removed to free space."
+            job.record.message += say.VIDEO_REMOVED
             await store.save(job.record)
 
     async def _sweep_forever(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from demo_app.jobs import JobSnapshot, JobStatus
-from demo_app.jobs.runner import FINISHED_BEFORE_CANCEL
+from demo_app.jobs._messages import FINISHED_BEFORE_CANCEL
 from tests.jobs.checks import assert_playable, settlement_lines
 from tests.jobs.conftest import OWNER, StackFactory
 

@@ -1,0 +1,48 @@
+"""Waiting inside a job: one poll step with a cancel and a deadline, and abandonable steps.
+
+Every loop of a follower (following a prediction, looking for one after an ambiguous create,
+reading it after a restart) waits through `next_poll()`, so a cancel and the time-out act the
+same everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from demo_app.jobs._ending import Canceled, PastDeadline
+from demo_app.jobs.live import LiveJob
+
+T = TypeVar("T")
+
+
+async def next_poll(job: LiveJob, interval: Callable[[], float], past_deadline: Callable[[], bool]) -> None:
+    """Wait one poll interval; Canceled as soon as the visitor cancels, PastDeadline once due."""
+    if await cancel_within(job, interval()):
+        raise Canceled
+    if past_deadline():
+        raise PastDeadline
+
+
+async def cancel_within(job: LiveJob, seconds: float) -> bool:
+    """Wait up to `seconds`; True if the visitor asked to cancel meanwhile."""
+    try:
+        await asyncio.wait_for(job.cancel_requested.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def interruptible(job: LiveJob, step: Awaitable[T]) -> T:
+    """Run a step that is safe to abandon (checks, uploads); a cancel interrupts it (Canceled)."""
+    task = asyncio.ensure_future(step)
+    waiter = asyncio.ensure_future(job.cancel_requested.wait())
+    try:
+        done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    raise Canceled
