@@ -64,7 +64,8 @@ async def test_a_redirect_to_a_public_https_host_is_followed_without_the_token(
 ) -> None:
     seen: list[httpx.URL] = []
     handler = redirecting_to("https://delivery.example.test/signed/out.mp4?sig=1", seen)
-    assert await make_client(handler).download(f"{API}/v1/files/f1/download", tmp_path / "v.mp4", max_bytes=100)
+    dest = tmp_path / "v.mp4"
+    assert await make_client(handler).download(f"{API}/v1/files/f1/download", dest, max_bytes=100) == 5
     assert [url.host for url in seen] == ["api.replicate.test", "delivery.example.test"]
     assert resolver.asked == ["delivery.example.test"]
     assert (tmp_path / "v.mp4").read_bytes() == b"video"
@@ -102,7 +103,9 @@ async def test_a_redirect_loop_stops(make_client: MakeClient, tmp_path: Path) ->
     assert len(calls) == 6
 
 
-async def test_a_target_that_does_not_resolve_is_a_connect_failure(tmp_path: Path, policy: RetryPolicy) -> None:
+async def test_a_target_that_does_not_resolve_is_a_connect_failure(
+    tmp_path: Path, policy: RetryPolicy
+) -> None:
     seen: list[httpx.URL] = []
     sleeps = SleepRecorder()
     client = ReplicateClient(
