@@ -393,8 +393,9 @@ class Ledger:
         except (CorruptEntry, FileNotFoundError, KeyError, TypeError) as exc:
             place = f"archive {self._archive.path(number).name}" if number else self.path.name
             raise LedgerCorrupt(
-                f"The ledger fails its integrity check ({place}: {exc}). "
-                "Restore the data directory from a backup before starting the app."
+                f"The ledger fails its integrity check ({place}: {exc}). Stop the app and run "
+                f"`python -m demo_app.repair --data-dir {self.path.parent}`; if it cannot repair the "
+                "files, restore the data directory from a backup before starting the app."
             ) from exc
         return books
 
