@@ -13,11 +13,17 @@ never returned, which opening cuts off; a bad line before the last means damage 
 `StorageError`. A failed append is cut off at once, so later lines never follow garbage.
 
 Compaction, once the journal passes `compact_at` bytes, is part of an ordinary commit: append
-the line, write the snapshot atomically (it then equals the old snapshot plus the whole
-journal), replace the journal with an empty one. A crash between the last two steps replays a
-journal the snapshot already contains: every key ends at its last journaled value, which is
-the snapshot's, so nothing changes. A failed compaction is only logged: the commit is already
-durable in the journal, and the next commit tries again.
+the line, write the snapshot atomically twice — first as `<file>.backup`, then as the file
+itself (each then equals the old snapshot plus the whole journal) — and replace the journal
+with an empty one. A crash between any of these steps replays a journal the snapshot already
+contains: every key ends at its last journaled value, which is the snapshot's, so nothing
+changes. A failed compaction is only logged: the commit is already durable in the journal,
+and the next commit tries again.
+
+Damage (a snapshot that does not parse, a bad line before the journal's end: disk faults,
+not crashes) stops the opening with the file's name and the recovery step: stop the app and
+run `python -m demo_app.repair --data-dir DIR`, which rebuilds the file from the backup copy
+of the snapshot and the journal's good lines (see `demo_app.repair`).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from demo_app.storage import (
     encode_json,
     fsync_dir,
     load_json,
+    repair_step,
     write_atomic,
 )
 
@@ -53,7 +60,8 @@ class JournaledJSONStorage(AtomicJSONStorage):
     def __init__(
         self, path: str | os.PathLike[str], *, autocommit: bool = True, compact_at: int = DEFAULT_COMPACT_AT
     ) -> None:
-        self.journal_path = Path(path).absolute().with_name(Path(path).name + ".journal")
+        self.journal_path = journal_path(Path(path).absolute())
+        self.backup_path = backup_path(Path(path).absolute())
         self.compact_at = compact_at
         self._fd: int | None = None
         self._journal_size = 0
@@ -76,7 +84,7 @@ class JournaledJSONStorage(AtomicJSONStorage):
         if not changes:
             return Commit(None, None)
         body = encode_json(changes)
-        _apply(self._committed, json.loads(body))  # decoding gives the private copy its own objects
+        apply_changes(self._committed, json.loads(body))  # decoding gives the private copy its own objects
         line = f"{zlib.crc32(body):08x} ".encode() + body + b"\n"
         compact = self._journal_size + len(line) > self.compact_at
         return Commit(line, encode_json(data) if compact else None)
@@ -88,30 +96,42 @@ class JournaledJSONStorage(AtomicJSONStorage):
         self.commits += 1
         if commit.snapshot is not None:
             try:
-                write_atomic(self.path, commit.snapshot)
-                self._close_journal()
-                write_atomic(self.journal_path, b"")
-                self._journal_size = 0
+                self._write_snapshot(commit.snapshot)
             except OSError:  # the commit is already durable in the journal; the next one retries
                 log.warning("compacting %s failed; its journal keeps growing until it succeeds", self.path)
+
+    def compact(self) -> None:
+        """Write the committed data as the snapshot (and its backup) now and empty the journal."""
+        self._write_snapshot(encode_json(self._committed))
+
+    def _write_snapshot(self, snapshot: bytes) -> None:
+        write_atomic(self.backup_path, snapshot)
+        write_atomic(self.path, snapshot)
+        self._close_journal()
+        write_atomic(self.journal_path, b"")
+        self._journal_size = 0
 
     def reload(self) -> None:
         """Snapshot plus journal; a torn last line (a commit that never returned) is cut off."""
         self._close_journal()
-        data: Data | None = load_json(self.path)
+        try:
+            data: Data | None = load_json(self.path)
+        except StorageError as exc:
+            message = f"{self.path.name} is damaged: it is not valid JSON. {repair_step(self.path)}"
+            raise StorageError(message) from exc
         raw = self.journal_path.read_bytes() if self.journal_path.exists() else b""
         good = 0
         for line in raw.splitlines(keepends=True):
-            changes = _parse(line)
+            changes = parse_line(line)
             if changes is None:
                 if good + len(line) < len(raw):
                     raise StorageError(
-                        f"{self.journal_path} is damaged at byte {good} (not at its end); "
-                        "restore the data directory from a backup."
+                        f"{self.journal_path.name} is damaged at byte {good} (not at its end, so not a "
+                        f"crash). {repair_step(self.path)}"
                     )
                 break
             data = data if data is not None else {}
-            _apply(data, changes)
+            apply_changes(data, changes)
             good += len(line)
         if good < len(raw):
             os.truncate(self.journal_path, good)
@@ -149,7 +169,17 @@ class JournaledJSONStorage(AtomicJSONStorage):
             self._fd = None
 
 
-def _parse(line: bytes) -> list[list[Any]] | None:
+def journal_path(path: Path) -> Path:
+    """The journal of the data file `path`."""
+    return path.with_name(path.name + ".journal")
+
+
+def backup_path(path: Path) -> Path:
+    """The backup copy of the snapshot of `path`, written at each compaction."""
+    return path.with_name(path.name + ".backup")
+
+
+def parse_line(line: bytes) -> list[list[Any]] | None:
     """The changes of one complete journal line, or None if it is torn or damaged."""
     if not line.endswith(b"\n") or len(line) < 10 or line[8:9] != b" ":
         return None
@@ -163,7 +193,7 @@ def _parse(line: bytes) -> list[list[Any]] | None:
     return changes if isinstance(changes, list) else None
 
 
-def _apply(data: Data, changes: list[list[Any]]) -> None:
+def apply_changes(data: Data, changes: list[list[Any]]) -> None:
     for table, doc_id, doc in changes:
         if doc_id is None:
             data.pop(table, None)

@@ -92,6 +92,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             starting_grant=settings.starting_grant,
             daily_budget=settings.daily_budget,
             max_open_holds_per_owner=settings.max_jobs_per_owner,
+            grants_per_address_per_day=settings.grants_per_address_per_day,
         )
         stack.callback(ledger.close)
         jobs = JobManager(settings=settings, client=client, ledger=ledger)

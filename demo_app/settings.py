@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     """Credits a new owner receives once (1 credit = $0.001); 0 disables the grant."""
     grants_per_address_per_day: int = Field(default=5, ge=0)
     """New anonymous visitors per network address and UTC day that receive the starting grant."""
+    trusted_proxy_hops: int = Field(default=1, ge=0)
+    """Proxies in front of the app that append to X-Forwarded-For: 1 on Hugging Face Spaces; 0 when
+    the app is reached directly (the header is then ignored). See `demo_app.grants`."""
     daily_budget: int = Field(default=50_000, ge=0)
     """Cap on credits held + captured per UTC day across all owners (the Space owner's money)."""
     max_jobs_per_owner: int = Field(default=2, ge=1)

@@ -146,6 +146,14 @@ class AtomicJSONStorage(Storage):
             self._lock.release()
 
 
+def repair_step(path: Path) -> str:
+    """The recovery step for a damaged data file: stop the app and run the repair command."""
+    return (
+        f"Stop the app, run `python -m demo_app.repair --data-dir {path.parent}` (it keeps a copy of "
+        "the damaged files and rebuilds them from the last good snapshot and journal), then start it again."
+    )
+
+
 def lock_path(path: Path) -> Path:
     """The lock file guarding `path` (kept beside it)."""
     return path.with_name(path.name + ".lock")

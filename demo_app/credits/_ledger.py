@@ -25,6 +25,7 @@ from demo_app.credits._errors import (
     TooManyJobs,
     UnknownHold,
 )
+from demo_app.credits._grant_counts import GrantCounts
 from demo_app.credits._types import (
     Balance,
     Budget,
@@ -70,8 +71,11 @@ class Ledger:
         max_open_holds_per_owner: int,
         clock: Callable[[], datetime] = utc_now,
         archive_at: int = DEFAULT_ARCHIVE_AT,
+        grants_per_address_per_day: int | None = None,
     ) -> None:
         _check_credits("starting_grant", starting_grant)
+        if grants_per_address_per_day is not None:
+            _check_credits("grants_per_address_per_day", grants_per_address_per_day)
         _check_credits("daily_budget", daily_budget)
         _check_credits("max_open_holds_per_owner", max_open_holds_per_owner)
         _check_credits("archive_at", archive_at, minimum=1)
@@ -79,6 +83,7 @@ class Ledger:
         self.starting_grant = starting_grant
         self.daily_budget = daily_budget
         self.max_open_holds_per_owner = max_open_holds_per_owner
+        self.grants_per_address_per_day = grants_per_address_per_day
         self._clock = clock
         self._archive_at = archive_at
         try:
@@ -96,6 +101,7 @@ class Ledger:
         try:
             self._archive.tidy(self._recorded_archives())
             self._books = self._load_books()
+            self._grant_counts = GrantCounts(self._db.table("grant_counts", cache_size=0))
         except BaseException:
             storage.close()
             raise
@@ -103,15 +109,20 @@ class Ledger:
 
     # ---- accounts ------------------------------------------------------------------------
 
-    async def open_account(self, owner: str, *, grant: bool = True) -> Balance:
+    async def open_account(self, owner: str, *, grant: bool = True, address: str | None = None) -> Balance:
         """Make sure `owner` has an account; the first call grants `starting_grant` (0: none).
 
-        `grant=False` opens it without the grant (the app's cap on new anonymous visitors).
+        `grant=False` opens it without the grant. `address`: the network address a new anonymous
+        visitor came from; opening the account counts it, and past `grants_per_address_per_day`
+        new visitors from that address today (UTC) the account opens without the grant. The
+        count is written in the same commit as the account, so a restart forgives nothing.
         """
         _check_text("owner", owner)
+        if address is not None:
+            _check_text("address", address)
         async with self._group.change():
             if not self._books.accounts[owner].opened:
-                amount = self.starting_grant if grant else 0
+                amount = self.starting_grant if grant and self._admit(address) else 0
                 reason = "Starting grant" if amount else "Account opened (no starting grant)"
                 self._append(owner, "grant", amount, 0, None, reason)
             result = self._balance(owner)
@@ -309,6 +320,13 @@ class Ledger:
         self._entries.insert(Document(entry, doc_id=seq))
         self._books.apply(seq, entry)
 
+    def _admit(self, address: str | None) -> bool:
+        """Count a new visitor from `address`; True while the address is within today's cap."""
+        limit = self.grants_per_address_per_day
+        if address is None or limit is None:
+            return True
+        return self._grant_counts.add(address, self._now().date().isoformat()) <= limit
+
     def _balance(self, owner: str) -> Balance:
         acct = self._books.accounts.get(owner)
         if acct is None:
@@ -375,14 +393,16 @@ class Ledger:
         except (CorruptEntry, FileNotFoundError, KeyError, TypeError) as exc:
             place = f"archive {self._archive.path(number).name}" if number else self.path.name
             raise LedgerCorrupt(
-                f"The ledger fails its integrity check ({place}: {exc}). "
-                "Restore the data directory from a backup before starting the app."
+                f"The ledger fails its integrity check ({place}: {exc}). Stop the app and run "
+                f"`python -m demo_app.repair --data-dir {self.path.parent}`; if it cannot repair the "
+                "files, restore the data directory from a backup before starting the app."
             ) from exc
         return books
 
     def _reload(self) -> None:
         """After discarded changes: derive everything again from what is on disk."""
         self._books = self._load_books()
+        self._grant_counts.reload()
 
     def _archived_entries(self, numbers: list[int], owner: str) -> list[tuple[int, Entry]]:
         found = []

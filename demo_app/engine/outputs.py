@@ -3,7 +3,8 @@
 An output is published under an unguessable token (`/delivery/<token>/<name>`), so it can be
 fetched without the API token, as Replicate's delivery URLs can. At `expires_at` the bytes are
 deleted; the URL then answers 410 Gone, and the owning prediction loses its output
-(`data_removed`), as Replicate does when an API prediction's one-hour retention ends.
+(`data_removed`), as Replicate does when an API prediction's one-hour retention ends. The
+token itself is forgotten `keep_known_s` later (then 404), so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ class Output:
 
 
 class OutputStore:
-    def __init__(self, root: Path, clock: Clock) -> None:
+    def __init__(self, root: Path, clock: Clock, *, keep_known_s: float = 3600.0) -> None:
         self._root = root
         self._clock = clock
+        self._keep_known = timedelta(seconds=keep_known_s)
         self._outputs: dict[str, Output] = {}
         self._expiry: list[tuple[datetime, str]] = []
+        self._forget: list[tuple[datetime, str]] = []
 
     def publish(
         self, source: Path, *, name: str, content_type: str, ttl_s: float, prediction_id: str | None
@@ -77,10 +80,15 @@ class OutputStore:
         return OutputState.LIVE, output
 
     def next_expiry(self) -> datetime | None:
-        return self._expiry[0][0] if self._expiry else None
+        moments = [heap[0][0] for heap in (self._expiry, self._forget) if heap]
+        return min(moments, default=None)
+
+    def __len__(self) -> int:
+        """Tokens still known (live or answering 410)."""
+        return len(self._outputs)
 
     def sweep(self) -> list[Output]:
-        """Delete every output whose time has come; return them (their tokens stay known: 410)."""
+        """Delete every output whose time has come; return them (their tokens stay known a while: 410)."""
         now = self._clock.now()
         expired = []
         while self._expiry and self._expiry[0][0] <= now:
@@ -88,4 +96,8 @@ class OutputStore:
             output = self._outputs[token]
             shutil.rmtree(output.path.parent, ignore_errors=True)
             expired.append(output)
+            heapq.heappush(self._forget, (output.expires_at + self._keep_known, token))
+        while self._forget and self._forget[0][0] <= now:
+            _, token = heapq.heappop(self._forget)
+            self._outputs.pop(token, None)
         return expired

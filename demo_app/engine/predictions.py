@@ -59,6 +59,8 @@ class PredictionRecord:
     data_removed: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    on_finish: Callable[[PredictionRecord], None] | None = field(default=None, repr=False)
+    """Called once, when the record reaches its terminal status (the engine's retention)."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -95,6 +97,8 @@ class PredictionRecord:
             self.metrics["predict_time"] = (now - self.started_at).total_seconds()
         self.settled.set()
         self._changed.set()
+        if self.on_finish is not None:
+            self.on_finish(self)
         return True
 
     def remove_data(self) -> None:

@@ -1,11 +1,17 @@
 """The engine's state and actions, apart from HTTP: predictions, files, outputs, background work.
 
 The API modules translate requests into these calls; nothing here knows about Starlette.
+
+Memory is bounded by time: a finished prediction (with its input, which may hold `data:`
+URLs) is forgotten `output_ttl_s` after its output expired — two lifetimes after it ended if
+it succeeded, one if it did not — so for one lifetime it still answers with `data_removed`,
+as on Replicate, and then 404. Uploaded files and output tokens expire on their own clocks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,8 +51,9 @@ class Runtime:
         self.max_upload_bytes = max_upload_bytes
         self.run_dir = data_dir / "engine-run"
         self.files = FileStore(self.run_dir / "files", clock)
-        self.outputs = OutputStore(self.run_dir / "outputs", clock)
+        self.outputs = OutputStore(self.run_dir / "outputs", clock, keep_known_s=output_ttl_s)
         self.predictions: dict[str, PredictionRecord] = {}
+        self._forget: list[tuple[datetime, str]] = []
         self._pool = pool
         self._owns_pool = owns_pool
         self._renderer = renderer
@@ -87,6 +94,7 @@ class Runtime:
             input=input,
             created_at=now,
             deadline=now + timedelta(seconds=cancel_after_s) if cancel_after_s is not None else None,
+            on_finish=self._forget_later,
         )
         self.predictions[record.id] = record
         services = Services(
@@ -143,6 +151,10 @@ class Runtime:
             if record is not None:
                 record.remove_data()
         self.files.sweep()
+        now = self.clock.now()
+        while self._forget and self._forget[0][0] <= now:
+            _, prediction_id = heapq.heappop(self._forget)
+            self.predictions.pop(prediction_id, None)
 
     def stored(self) -> None:
         """Something with an expiry was stored: the janitor may need to wake sooner."""
@@ -153,12 +165,22 @@ class Runtime:
         while True:
             self.sweep()
             self._wake_janitor.clear()
-            moments = [m for m in (self.outputs.next_expiry(), self.files.next_expiry()) if m is not None]
+            forget = self._forget[0][0] if self._forget else None
+            due = (self.outputs.next_expiry(), self.files.next_expiry(), forget)
+            moments = [m for m in due if m is not None]
             if moments:
                 nap = max(0.0, (min(moments) - self.clock.now()).total_seconds())
                 await wait_event(self._wake_janitor, self.clock, nap)
             else:
                 await self._wake_janitor.wait()
+
+    def _forget_later(self, record: PredictionRecord) -> None:
+        """A prediction ended: schedule when it is forgotten (see the module docstring)."""
+        assert record.completed_at is not None
+        lifetimes = 2 if record.status is Status.SUCCEEDED else 1
+        forget_at = record.completed_at + timedelta(seconds=lifetimes * self.output_ttl_s)
+        heapq.heappush(self._forget, (forget_at, record.id))
+        self._wake_janitor.set()
 
     def _finished(self, prediction_id: str) -> None:
         self._tasks.pop(prediction_id, None)

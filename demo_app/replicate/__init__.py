@@ -27,6 +27,7 @@ from .errors import (
     TransportError,
     Unauthorized,
     UnexpectedResponse,
+    UnsafeRedirect,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",
+    "UnsafeRedirect",
     "parse_progress",
     "pick_video",
 ]

@@ -27,8 +27,9 @@ from ._files import FileObject, encode_data_url
 from ._headers import cancel_after, prefer_wait
 from ._prediction import Prediction
 from ._problem import error_from_response
+from ._redirects import RedirectPolicy, Resolver, resolve_host
 from ._retry import RetryPolicy, describe, is_ambiguous, surely_not_received, with_retries
-from ._transport import WAIT_MARGIN_S, build_http_client, timeouts, translated_errors
+from ._transport import WAIT_MARGIN_S, build_http_client, origin, timeouts, translated_errors
 from .errors import CreateOutcomeUnknown, ReplicateError, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class ReplicateClient:
         max_connections: int = 200,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        resolve: Resolver = resolve_host,
     ) -> None:
         if isinstance(token, str):
             token = SecretStr(token)
@@ -73,6 +75,7 @@ class ReplicateClient:
             self._base_url, self._token, transport=transport, timeout=timeout, max_connections=max_connections
         )
         self._returned_ids: OrderedDict[str, None] = OrderedDict()
+        self._redirects = RedirectPolicy(origin(httpx.URL(self._base_url)), resolve)
 
     def __repr__(self) -> str:
         token = "[secure]" if self._token is not None else None
@@ -222,7 +225,8 @@ class ReplicateClient:
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
         """Copy an output file to `dest` (atomically, at most `max_bytes`); returns its size.
 
-        The token goes only to the API's own host; `data:` outputs are decoded locally.
+        The token goes only to the API's own host; `data:` outputs are decoded locally; a
+        redirect is followed only to a public https host or the API's own (`UnsafeRedirect`).
         """
         if url.startswith("data:"):
             return await save_data_url(url, dest, max_bytes=max_bytes)
@@ -230,7 +234,9 @@ class ReplicateClient:
             raise UnexpectedResponse("Replicate returned a result address that cannot be downloaded.")
         secret = self._secret()
         return await self._retried(
-            lambda: stream_to_file(self._http, url, dest, max_bytes=max_bytes, secret=secret),
+            lambda: stream_to_file(
+                self._http, url, dest, max_bytes=max_bytes, secret=secret, policy=self._redirects
+            ),
             f"download {httpx.URL(url).path}",
         )
 

@@ -3,14 +3,17 @@
 Bytes go to a hidden temp file beside `dest` (same file system, so the final `os.replace` is
 atomic), are fsynced, then renamed; on any failure the temp file is removed. The cap is checked
 against `Content-Length` before reading and against the decoded bytes while reading, so a lying
-or compressed response cannot fill the disk.
+or compressed response cannot fill the disk. Redirects are followed by hand, at most
+`MAX_REDIRECTS`, each target first approved by the `RedirectPolicy` (see `_redirects`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,8 +21,9 @@ import httpx
 
 from ._files import data_url_size_bound, decode_data_url
 from ._problem import error_from_response
+from ._redirects import MAX_REDIRECTS, RedirectPolicy
 from ._transport import translated_errors
-from .errors import OutputTooLarge, OutputUnavailable, UnexpectedResponse
+from .errors import OutputTooLarge, OutputUnavailable, UnexpectedResponse, UnsafeRedirect
 
 CHUNK_BYTES = 256 * 1024
 GONE_STATUSES = frozenset({404, 410})
@@ -72,15 +76,41 @@ def _write_all(content: bytes, dest: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
+@contextlib.asynccontextmanager
+async def _get_following(
+    http: httpx.AsyncClient, url: str, policy: RedirectPolicy
+) -> AsyncIterator[httpx.Response]:
+    """GET `url` streamed, following redirects the policy approves (the token stays on the API's host)."""
+    request = http.build_request("GET", url, headers={"Accept": "*/*"})
+    for _ in range(MAX_REDIRECTS + 1):
+        response = await http.send(request, stream=True, follow_redirects=False)
+        if response.next_request is None:
+            try:
+                yield response
+            finally:
+                await response.aclose()
+            return
+        await response.aclose()
+        request = response.next_request
+        await policy.check(request.url)
+    raise UnsafeRedirect(f"The result file was redirected more than {MAX_REDIRECTS} times; nothing was kept.")
+
+
 async def stream_to_file(
-    http: httpx.AsyncClient, url: str, dest: Path, *, max_bytes: int, secret: str | None
+    http: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int,
+    secret: str | None,
+    policy: RedirectPolicy,
 ) -> int:
     """One attempt at fetching `url` into `dest`; returns the byte count."""
     what = f"download {httpx.URL(url).path}"
     temp = _temp_beside(dest)
     try:
         with translated_errors(what):
-            async with http.stream("GET", url, headers={"Accept": "*/*"}, follow_redirects=True) as response:
+            async with _get_following(http, url, policy) as response:
                 if response.status_code in GONE_STATUSES:
                     raise OutputUnavailable(
                         f"The result file is no longer available (HTTP {response.status_code}); "

@@ -17,6 +17,7 @@ ReplicateError                     base; str(exc) is one readable sentence, neve
 ├── CreateOutcomeUnknown           a create may or may not have started a prediction
 ├── OutputTooLarge                 an output file is over the caller's size cap
 └── OutputUnavailable              an output file is gone (404/410, expired or removed)
+    └── UnsafeRedirect             its download was redirected to a host the app never fetches from
 ```
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",
+    "UnsafeRedirect",
 ]
 
 
@@ -142,3 +144,7 @@ class OutputTooLarge(ReplicateError):
 
 class OutputUnavailable(ReplicateError):
     """An output file can no longer be fetched (404/410: expired or removed)."""
+
+
+class UnsafeRedirect(OutputUnavailable):
+    """A download was redirected to plain http, or to a private, loopback or link-local host."""

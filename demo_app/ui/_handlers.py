@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import gradio as gr
 
 from demo_app.catalog import CATALOG
-from demo_app.grants import GrantGate, client_address
+from demo_app.grants import GrantGate
 from demo_app.identity import KeyRing, identify_visitor
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.presenters import (
@@ -68,11 +68,8 @@ class PageHandlers:
         services = await self._handle.get()
         username = profile.username if profile is not None else None
         visitor = identify_visitor(self._keys, hf_username=username, browser_key=browser_key)
-        grant = True
-        if visitor.new:
-            peer = request.client.host if request.client is not None else None
-            grant = self._grants.admit(client_address(dict(request.headers), peer))
-        balance = await services.ledger.open_account(visitor.owner, grant=grant)
+        address = self._grants.address(request) if visitor.new else None
+        balance = await services.ledger.open_account(visitor.owner, address=address)
         stored = visitor.browser_key if visitor.browser_key is not None else gr.skip()
         return stored, visitor.owner, visitor.api_key, balance_html(balance)
 

@@ -145,7 +145,7 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
                 )
 
         # ---- wiring ------------------------------------------------------------------------
-        handlers = PageHandlers(handle, keys, model_inputs, GrantGate(settings.grants_per_address_per_day))
+        handlers = PageHandlers(handle, keys, model_inputs, GrantGate(settings.trusted_proxy_hops))
         run_outputs = [job_id, status, logs, video, download, generate, cancel, retry, balance]
         quote_inputs = [owner, model, image, audio]
         credits_outputs = [credits_summary, holds, statement, balance]

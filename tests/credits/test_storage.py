@@ -112,7 +112,9 @@ def test_leftover_temp_files_of_this_file_are_removed_on_open(tmp_path: Path, op
 def test_a_damaged_file_is_reported_not_replaced(tmp_path: Path, open_db: OpenDB) -> None:
     path = tmp_path / "db.json"
     path.write_bytes(b'{"t": {"1": {"n": 1}}}{"t"')  # what an in-place rewrite can leave behind
-    with pytest.raises(StorageError, match=r"db\.json is not valid JSON .* restore it from a backup"):
+    # The journaled storage (the ledger's and the jobs') names the repair command as the step.
+    step = r"restore it from a backup|run `python -m demo_app\.repair --data-dir "
+    with pytest.raises(StorageError, match=rf"db\.json .*not valid JSON.*({step})"):
         open_db(path)
     assert path.read_bytes().endswith(b'{"t"')
     db, _ = open_db(path.with_name("fresh.json"))  # the failed open released its lock

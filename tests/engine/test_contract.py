@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from referencing.jsonschema import DRAFT4
 from demo_app.engine import Engine, Status
 from demo_app.replicate import FileObject, Prediction
 from tests.conftest import ENGINE_TOKEN, EngineFactory
-from tests.engine.fakes import quick_render
+from tests.engine.fakes import ManualClock, quick_render
 from tests.engine.helpers import SADTALKER_VERSION, WAN_PATH, processing, reach, settled, wan_input
 
 SPEC_PATH = Path("/work/shared/reference/replicate-openapi.json")
@@ -79,7 +80,9 @@ def _recorder(seen: Seen) -> Callable[[httpx.Response], Any]:
     return record
 
 
-async def test_engine_responses_match_replicates_openapi(engine_factory: EngineFactory, voice: Path) -> None:
+async def test_engine_responses_match_replicates_openapi(
+    engine_factory: EngineFactory, voice: Path, manual_clock: ManualClock
+) -> None:
     seen: Seen = []
     hooks = {"response": [_recorder(seen)]}
     headers = {"Authorization": f"Bearer {ENGINE_TOKEN}"}
@@ -120,11 +123,14 @@ async def test_engine_responses_match_replicates_openapi(engine_factory: EngineF
                 await api.post(f"/v1/predictions/{created['id']}/cancel")
             await settled(engine, api, created["id"])
 
-    removed = await engine_factory(time_scale=1000.0, output_ttl_s=1.0, renderer=quick_render)
+    removed = await engine_factory(clock=manual_clock, output_ttl_s=60.0, renderer=quick_render)
     async with client(removed) as api:
         created = (await api.post(WAN_PATH, json={"input": await wan_input(api, voice)})).json()
+        queued_until = datetime.fromisoformat(created["created_at"]) + timedelta(seconds=0.5)
+        await manual_clock.sleeping_until(queued_until)
+        manual_clock.advance(0.5)
         await settled(removed, api, created["id"])
-        await reach(removed, created["id"], lambda r: r.data_removed)
+        manual_clock.advance(60)
         await api.get(f"/v1/predictions/{created['id']}")  # data removed
 
     small = await engine_factory(max_upload_bytes=1024 * 1024)

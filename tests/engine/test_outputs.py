@@ -12,7 +12,7 @@ from demo_app.engine import Engine, Status
 from demo_app.engine.routes import GET_OUTPUT
 from tests.conftest import EngineFactory
 from tests.engine.fakes import ManualClock, quick_render
-from tests.engine.helpers import create, reach, settled, wan_input
+from tests.engine.helpers import create, settled, wan_input
 
 Api = Callable[..., httpx.AsyncClient]
 
@@ -51,11 +51,51 @@ async def test_janitor_deletes_expired_outputs_without_a_request(
     client = api(engine)
     created = await create(client, await wan_input(client, voice))
     await settled(engine, client, created["id"])
-    await reach(engine, created["id"], lambda r: r.data_removed)
-    assert engine.runtime.predictions[created["id"]].status is Status.SUCCEEDED
+    kept = engine.runtime.predictions[created["id"]]  # forgotten a lifetime later (a few ms here)
+    await kept.wait_until(lambda r: r.data_removed)
+    assert kept.status is Status.SUCCEEDED
     assert list((engine.runtime.run_dir / "outputs").glob("*/output.mp4")) == []
 
 
 async def test_unknown_output_is_404(engine_factory: EngineFactory, api: Api) -> None:
     response = await api(await engine_factory()).get("/delivery/nothing/output.mp4")
     assert response.status_code == 404
+
+
+async def test_finished_predictions_are_forgotten_so_memory_stays_bounded(
+    engine_factory: EngineFactory, api: Api, voice: Path, manual_clock: ManualClock
+) -> None:
+    """A success answers with its output for a lifetime, with `data_removed` for one more, then 404."""
+    engine = await engine_factory(clock=manual_clock, output_ttl_s=600, renderer=quick_render)
+    client = api(engine)
+    created = await create(client, await wan_input(client, voice))
+    await manual_clock.sleeping_until(datetime.fromisoformat(created["created_at"]) + timedelta(seconds=0.5))
+    manual_clock.advance(0.5)
+    url = (await settled(engine, client, created["id"]))["output"]
+    path = f"/v1/predictions/{created['id']}"
+
+    manual_clock.advance(600)
+    after_expiry = (await client.get(path)).json()
+    assert (after_expiry["status"], after_expiry["data_removed"]) == ("succeeded", True)
+    assert (await client.get(url)).status_code == 410
+    manual_clock.advance(600)
+    assert (await client.get(path)).status_code == 404
+    assert (await client.get("/v1/predictions")).json()["results"] == []
+    assert (await client.get(url)).status_code == 404, "the expired output's token is forgotten too"
+    assert engine.runtime.predictions == {} and len(engine.runtime.outputs) == 0
+
+
+async def test_a_canceled_prediction_and_its_input_are_forgotten_one_lifetime_after_it_ended(
+    engine_factory: EngineFactory, api: Api, manual_clock: ManualClock
+) -> None:
+    engine = await engine_factory(clock=manual_clock, output_ttl_s=600)
+    client = api(engine)
+    audio = "data:audio/wav;base64," + "A" * 200_000  # an inline input the record keeps in memory
+    created = await create(client, {"image": "data:image/png;base64,AAAA", "audio": audio})
+    path = f"/v1/predictions/{created['id']}"
+    assert (await client.post(f"{path}/cancel")).json()["status"] == "canceled"
+    manual_clock.advance(599)
+    assert (await client.get(path)).json()["input"]["audio"] == audio
+    manual_clock.advance(1)
+    assert (await client.get(path)).status_code == 404
+    assert engine.runtime.predictions == {}

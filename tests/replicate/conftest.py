@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from demo_app.replicate import ReplicateClient, RetryPolicy
-from tests.replicate.fakes import API, TOKEN, Handler, SleepRecorder
+from tests.replicate.fakes import API, TOKEN, FakeResolver, Handler, SleepRecorder
 
 
 @pytest.fixture
@@ -23,15 +23,26 @@ def policy() -> RetryPolicy:
 
 
 @pytest.fixture
+def resolver() -> FakeResolver:
+    return FakeResolver(
+        {
+            "internal.example.test": ["10.0.0.5"],
+            "metadata.example.test": ["169.254.169.254"],
+            "split.example.test": ["93.184.216.34", "127.0.0.1"],
+        }
+    )
+
+
+@pytest.fixture
 async def make_client(
-    sleeps: SleepRecorder, policy: RetryPolicy
+    sleeps: SleepRecorder, policy: RetryPolicy, resolver: FakeResolver
 ) -> AsyncIterator[Callable[[Handler], ReplicateClient]]:
     """Factory: a client on a scripted `httpx.MockTransport`, closed after the test."""
     clients: list[ReplicateClient] = []
 
     def make(handler: Handler) -> ReplicateClient:
         client = ReplicateClient(
-            API, TOKEN, transport=httpx.MockTransport(handler), retry=policy, sleep=sleeps
+            API, TOKEN, transport=httpx.MockTransport(handler), retry=policy, sleep=sleeps, resolve=resolver
         )
         clients.append(client)
         return client

@@ -155,3 +155,19 @@ class MiniReplicate:
         if not self.list_has_input:  # like the documented list example: summaries without input
             page = [{k: v for k, v in p.items() if k != "input"} for p in page]
         return httpx.Response(200, json={"next": next_url, "previous": None, "results": page})
+
+
+class FakeResolver:
+    """Answers DNS for the tests' made-up names: public by default, scripted otherwise."""
+
+    PUBLIC = "93.184.216.34"
+
+    def __init__(self, answers: dict[str, list[str]] | None = None) -> None:
+        self.answers = answers or {}
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str) -> list[str]:
+        self.asked.append(host)
+        if host.startswith("nxdomain."):
+            raise OSError(f"{host} does not resolve")
+        return self.answers.get(host, [self.PUBLIC])
