@@ -18,7 +18,7 @@ def echo(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > 64:
             sign = "negative " if value < 0 else ""
-            return f"a {sign}number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+            return f"a {sign}number of {_digits(abs(value))} digits"
         return str(value)
     if isinstance(value, float):
         return f"{value:g}"
@@ -34,3 +34,9 @@ def echo(value: Any) -> str:
     if len(text) > ECHO_CHARS:
         text = text[:ECHO_CHARS].rstrip() + "…"
     return f"“{text}”"
+
+
+def _digits(number: int) -> int:
+    """How many decimal digits `number` has, without printing it."""
+    digits = int((number.bit_length() - 1) * math.log10(2)) + 1
+    return digits + 1 if number >= 10**digits else digits

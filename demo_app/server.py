@@ -23,7 +23,16 @@ from demo_app.grants import client_address
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.ui import build_ui
-from demo_app.uploads import MIB, CacheSweeper, GuardLimits, RequestGuard, Sweep, UploadPolicy, UploadQuota
+from demo_app.uploads import (
+    MIB,
+    CacheSweeper,
+    FileInputs,
+    GuardLimits,
+    RequestGuard,
+    Sweep,
+    UploadPolicy,
+    UploadQuota,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +96,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         ),
         quota=quota,
         upload_folder=folder,
+        file_inputs=FileInputs(demo.fns.values()),
         address=client_address,
     )
     demo.queue(default_concurrency_limit=None, max_size=settings.max_waiting_visitors)

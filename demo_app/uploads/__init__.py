@@ -2,6 +2,7 @@
 (nothing fetched, bodies and uploads bounded), and the sweeper that cleans Gradio's cache."""
 
 from demo_app.uploads._guard import GuardLimits, RequestGuard
+from demo_app.uploads._inputs import FileInputs
 from demo_app.uploads._policy import NotAnUpload, UploadPolicy, is_file_dict
 from demo_app.uploads._quota import MIB, UploadQuota
 from demo_app.uploads._sweeper import CacheSweeper, Sweep
@@ -9,6 +10,7 @@ from demo_app.uploads._sweeper import CacheSweeper, Sweep
 __all__ = [
     "MIB",
     "CacheSweeper",
+    "FileInputs",
     "GuardLimits",
     "NotAnUpload",
     "RequestGuard",

@@ -36,6 +36,7 @@ from gradio.data_classes import FileData
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from demo_app.uploads._inputs import FileInputs
 from demo_app.uploads._policy import FILE_DATA_TYPE
 from demo_app.uploads._quota import MIB, UploadQuota
 
@@ -51,7 +52,10 @@ NOT_UPLOADED = (
     "Files must be ones you uploaded to this app: send them with gradio_client.handle_file('path/to/file'), "
     "or choose the file again on the page."
 )
-MALFORMED_FILE = "A file argument is malformed: send files with gradio_client.handle_file('path/to/file')."
+MALFORMED_FILE = (
+    "A file argument is malformed: choose the file again on the page, or send it with "
+    "gradio_client.handle_file('path/to/file')."
+)
 NO_FETCHING = "This server serves only its own files; it does not fetch links."
 NOT_OFFERED = "This app does not offer that route."
 NO_LENGTH = "Send the upload with a Content-Length header."
@@ -79,9 +83,11 @@ class RequestGuard:
         limits: GuardLimits,
         quota: UploadQuota,
         upload_folder: str,
+        file_inputs: FileInputs,
         address: Callable[[dict[str, str], str | None], str | None],
     ) -> None:
         self._app = app
+        self._file_inputs = file_inputs
         self._limits = limits
         self._quota = quota
         self._folder = os.path.abspath(upload_folder)
@@ -101,7 +107,7 @@ class RequestGuard:
         elif method == "POST" and route.rstrip("/") == "upload":
             await self._upload(scope, receive, send)
         elif method in ("POST", "PUT", "PATCH"):
-            await self._event(scope, receive, send, inspect=route.startswith(EVENT_ROUTES))
+            await self._event(scope, receive, send, route if route.startswith(EVENT_ROUTES) else None)
         else:
             await self._app(scope, receive, send)
 
@@ -127,7 +133,8 @@ class RequestGuard:
 
     # ---- event calls -----------------------------------------------------------------------
 
-    async def _event(self, scope: Scope, receive: Receive, send: Send, *, inspect: bool) -> None:
+    async def _event(self, scope: Scope, receive: Receive, send: Send, route: str | None) -> None:
+        """Any POST: a bounded body; for an event route (`route`), its arguments checked too."""
         limit = self._limits.event_body_bytes
         declared = _content_length(_headers(scope))
         body = None if declared is not None and declared > limit else await _read_body(receive, limit)
@@ -135,14 +142,14 @@ class RequestGuard:
             kb = f"{limit / 1024:g}"
             await _refuse(send, "request", f"The request is larger than the {kb} KB an event may carry.")
             return
-        if inspect and body:
-            problem = self._inspect(body)
+        if route is not None and body:
+            problem = self._inspect(body, route)
             if problem is not None:
                 await _refuse(send, *problem)
                 return
         await self._app(scope, _replay(body, receive), send)
 
-    def _inspect(self, body: bytes) -> tuple[str, str] | None:
+    def _inspect(self, body: bytes, route: str) -> tuple[str, str] | None:
         """(argument, sentence) for the first problem in an event body, or None."""
         try:
             document = json.loads(body)
@@ -151,6 +158,27 @@ class RequestGuard:
                 f"The request could not be read: send JSON with at most {self._limits.json_depth} levels "
                 "of nesting and numbers of at most 4,300 digits."
             )
+        return self._walk(document) or self._file_shapes(document, route)
+
+    def _file_shapes(self, document: Any, route: str) -> tuple[str, str] | None:
+        """The event's file arguments against Gradio's own models of them (it validates them before
+        any handler runs, and fails with its generic error)."""
+        if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+            return None
+        data = document["data"]
+        api_name = route.split("/")[1] if route.count("/") >= 1 else None
+        for file_input in self._file_inputs.of(document.get("fn_index"), api_name):
+            value = data[file_input.position] if file_input.position < len(data) else None
+            if value is None:
+                continue
+            try:
+                file_input.model.model_validate(value, context={"validate_meta": True})
+            except ValidationError:
+                return file_input.label, MALFORMED_FILE
+        return None
+
+    def _walk(self, document: Any) -> tuple[str, str] | None:
+        """Depth and file dicts anywhere in the body."""
         stack: list[tuple[Any, int, str]] = [(document, 0, "request")]
         while stack:
             node, depth, argument = stack.pop()
