@@ -1,13 +1,18 @@
-"""The cache sweeper on real files in a folder of the test's own, with a clock it moves forward."""
+"""The cache sweeper on real files in a folder of the test's own, with a clock it moves forward.
+
+Each sweep runs on an event loop of its own in a worker thread, as in the server (Gradio's loop
+thread), whatever loop the test session's other fixtures (the browser's) hold on this thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import time
 from pathlib import Path
 
-from demo_app.uploads import CacheSweeper
+from demo_app.uploads import CacheSweeper, Sweep
 
 HOUR = 3600.0
 
@@ -27,6 +32,11 @@ def put(folder: Path, name: str, size: int = 10) -> str:
     return str(path)
 
 
+def swept_by(made: CacheSweeper) -> Sweep:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, made.sweep()).result()
+
+
 def sweeper(folder: Path, clock: Clock, **overrides: object) -> tuple[CacheSweeper, set[str], set[str]]:
     uploads: set[str] = set()
     copies: set[str] = set()
@@ -42,7 +52,7 @@ def sweeper(folder: Path, clock: Clock, **overrides: object) -> tuple[CacheSweep
     return made, uploads, copies
 
 
-async def test_uploads_go_after_their_age_copies_later_and_kept_files_never(tmp_path: Path) -> None:
+def test_uploads_go_after_their_age_copies_later_and_kept_files_never(tmp_path: Path) -> None:
     clock = Clock()
     example = put(tmp_path, "sample-face.png")
     made, uploads, copies = sweeper(tmp_path, clock, keep=lambda: {example})
@@ -50,33 +60,33 @@ async def test_uploads_go_after_their_age_copies_later_and_kept_files_never(tmp_
     uploads.update({upload, example})
     copies.add(video)
 
-    assert (await made.sweep()).removed == []
+    assert (swept_by(made)).removed == []
     clock.offset = HOUR + 60
-    swept = await made.sweep()
+    swept = swept_by(made)
     assert swept.removed == [upload]
     assert not os.path.exists(upload) and not os.path.exists(os.path.dirname(upload))
     assert uploads == {example}  # Gradio's set forgets the file too
     assert os.path.exists(video) and os.path.exists(example)
     clock.offset = 6 * HOUR + 60
-    assert (await made.sweep()).removed == [video]
+    assert (swept_by(made)).removed == [video]
     assert os.path.exists(example) and copies == set()
     made.close()
 
 
-async def test_past_the_size_bound_the_oldest_files_go_first(tmp_path: Path) -> None:
+def test_past_the_size_bound_the_oldest_files_go_first(tmp_path: Path) -> None:
     clock = Clock()
     made, uploads, _ = sweeper(tmp_path, clock, max_bytes=250)
     first = put(tmp_path, "a.wav", 100)
-    await asyncio.sleep(0.02)  # the kernel's ctime clock is coarse (a few ms): two arrivals, two instants
+    time.sleep(0.02)  # the kernel's ctime clock is coarse (a few ms): two arrivals, two instants
     second, third = put(tmp_path, "b.wav", 100), put(tmp_path, "c.wav", 100)
     uploads.update({first, second, third})
-    swept = await made.sweep()
+    swept = swept_by(made)
     assert swept.removed == [first]
     assert swept.kept_bytes == 200 and swept.upload_bytes == 200
     made.close()
 
 
-async def test_leftovers_of_an_earlier_run_go_but_no_live_apps_files(tmp_path: Path) -> None:
+def test_leftovers_of_an_earlier_run_go_but_no_live_apps_files(tmp_path: Path) -> None:
     clock = Clock()
     leftover, recent = put(tmp_path, "old.wav"), put(tmp_path, "recent.wav")
     day_ago = time.time() - 25 * HOUR
@@ -89,16 +99,16 @@ async def test_leftovers_of_an_earlier_run_go_but_no_live_apps_files(tmp_path: P
     late = put(tmp_path, "after-start.wav")  # written after this sweeper started: a live app's
     os.utime(late, (day_ago, day_ago))
 
-    swept = await made.sweep()
+    swept = swept_by(made)
     assert swept.removed == [leftover]
     assert all(os.path.exists(path) for path in (recent, others_file, late))
     other.close()
     made.close()
 
 
-async def test_files_already_gone_are_only_forgotten(tmp_path: Path) -> None:
+def test_files_already_gone_are_only_forgotten(tmp_path: Path) -> None:
     made, uploads, _ = sweeper(tmp_path, Clock())
     uploads.add(str(tmp_path / "nowhere" / "gone.wav"))
-    assert (await made.sweep()).removed == [str(tmp_path / "nowhere" / "gone.wav")]
+    assert (swept_by(made)).removed == [str(tmp_path / "nowhere" / "gone.wav")]
     assert uploads == set()
     made.close()
