@@ -56,7 +56,7 @@ class GrantGate:
         """The address to count a new visitor of `request` under."""
         client = getattr(request, "client", None)
         peer = getattr(client, "host", None) if client is not None else None
-        return client_address(forwarded_for(request.headers), peer, self.trusted_hops)
+        return visitor_address(request.headers, peer, self.trusted_hops)
 
 
 def forwarded_for(headers: Any) -> list[str]:
@@ -68,6 +68,11 @@ def forwarded_for(headers: Any) -> list[str]:
     else:
         values = []
     return [entry.strip() for value in values for entry in str(value).split(",") if entry.strip()]
+
+
+def visitor_address(headers: Any, peer: str | None, trusted_hops: int) -> str:
+    """The visitor's address of a request's headers and TCP peer (see `client_address`)."""
+    return client_address(forwarded_for(headers), peer, trusted_hops)
 
 
 def client_address(forwarded: list[str], peer: str | None, trusted_hops: int) -> str:

@@ -2,21 +2,39 @@
 
 Gradio runs its server (and every async handler) on an event loop of its own; the httpx
 client, the ledger's lock and the job followers must live on that loop, so they are opened
-in the ASGI lifespan that Gradio passes through `app_kwargs`.
+in the ASGI lifespan that Gradio passes through `app_kwargs`. So is the sweeper of Gradio's
+cache; the request guard goes in front of Gradio's routes as middleware, through the same door.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
+from starlette.middleware import Middleware
 
+from demo_app.grants import visitor_address
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.ui import build_ui
+from demo_app.uploads import (
+    MIB,
+    CacheSweeper,
+    FileInputs,
+    GuardLimits,
+    RequestGuard,
+    Sweep,
+    UploadPolicy,
+    UploadQuota,
+)
+
+log = logging.getLogger(__name__)
 
 
 class ServicesHandle:
@@ -45,17 +63,42 @@ class ServicesHandle:
 def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
     """The Blocks and the `launch()` keyword arguments that make it behave as intended."""
     handle = ServicesHandle()
+    folder = get_upload_folder()
+    uploads = UploadPolicy(folder)
+    quota = UploadQuota(
+        per_address_bytes=int(settings.upload_mb_per_address_per_hour * MIB),
+        disk_bytes=int(settings.max_upload_disk_mb * MIB),
+    )
+    demo = build_ui(handle, settings, uploads)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
-            handle.set(services)
-            try:
-                yield
-            finally:
-                handle.set(None)
+        sweeper = _cache_sweeper(demo, uploads, settings)
+        on_sweep = functools.partial(_counted, quota)
+        sweeping = asyncio.create_task(sweeper.run(settings.cache_sweep_every_s, on_sweep), name="sweeper")
+        try:
+            async with open_services(settings) as services:
+                handle.set(services)
+                try:
+                    yield
+                finally:
+                    handle.set(None)
+        finally:
+            sweeping.cancel()
+            await asyncio.gather(sweeping, return_exceptions=True)
+            sweeper.close()
 
-    demo = build_ui(handle, settings)
+    guard = Middleware(
+        RequestGuard,
+        limits=GuardLimits(
+            event_body_bytes=settings.max_event_kb * 1024,
+            upload_bytes=settings.max_upload_mb * MIB,
+        ),
+        quota=quota,
+        upload_folder=folder,
+        file_inputs=FileInputs(demo.fns.values()),
+        address=lambda headers, peer: visitor_address(headers, peer, settings.trusted_proxy_hops),
+    )
     demo.queue(default_concurrency_limit=None, max_size=settings.max_waiting_visitors)
     launch_kwargs: dict[str, Any] = {
         "server_name": settings.server_name,
@@ -64,13 +107,38 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         "ssr_mode": False,
         # Every waiting visitor holds one queue slot for the whole run (async, no thread).
         "max_threads": settings.max_waiting_visitors + 100,
-        "max_file_size": f"{settings.max_upload_mb}mb",
+        "max_file_size": settings.max_upload_mb * MIB,
         "allowed_paths": [str((settings.data_dir / "videos").resolve())],
-        "app_kwargs": {"lifespan": lifespan},
+        "app_kwargs": {"lifespan": lifespan, "middleware": [guard]},
         "footer_links": ["api", "gradio"],
         "run_history": False,  # faces and voices stay out of the browser's run list
     }
     return demo, launch_kwargs
+
+
+def _cache_sweeper(demo: gr.Blocks, uploads: UploadPolicy, settings: Settings) -> CacheSweeper:
+    """The sweeper of this app's files in Gradio's cache; examples and kept files stay."""
+
+    def keep() -> set[str]:
+        kept = {path for block in list(demo.blocks.values()) for path in list(block.keep_in_cache)}
+        return kept | uploads.examples
+
+    return CacheSweeper(
+        uploads.folder,
+        tracked=demo.temp_file_sets,
+        uploads=demo.upload_file_set,
+        keep=keep,
+        upload_age_s=settings.upload_keep_s,
+        copy_age_s=settings.cache_copy_keep_s,
+        orphan_age_s=settings.cache_orphan_age_s,
+        max_bytes=int(settings.max_upload_disk_mb * MIB),
+    )
+
+
+def _counted(quota: UploadQuota, sweep: Sweep) -> None:
+    quota.counted(sweep.kept_bytes)
+    if sweep.removed:
+        log.info("removed %d files from Gradio's cache", len(sweep.removed))
 
 
 def launch(settings: Settings, **overrides: Any) -> gr.Blocks:

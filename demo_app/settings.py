@@ -51,7 +51,22 @@ class Settings(BaseSettings):
         default=7860, ge=1, le=65535, validation_alias=AliasChoices("GRADIO_SERVER_PORT", "server_port")
     )
     max_upload_mb: int = Field(default=25, ge=1)
-    """Uploads larger than this are refused by Gradio before they reach our code."""
+    """Uploads larger than this (MiB, one file per upload) are refused before they are read."""
+    upload_mb_per_address_per_hour: float = Field(default=300.0, gt=0)
+    """What one network address may upload per hour (MiB); past it uploads are refused for a while."""
+    max_upload_disk_mb: float = Field(default=2000.0, gt=0)
+    """Upper bound of this app's files in Gradio's cache (MiB); past it uploads wait for the sweeper."""
+    max_event_kb: int = Field(default=64, ge=4)
+    """Largest body of one API call or page event (KiB): every argument but files together."""
+    upload_keep_s: float = Field(default=1800.0, gt=0)
+    """Uploads are removed from Gradio's cache this long after they arrive (a started job keeps its
+    own copy); a visitor who waits longer chooses the file again."""
+    cache_copy_keep_s: float = Field(default=6 * 3600.0, gt=0)
+    """Gradio's copies of served videos are removed this long after they were made."""
+    cache_orphan_age_s: float = Field(default=86400.0, gt=0)
+    """Files in Gradio's cache that no app tracks (left by an earlier run) go once this old."""
+    cache_sweep_every_s: float = Field(default=60.0, gt=0)
+    """How often Gradio's cache is swept."""
     max_waiting_visitors: int = Field(default=2000, ge=1)
     """Queue capacity (waiting events); beyond it Gradio answers 'queue is full'."""
     browser_state_secret: SecretStr = SecretStr("lipsync-studio-visitor-id")

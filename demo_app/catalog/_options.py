@@ -1,7 +1,12 @@
 """Advanced options of a model: what each one is, and checking what a visitor sent.
 
 Option names are the model's own input field names, so a checked options dict goes into the
-prediction input unchanged. Every refusal is one sentence naming the option by its label.
+prediction input unchanged. Every refusal is one sentence naming the option by its label, and
+quotes at most a short piece of what was sent: a value can be anything a caller typed.
+
+Numbers are compared exactly and only within bounds every numeric option must declare, so a
+5,000-digit seed is refused in a sentence, never converted to a float (which overflows) or
+printed whole (Python refuses to print integers that long).
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from demo_app.quoting import echo
+
 OptionKind = Literal["int", "float", "bool", "choice", "text"]
+
+MAX_NUMBER_CHARS = 40
+"""A number written with more characters than this is refused before it is parsed."""
 
 
 class OptionError(ValueError):
@@ -40,6 +50,10 @@ class OptionSpec:
     pattern: str | None = None
     """Full-match regular expression for kind "text"; `help` shows the expected form."""
 
+    def __post_init__(self) -> None:
+        if self.kind in ("int", "float") and (self.minimum is None or self.maximum is None):
+            raise ValueError(f"Numeric option {self.name} needs both a minimum and a maximum.")
+
     def check(self, value: Any) -> Any:
         """The value in the model's type, or OptionError; None stands for the default."""
         if value is None or (isinstance(value, str) and not value.strip() and self.kind != "text"):
@@ -57,39 +71,36 @@ class OptionSpec:
             return value
         if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
             return value.strip().lower() == "true"
-        raise self._error(f"must be on or off (true or false); got “{value}”")
+        raise self._error(f"must be on or off (true or false); got {echo(value)}")
 
     def _check_choice(self, value: Any) -> str:
-        text = str(value).strip()
+        text = value.strip() if isinstance(value, str) else None
         for choice in self.choices:
-            if choice.lower() == text.lower():
+            if text is not None and choice.lower() == text.lower():
                 return choice
-        raise self._error(f"must be one of {_listing(self.choices)}; got “{text}”")
+        raise self._error(f"must be one of {_listing(self.choices)}; got {echo(value)}")
 
     def _check_text(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise self._error(f"must be text; got “{value}”")
+            raise self._error(f"must be text; got {echo(value)}")
         text = value.strip()
         if self.max_length is not None and len(text) > self.max_length:
             raise self._error(f"is {len(text)} characters long; shorten it to at most {self.max_length}")
         if self.pattern is not None and not re.fullmatch(self.pattern, text):
-            raise self._error(f"must look like {self.help or self.pattern}; got “{text}”")
+            raise self._error(f"must look like {self.help or self.pattern}; got {echo(text)}")
         return text
 
     def _check_number(self, value: Any) -> int | float:
+        assert self.minimum is not None and self.maximum is not None
         number = _to_number(value)
-        if number is None or not math.isfinite(number):
-            raise self._error(f"must be a number; got “{value}”")
-        if self.kind == "int":
-            if number != int(number):
-                raise self._error(f"must be a whole number; got “{value}”")
-            number = int(number)
-        else:
-            number = float(number)
-        low, high = self.minimum, self.maximum
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise self._error(f"must be {_bounds(low, high)}; got {_num(number)}")
-        return number
+        if number is None:
+            raise self._error(f"must be a number; got {echo(value)}")
+        if self.kind == "int" and isinstance(number, float) and not number.is_integer():
+            raise self._error(f"must be a whole number; got {echo(value)}")
+        # Python compares ints and floats exactly, however long the int: check before converting.
+        if not self.minimum <= number <= self.maximum:
+            raise self._error(f"must be {_bounds(self.minimum, self.maximum)}; got {echo(number)}")
+        return int(number) if self.kind == "int" else float(number)
 
     def _error(self, problem: str) -> OptionError:
         return OptionError(f"“{self.label}” {problem}.", option=self.name)
@@ -112,16 +123,25 @@ def validate(
     return {name: spec.check(options.get(name)) for name, spec in specs.items()}
 
 
-def _to_number(value: Any) -> float | None:
+def _to_number(value: Any) -> int | float | None:
+    """An exact int, a finite float, or None for anything that is not a number."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str) and len(value) <= MAX_NUMBER_CHARS:
+        text = value.strip()
         try:
-            return float(value.strip())
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
         except ValueError:
             return None
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -135,7 +155,8 @@ def _bounds(low: float | None, high: float | None) -> str:
 
 
 def _num(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+    whole = float(number).is_integer() and abs(number) < 1e15
+    return str(int(number)) if whole else f"{number:g}"
 
 
 def _listing(names: Iterable[str]) -> str:

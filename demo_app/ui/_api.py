@@ -2,12 +2,13 @@
 
 Every endpoint takes the caller's API key first (shown on the Credits tab of the page) and
 answers plain JSON values. A key the server did not sign is refused; a job id of another owner
-looks exactly like a missing one. Files travel as `gradio_client.handle_file(path)`.
+looks exactly like a missing one. Files travel as `gradio_client.handle_file(path)`: an image or
+audio argument must be a file the caller uploaded (`UploadPolicy`). Any argument, of any JSON
+type, gets a sentence back when it is wrong (`speaks`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,26 +16,27 @@ from typing import Any
 import gradio as gr
 from gradio.data_classes import FileData
 
+from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
 from demo_app.catalog import DEFAULT_MODEL
 from demo_app.identity import ForgedKey, KeyRing
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, JobStatus
 from demo_app.presenters import snapshot_dict, statement_dicts
 from demo_app.services import Services
 from demo_app.ui._handlers import ServicesSource
+from demo_app.ui._sentences import refusal as _refuse
+from demo_app.ui._sentences import speaks
+from demo_app.uploads import NotAnUpload, UploadPolicy
 
 HEARTBEAT_S = 1.0
 
 
-def _refuse(message: str, title: str = "Refused") -> gr.Error:
-    return gr.Error(message, title=title, print_exception=False)
-
-
 class ApiEndpoints:
-    """The five named endpoints, bound to the services and the key ring."""
+    """The five named endpoints, bound to the services, the key ring and the upload policy."""
 
-    def __init__(self, handle: ServicesSource, keys: KeyRing) -> None:
+    def __init__(self, handle: ServicesSource, keys: KeyRing, uploads: UploadPolicy) -> None:
         self._handle = handle
         self._keys = keys
+        self._uploads = uploads
 
     def register(self) -> None:
         """Add the endpoints to the Blocks being built (call inside `with demo:`)."""
@@ -44,6 +46,7 @@ class ApiEndpoints:
         gr.api(self.cancel, api_name="cancel", concurrency_limit=None)
         gr.api(self.credits, api_name="credits", concurrency_limit=None)
 
+    @speaks
     async def start(
         self,
         api_key: str,
@@ -57,15 +60,17 @@ class ApiEndpoints:
         snap = await self._start(services, owner, image, audio, model, options_json)
         return snapshot_dict(snap) | {"video": None}
 
+    @speaks
     async def status(self, api_key: str, job_id: str) -> dict[str, Any]:
         """The job's latest snapshot (asks nothing upstream); `video` is the file once it succeeded."""
         services, owner = await self._caller(api_key)
         try:
-            snap = services.jobs.snapshot(owner, job_id)
+            snap = services.jobs.snapshot(owner, job_id_text(job_id))
         except JobNotFound as exc:
             raise _refuse(str(exc), title="No such job") from None
         return _with_video(snap)
 
+    @speaks
     async def generate(
         self,
         api_key: str,
@@ -84,15 +89,17 @@ class ApiEndpoints:
                 last = snap
                 yield _with_video(snap)
 
+    @speaks
     async def cancel(self, api_key: str, job_id: str) -> dict[str, Any]:
         """Cancel the job (upstream too) and return its final snapshot with the credits returned."""
         services, owner = await self._caller(api_key)
         try:
-            snap = await services.jobs.cancel(owner, job_id)
+            snap = await services.jobs.cancel(owner, job_id_text(job_id))
         except JobNotFound as exc:
             raise _refuse(str(exc), title="No such job") from None
         return _with_video(snap)
 
+    @speaks
     async def credits(self, api_key: str) -> dict[str, Any]:
         """Balance, held and available credits, open holds and the ledger statement, line by line."""
         services, owner = await self._caller(api_key)
@@ -112,10 +119,10 @@ class ApiEndpoints:
 
     # ---- helpers -----------------------------------------------------------------------
 
-    async def _caller(self, api_key: str) -> tuple[Services, str]:
+    async def _caller(self, api_key: Any) -> tuple[Services, str]:
         """The services and the key's owner; a forged key is refused before anything else."""
         try:
-            owner = self._keys.owner_of(str(api_key or ""))
+            owner = self._keys.owner_of(api_key_text(api_key))
         except ForgedKey as exc:
             raise _refuse(str(exc), title="Invalid API key") from None
         services = await self._handle.get()
@@ -129,16 +136,30 @@ class ApiEndpoints:
         owner: str,
         image: Any,
         audio: Any,
-        model: str,
-        options_json: str,
+        model: Any,
+        options_json: Any,
     ) -> JobSnapshot:
-        options = _options(options_json)
-        image_path = _uploaded(image, "image")
-        audio_path = _uploaded(audio, "audio")
+        options = options_from_json(options_json)
+        image_path = self._uploaded(image, "image")
+        audio_path = self._uploaded(audio, "audio")
         try:
-            return await services.jobs.start(owner, image_path, audio_path, model, options)
+            return await services.jobs.start(owner, image_path, audio_path, model_text(model), options)
         except JobRefused as exc:
             raise _refuse(str(exc), title="Cannot start") from None
+
+    def _uploaded(self, value: Any, what: str) -> str:
+        """The path of a file the caller uploaded with `handle_file`; anything else is refused."""
+        try:
+            path = self._uploads.path_of(value, what)
+        except NotAnUpload:
+            path = None
+        if path is None:
+            raise _refuse(
+                f"Send the {what} as a file you upload: gradio_client.handle_file('path/to/file'); "
+                "links and paths on the server are not accepted.",
+                title="Missing input",
+            )
+        return path
 
 
 def _with_video(snap: JobSnapshot) -> dict[str, Any]:
@@ -147,27 +168,3 @@ def _with_video(snap: JobSnapshot) -> dict[str, Any]:
     if snap.status is JobStatus.SUCCEEDED and snap.video_path and Path(snap.video_path).exists():
         video = FileData(path=snap.video_path, mime_type="video/mp4").model_dump()
     return snapshot_dict(snap) | {"video": video}
-
-
-def _uploaded(value: Any, what: str) -> str:
-    """The server-side path of a file sent with `handle_file`; anything else is refused."""
-    path = value.get("path") if isinstance(value, dict) else None
-    if not isinstance(path, str) or "://" in path or not Path(path).is_file():
-        raise _refuse(
-            f"Send the {what} as a file: gradio_client.handle_file('path/to/file').", title="Missing input"
-        )
-    return path
-
-
-def _options(options_json: str) -> dict[str, Any]:
-    """The advanced options, a JSON object of the model's option names ("{}" for the defaults)."""
-    try:
-        options = json.loads(options_json or "{}")
-    except json.JSONDecodeError:
-        options = None
-    if not isinstance(options, dict):
-        raise _refuse(
-            'options_json must be a JSON object such as {"seed": 42}; use "{}" for the defaults.',
-            title="Bad options",
-        )
-    return options

@@ -2,6 +2,10 @@
 
 The job manager owns every job. A handler that follows a job only watches it: if the tab
 closes, the page reloads or Gradio cancels the handler, the job and its credits are untouched.
+
+Every event can be called by anyone with any arguments (a private event still answers its
+fn_index), so each handler speaks in sentences (`speaks`) and takes files only through the
+upload policy.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any, Protocol
 
 import gradio as gr
 
+from demo_app.arguments import BadArgument, browser_key_text, job_id_text, model_text
 from demo_app.catalog import CATALOG
 from demo_app.grants import GrantGate
 from demo_app.identity import KeyRing, identify_visitor
@@ -29,6 +34,8 @@ from demo_app.presenters import (
 from demo_app.services import Services
 from demo_app.ui._options import ModelInputs
 from demo_app.ui._run import RunFrames, idle_frame
+from demo_app.ui._sentences import refusal, speaks
+from demo_app.uploads import NotAnUpload, UploadPolicy
 
 HEARTBEAT_S = 1.0
 """How often a running job's panel refreshes its elapsed time when nothing else changes."""
@@ -45,28 +52,36 @@ class ServicesSource(Protocol):
 
 def _refuse(message: str, title: str = "Cannot start") -> gr.Error:
     """A modal the visitor reads; no traceback in the log for an expected refusal."""
-    return gr.Error(message, title=title, print_exception=False)
+    return refusal(message, title)
 
 
 class PageHandlers:
     """The page's event handlers, bound to the services, the key ring and the option inputs."""
 
     def __init__(
-        self, handle: ServicesSource, keys: KeyRing, model_inputs: ModelInputs, grants: GrantGate
+        self,
+        handle: ServicesSource,
+        keys: KeyRing,
+        model_inputs: ModelInputs,
+        grants: GrantGate,
+        uploads: UploadPolicy,
     ) -> None:
         self._handle = handle
         self._keys = keys
         self._model_inputs = model_inputs
         self._grants = grants
+        self._uploads = uploads
 
     # ---- who is visiting --------------------------------------------------------------
 
+    @speaks
     async def load(
         self, browser_key: str | None, profile: gr.OAuthProfile | None, request: gr.Request
     ) -> tuple[Any, ...]:
         """Identify the visitor, open their account (the grant comes once), show their balance."""
         services = await self._handle.get()
         username = profile.username if profile is not None else None
+        browser_key = browser_key_text(browser_key)
         visitor = identify_visitor(self._keys, hf_username=username, browser_key=browser_key)
         address = self._grants.address(request) if visitor.new else None
         balance = await services.ledger.open_account(visitor.owner, address=address)
@@ -75,30 +90,36 @@ class PageHandlers:
 
     # ---- before a run -------------------------------------------------------------------
 
+    @speaks
     async def quote(self, owner: str | None, model_id: str, image: Any, audio: Any) -> tuple[str, Any]:
         """The live estimate, and Generate enabled only when the job could start."""
         if owner is None:
             return quote_html(None), gr.Button(interactive=False)
+        model_id = model_text(model_id)
+        image_path, audio_path = self._upload(image, "face image"), self._upload(audio, "audio clip")
         services = await self._handle.get()
-        quote = await services.jobs.quote(owner, model_id, upload_path(image), upload_path(audio))
+        quote = await services.jobs.quote(owner, model_id, image_path, audio_path)
         if services.jobs.active_job(owner) is not None:
             # One job at a time per page: the run panel follows a single job.
             return quote_html(quote, busy=True), gr.Button(interactive=False)
         return quote_html(quote), gr.Button(interactive=quote.ready)
 
+    @speaks
     def choose_model(self, model_id: str) -> list[Any]:
         """The model's one-line description and typical time, its prompt and its options."""
         return [model_info(model_id), *self._model_inputs.show(model_id)]
 
     # ---- a run ------------------------------------------------------------------------------
 
+    @speaks
     async def generate(
         self, owner: str | None, image: Any, audio: Any, model_id: str, *option_values: Any
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Start a job and follow it to its end; the first frame leaves at once."""
         if owner is None:
             raise _refuse("The page is still loading; press Generate again in a second.")
-        image, audio = upload_path(image), upload_path(audio)
+        model_id = model_text(model_id)
+        image, audio = self._upload(image, "face image"), self._upload(audio, "audio clip")
         if not image or not audio:
             raise _refuse("Add a face image and an audio clip first.", title="Missing input")
         services = await self._handle.get()
@@ -110,6 +131,7 @@ class PageHandlers:
         async for frame in self._follow(services, owner, snap):
             yield frame
 
+    @speaks
     async def resume(self, owner: str | None) -> AsyncIterator[tuple[Any, ...]]:
         """After a (re)load: follow the visitor's running job, if there is one."""
         if owner is None:
@@ -123,6 +145,7 @@ class PageHandlers:
         async for frame in self._follow(services, owner, active):
             yield frame
 
+    @speaks
     async def cancel(self, owner: str | None, job_id: str | None) -> AsyncIterator[Any]:
         """Ask the job manager to cancel; the followed job's panel then shows the credits returned."""
         if owner is None or job_id is None:
@@ -135,6 +158,17 @@ class PageHandlers:
         except JobNotFound as exc:
             raise _refuse(str(exc), title="Cannot cancel") from None
         yield gr.Button(value="Cancel", visible=False, interactive=True)
+
+    def _upload(self, value: Any, what: str) -> str | None:
+        """The path of a file the visitor uploaded (None if none); a file the server does not have
+        (removed after a while, or never uploaded) asks the visitor to choose it again."""
+        try:
+            return self._uploads.path_of(value, what)
+        except NotAnUpload:
+            raise _refuse(
+                f"Choose the {what} again: the server no longer has the file on the page.",
+                title="Choose the file again",
+            ) from None
 
     async def _follow(
         self, services: Services, owner: str, first: JobSnapshot
@@ -150,6 +184,7 @@ class PageHandlers:
 
     # ---- history and credits -------------------------------------------------------------------
 
+    @speaks
     async def history(self, owner: str | None) -> list[list[str]]:
         """The visitor's jobs, newest first."""
         if owner is None:
@@ -157,6 +192,7 @@ class PageHandlers:
         services = await self._handle.get()
         return history_rows(services.jobs.history(owner, limit=HISTORY_LIMIT), TITLES)
 
+    @speaks
     async def history_video(self, owner: str | None, evt: gr.SelectData) -> tuple[Any, Any]:
         """The video of the job whose row was clicked (from our storage, long after Replicate's link)."""
         row = evt.row_value if isinstance(evt.row_value, Sequence) else None
@@ -164,12 +200,13 @@ class PageHandlers:
             return None, gr.DownloadButton(visible=False)
         services = await self._handle.get()
         try:
-            snap = services.jobs.snapshot(owner, str(row[-1]))
-        except JobNotFound:
+            snap = services.jobs.snapshot(owner, job_id_text(row[-1]))
+        except (JobNotFound, BadArgument):
             return None, gr.DownloadButton(visible=False)
         path = snap.video_path if snap.video_path and await _exists(snap.video_path) else None
         return path, gr.DownloadButton(value=path, visible=path is not None)
 
+    @speaks
     async def credits(self, owner: str | None) -> tuple[str, list[list[Any]], list[list[Any]], str]:
         """Balance, this visitor's open holds and the ledger statement, line by line."""
         if owner is None:
@@ -192,11 +229,3 @@ async def _exists(path: str) -> bool:
 
 async def _balance_html(services: Services, owner: str) -> str:
     return balance_html(await services.ledger.balance(owner))
-
-
-def upload_path(value: Any) -> str | None:
-    """The server-side path of an upload as Gradio sends it unprocessed (a file dict)."""
-    if isinstance(value, dict):
-        path = value.get("path")
-        return path if isinstance(path, str) and path else None
-    return None

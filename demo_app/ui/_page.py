@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.helpers import Examples
 
 from demo_app.catalog import CATALOG, DEFAULT_MODEL
 from demo_app.grants import GrantGate
@@ -17,6 +18,7 @@ from demo_app.settings import Settings
 from demo_app.ui._api import ApiEndpoints
 from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._options import ModelInputs
+from demo_app.uploads import UploadPolicy, is_file_dict
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SAMPLE_FACE = ASSETS / "sample-face.png"
@@ -33,13 +35,15 @@ display: flex; flex-wrap: wrap; gap: 16px; align-items: baseline;
 """
 
 
-def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
-    """The visitor's page and the researchers' API, wired to the services behind `handle`."""
+def build_ui(handle: ServicesSource, settings: Settings, uploads: UploadPolicy) -> gr.Blocks:
+    """The visitor's page and the researchers' API, wired to the services behind `handle`;
+    file arguments are accepted only as `uploads` allows (this Blocks' uploads and examples)."""
     if settings.api_key_secret is not None:
         keys = KeyRing(settings.api_key_secret.get_secret_value().encode())
     else:
         keys = KeyRing.from_file(settings.data_dir / "api-key-secret")
     with gr.Blocks(title="Lipsync Studio") as demo:
+        uploads.track(demo.upload_file_set)
         owner = gr.State(None)
         job_id = gr.State(None)
         browser_key = gr.BrowserState(
@@ -79,11 +83,12 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
                         sources=["upload", "microphone"],
                         elem_id="voice",
                     )
-                    gr.Examples(
+                    examples = gr.Examples(
                         examples=[[str(SAMPLE_FACE), str(SAMPLE_VOICE)]],
                         inputs=[image, audio],
                         label="Try the sample face and voice",
                     )
+                    uploads.allow_examples(_example_files(examples))
                     model = gr.Dropdown(
                         choices=[(spec.title, model_id) for model_id, spec in CATALOG.items()],
                         value=DEFAULT_MODEL,
@@ -145,7 +150,8 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
                 )
 
         # ---- wiring ------------------------------------------------------------------------
-        handlers = PageHandlers(handle, keys, model_inputs, GrantGate(settings.trusted_proxy_hops))
+        grants = GrantGate(settings.trusted_proxy_hops)
+        handlers = PageHandlers(handle, keys, model_inputs, grants, uploads)
         run_outputs = [job_id, status, logs, video, download, generate, cancel, retry, balance]
         quote_inputs = [owner, model, image, audio]
         credits_outputs = [credits_summary, holds, statement, balance]
@@ -202,8 +208,18 @@ def build_ui(handle: ServicesSource, settings: Settings) -> gr.Blocks:
             **_page_event("credits"),
         )
 
-        ApiEndpoints(handle, keys).register()
+        ApiEndpoints(handle, keys, uploads).register()
     return demo
+
+
+def _example_files(examples: Examples) -> list[str]:
+    """The copies of the example files that Gradio made in its cache, which the sample button sends."""
+    return [
+        value["path"]
+        for processed in examples.non_none_processed_examples.values()
+        for value in processed
+        if is_file_dict(value)
+    ]
 
 
 def _page_event(name: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from demo_app.catalog import (
     DEFAULT_MODEL,
     ModelSpec,
     OptionError,
+    OptionSpec,
     PricingRule,
     UnknownModel,
     get_model,
@@ -228,6 +229,17 @@ def test_an_unset_seed_is_left_out_but_seed_zero_is_sent() -> None:
         (WAV2LIP, {"pads": "0 10 0"}, "pads", "top bottom left right"),
         (WAV2LIP, {"fps": 120}, "fps", "between 1 and 60; got 120"),
         (WAV2LIP, {"resize_factor": 8}, "resize_factor", "between 1 and 4"),
+        (WAN, {"seed": 10**5000}, "seed", "got a number of 5001 digits"),
+        (WAN, {"seed": -(10**40)}, "seed", "got a negative number of 41 digits"),
+        (WAN, {"seed": 1e300}, "seed", "got 1e+300"),
+        (WAN, {"seed": "9" * 5000}, "seed", "must be a number; got “9999"),
+        (WAN, {"seed": [1, 2]}, "seed", "must be a number; got a list or an object"),
+        (WAN, {"seed": {"n": 1}}, "seed", "must be a number; got a list or an object"),
+        (WAV2LIP, {"fps": 1e309}, "fps", "must be a number"),
+        (WAV2LIP, {"fps": 10**400}, "fps", "between 1 and 60; got a number of 401 digits"),
+        (WAV2LIP, {"pads": "1 2 3 4\x00" * 3}, "pads", "top bottom left right"),
+        (SADTALKER, {"enhancer": ["gfpgan"]}, "enhancer", "got a list or an object"),
+        (SADTALKER, {"still": "x" * 10_000}, "still", "got “xxxxxxxx"),
     ],
 )
 def test_bad_options_are_refused_with_one_readable_sentence(
@@ -240,8 +252,21 @@ def test_bad_options_are_refused_with_one_readable_sentence(
     message = str(caught.value)
     assert fragment in message
     assert message.endswith(".") and message.count(". ") == 0
+    assert len(message) < 250 and message.isprintable()
     with pytest.raises(OptionError):
         model.build_input("i", "a", options)
+
+
+def test_numbers_keep_their_exact_value_at_the_bounds() -> None:
+    assert validate_options(WAN, {"seed": 2**31 - 1})["seed"] == 2**31 - 1
+    assert validate_options(WAN, {"seed": "2147483647"})["seed"] == 2**31 - 1
+    with pytest.raises(OptionError, match="got 2147483648"):
+        validate_options(WAN, {"seed": 2**31})
+
+
+def test_a_numeric_option_without_bounds_is_refused_at_import_time() -> None:
+    with pytest.raises(ValueError, match="needs both a minimum and a maximum"):
+        OptionSpec(name="steps", label="Steps", kind="int", minimum=1)
 
 
 def test_a_spec_that_contradicts_itself_is_refused_at_import_time() -> None:

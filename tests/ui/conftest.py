@@ -74,6 +74,9 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppFactory]:
             "starting_grant": 1000,
             # Every test visitor comes from 127.0.0.1; the per-address cap has a test of its own.
             "grants_per_address_per_day": 1000,
+            # Gradio's cache folder is shared with every other test process on the machine: a test
+            # app never treats another's files as leftovers of an earlier run.
+            "cache_orphan_age_s": 10 * 365 * 86400.0,
         }
         values.update(overrides)
         settings = Settings(_env_file=None, **values)
