@@ -104,7 +104,7 @@ class ApiEndpoints:
         """Balance, held and available credits, open holds and the ledger statement, line by line."""
         services, owner = await self._caller(api_key)
         balance = await services.ledger.balance(owner)
-        holds = [hold for hold in await services.ledger.open_holds() if hold.owner == owner]
+        holds = await services.ledger.open_holds(owner)
         return {
             "owner": owner,
             "balance": balance.balance,

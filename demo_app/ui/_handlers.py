@@ -213,7 +213,7 @@ class PageHandlers:
             return "", [], [], ""
         services = await self._handle.get()
         balance = await services.ledger.balance(owner)
-        holds = [hold for hold in await services.ledger.open_holds() if hold.owner == owner]
+        holds = await services.ledger.open_holds(owner)
         statement = await services.ledger.statement(owner)
         return (
             credits_summary_html(balance),
