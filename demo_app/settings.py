@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     """Proxies in front of the app that append to X-Forwarded-For: 1 on Hugging Face Spaces; 0 when
     the app is reached directly (the header is then ignored). See `demo_app.grants`."""
     daily_budget: int = Field(default=50_000, ge=0)
-    """Cap on credits held + captured per UTC day across all owners (the Space owner's money)."""
+    """Cap per UTC day on the Space owner's money, all owners together: the day's open holds plus
+    what its settled runs cost upstream (charges, and the compute of runs that failed, were
+    canceled or timed out after they started, even though the visitor got everything back)."""
     max_jobs_per_owner: int = Field(default=2, ge=1)
     max_jobs_total: int = Field(default=100, ge=1)
 
