@@ -13,7 +13,6 @@ Both factories take the `Engine` keyword arguments (`output_ttl_s`, `renderer`, 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ def render_pool() -> Iterator[RenderPool]:
 def media_workers() -> Iterator[MediaWorkers]:
     workers = MediaWorkers(workers=2, deadline_s=15.0, memory_mb=320)
     yield workers
-    asyncio.run(workers.aclose())
+    workers.close()
 
 
 @pytest.fixture

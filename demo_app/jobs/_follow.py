@@ -98,7 +98,9 @@ async def _observe(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: P
         job.processing_since = time.monotonic()
         await ctx.transition(job, JobStatus.PROCESSING, say.PROCESSING)
     progress, source = _progress(job, spec, prediction)
-    if progress is not None and (job.progress is None or abs(progress - job.progress) >= 0.005):
+    # Never backwards: when the model's first progress line reads lower than our estimate, the
+    # bar waits for the logs to catch up instead of jumping back.
+    if progress is not None and (job.progress is None or progress - job.progress >= 0.005):
         job.progress, job.progress_source, changed = progress, source, True
     if changed:
         job.publish()

@@ -154,6 +154,10 @@ class MediaWorkers:
 
     async def aclose(self) -> None:
         """Kill every worker; a check still running gets a MediaError."""
+        self.close()
+
+    def close(self) -> None:
+        """`aclose()` for callers outside an event loop (nothing in it waits)."""
         for worker in [*self._idle, *self._busy]:
             worker.kill()
         self._idle.clear()

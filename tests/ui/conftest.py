@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 import pytest
+from gradio_client import Client
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from demo_app.identity import KeyRing
@@ -87,6 +88,20 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppFactory]:
     yield start
     for demo in launched:
         demo.close()
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[[RunningApp], Client]]:
+    """gradio_client connections to an app, closed after the test."""
+    clients: list[Client] = []
+
+    def make(app: RunningApp) -> Client:
+        clients.append(Client(app.url, verbose=False))
+        return clients[-1]
+
+    yield make
+    for c in clients:
+        c.close()
 
 
 @pytest.fixture(scope="session")

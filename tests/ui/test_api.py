@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +26,6 @@ def app(start_app: AppFactory) -> RunningApp:
 @pytest.fixture(scope="module")
 def stalling_app(start_app: AppFactory) -> RunningApp:
     return start_app(engine_scenario="stall")
-
-
-@pytest.fixture
-def connect() -> Iterator[Callable[[RunningApp], Client]]:
-    """gradio_client connections to an app, closed after the test."""
-    clients: list[Client] = []
-
-    def make(app: RunningApp) -> Client:
-        clients.append(Client(app.url, verbose=False))
-        return clients[-1]
-
-    yield make
-    for c in clients:
-        c.close()
 
 
 @pytest.fixture
@@ -187,14 +173,14 @@ def test_bad_inputs_are_refused_with_a_sentence_and_cost_nothing(
         )
     with pytest.raises(AppError, match="handle_file"):
         client.predict(key, "/etc/hostname", handle_file(short_voice), api_name="/start")
-    out_of_range = client.predict(
-        key,
-        handle_file(tiny_face),
-        handle_file(short_voice),
-        "wan-video/wan-2.2-s2v",
-        '{"num_frames_per_chunk": 500}',
-        api_name="/generate",
-    )
-    assert out_of_range["status"] == "rejected"
-    assert "Frames per chunk" in out_of_range["message"]
+    # Options are checked before anything is stored or decoded: a refusal, not a rejected job.
+    with pytest.raises(AppError, match="Frames per chunk"):
+        client.predict(
+            key,
+            handle_file(tiny_face),
+            handle_file(short_voice),
+            "wan-video/wan-2.2-s2v",
+            '{"num_frames_per_chunk": 500}',
+            api_name="/generate",
+        )
     assert client.predict(key, api_name="/credits")["available"] == 1000

@@ -87,19 +87,6 @@ def app(start_app: AppFactory) -> RunningApp:
 
 
 @pytest.fixture
-def connect() -> Iterator[Callable[[RunningApp], Client]]:
-    clients: list[Client] = []
-
-    def make(app: RunningApp) -> Client:
-        clients.append(Client(app.url, verbose=False))
-        return clients[-1]
-
-    yield make
-    for c in clients:
-        c.close()
-
-
-@pytest.fixture
 def session(app: RunningApp) -> Iterator[RawSession]:
     """A page session that has loaded (so its owner is known), driven over raw HTTP."""
     raw = RawSession(app)
@@ -298,11 +285,9 @@ def test_a_five_thousand_digit_seed_that_fits_the_size_limit_is_refused_by_the_o
     client = connect(app)
     key = app.api_key("browser:seeder")
     options = '{"seed": ' + "9" * 4000 + "}"
-    job = client.predict(
-        key, handle_file(face), handle_file(short_voice), MODEL, options, api_name="/generate"
-    )
-    assert job["status"] == "rejected"
-    assert "“Seed” must be between 0 and 2147483647; got a number of 4000 digits." in job["message"]
+    files = handle_file(face), handle_file(short_voice)
+    message = refusal(lambda: client.predict(key, *files, MODEL, options, api_name="/generate"))
+    assert "“Seed” must be between 0 and 2147483647; got a number of 4000 digits." in message
     assert client.predict(key, api_name="/credits")["held"] == 0
 
 
