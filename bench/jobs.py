@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
 import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
-from demo_app.credits import Ledger
 from demo_app.engine import Engine
-from demo_app.jobs import JobManager
-from demo_app.replicate import ReplicateClient
+from demo_app.services import LocalEngine, Services, open_services
 from demo_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,55 +34,43 @@ def clip(src: Path, dest: Path, seconds: float) -> Path:
     return dest
 
 
-async def build(
-    tmp: Path, name: str, scenario: str, **settings: object
-) -> tuple[Engine, ReplicateClient, Ledger, JobManager]:
+@contextlib.asynccontextmanager
+async def app_on_engine(tmp: Path, name: str, scenario: str, **settings: Any) -> AsyncIterator[Services]:
+    """The app as `open_services` assembles it, on a built-in engine whose requests we count."""
     engine = Engine(token=TOKEN, data_dir=tmp / f"engine-{name}", scenario=scenario)
     await engine.start()
-    client = ReplicateClient("http://engine.internal", TOKEN, transport=engine.transport())
-    conf = Settings(data_dir=tmp / f"data-{name}", starting_grant=10**9, daily_budget=10**12, **settings)  # type: ignore[arg-type]
-    ledger = Ledger(
-        conf.data_dir / "ledger.json",
-        starting_grant=conf.starting_grant,
-        daily_budget=conf.daily_budget,
-        max_open_holds_per_owner=conf.max_jobs_per_owner,
+    conf = Settings(
+        _env_file=None, data_dir=tmp / f"data-{name}", starting_grant=10**9, daily_budget=10**12, **settings
     )
-    jobs = JobManager(settings=conf, client=client, ledger=ledger)
-    await jobs.open()
-    return engine, client, ledger, jobs
+    try:
+        async with open_services(conf, engine=LocalEngine(engine, TOKEN)) as services:
+            yield services
+    finally:
+        await engine.aclose()
 
 
 async def first_snapshot_latency(tmp: Path, face: Path, voice: Path, starts: int) -> list[float]:
-    engine, client, ledger, jobs = await build(
-        tmp, "starts", "stall", max_jobs_per_owner=starts, max_jobs_total=starts + 1
-    )
     latencies = []
-    for i in range(starts):
-        owner = f"browser:bench{i}"
-        await ledger.open_account(owner)
-        t0 = time.perf_counter()
-        await jobs.start(owner, str(face), str(voice), "wan-video/wan-2.2-s2v", {})
-        latencies.append(time.perf_counter() - t0)
-    await jobs.aclose()
-    ledger.close()
-    await client.aclose()
-    await engine.aclose()
+    async with app_on_engine(tmp, "starts", "stall", max_jobs_total=starts + 1) as app:
+        for i in range(starts):
+            owner = f"browser:bench{i}"
+            await app.ledger.open_account(owner)
+            t0 = time.perf_counter()
+            await app.jobs.start(owner, str(face), str(voice), "wan-video/wan-2.2-s2v", {})
+            latencies.append(time.perf_counter() - t0)
     return latencies
 
 
 async def requests_per_long_job(
     tmp: Path, face: Path, voice: Path, long_s: float
 ) -> tuple[int, dict[str, int], float]:
-    engine, client, ledger, jobs = await build(tmp, "long", "stall", job_timeout_s=long_s)
-    owner = "browser:long"
-    await ledger.open_account(owner)
-    snap = await jobs.start(owner, str(face), str(voice), "wan-video/wan-2.2-s2v", {})
-    final = await jobs.wait(owner, snap.job_id)
-    counts = {f"{method} {route}": n for (method, route), n in engine.requests.items()}
-    await jobs.aclose()
-    ledger.close()
-    await client.aclose()
-    await engine.aclose()
+    async with app_on_engine(tmp, "long", "stall", job_timeout_s=long_s) as app:
+        owner = "browser:long"
+        await app.ledger.open_account(owner)
+        snap = await app.jobs.start(owner, str(face), str(voice), "wan-video/wan-2.2-s2v", {})
+        final = await app.jobs.wait(owner, snap.job_id)
+        assert app.engine is not None
+        counts = {f"{method} {route}": n for (method, route), n in app.engine.requests.items()}
     return sum(counts.values()), counts, final.elapsed_s
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
 from demo_app.jobs import JobManager, JobStatus
-from demo_app.replicate import ReplicateClient
+from demo_app.services import LocalEngine, open_services
 from demo_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,84 +81,88 @@ async def main() -> None:
         engine = Engine(token=TOKEN, data_dir=tmp / "engine", scenario="stall")
         await engine.start()
         settings = Settings(
+            _env_file=None,
             data_dir=tmp / "data",
             starting_grant=1000,
             daily_budget=10**12,
             max_jobs_total=n + 10,
             job_timeout_s=3600,
         )
-        client = ReplicateClient("http://engine.internal", TOKEN, transport=engine.transport())
-        ledger = Ledger(
-            settings.data_dir / "ledger.json",
-            starting_grant=settings.starting_grant,
-            daily_budget=settings.daily_budget,
-            max_open_holds_per_owner=settings.max_jobs_per_owner,
-        )
-        jobs = JobManager(settings=settings, client=client, ledger=ledger)
-        await jobs.open()
-
-        stop = asyncio.Event()
-        lags: list[float] = []
-        tick = asyncio.create_task(ticker(lags, stop))
-        updates: list[int] = []
-        watchers = []
-        start_lat = []
-        owners = [f"browser:visitor{i:04d}" for i in range(n)]
-        t_all = time.perf_counter()
-        for owner in owners:
-            await ledger.open_account(owner)
-            t0 = time.perf_counter()
-            snap = await jobs.start(owner, str(face), str(voice), MODEL, {})
-            start_lat.append(time.perf_counter() - t0)
-            watchers.append(asyncio.create_task(watch(jobs, owner, snap.job_id, updates, stop)))
-        ids = [(h.owner, h.job_id) for owner in owners for h in jobs.history(owner)]
-        await asyncio.gather(*(until_processing(jobs, owner, job_id) for owner, job_id in ids))
-        ramp_s = time.perf_counter() - t_all
-        ramp_lags = list(lags)
-
-        lags.clear()
-        reads_before = sum(v for (m, r), v in engine.requests.items() if m == "GET")
-        status_lat = []
-        t_hold = time.perf_counter()
-        while time.perf_counter() - t_hold < args.hold_s:
-            for owner, job_id in ids[:: max(1, n // 50)]:
-                t0 = time.perf_counter()
-                jobs.snapshot(owner, job_id)
-                status_lat.append(time.perf_counter() - t0)
-            await asyncio.sleep(0.2)
-        held_s = time.perf_counter() - t_hold
-        reads = sum(v for (m, r), v in engine.requests.items() if m == "GET") - reads_before
-
-        stop.set()
-        for task in [*watchers, tick]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{n} visitors, each with a running job and a watching page")
-        print(
-            f"  start() latency:        p50 {statistics.median(start_lat) * 1e3:.1f} ms, "
-            f"p99 {pct(start_lat, 0.99) * 1e3:.1f} ms"
-        )
-        print(
-            f"  all {n} jobs processing after {ramp_s:.1f} s; loop lag during the ramp p99 "
-            f"{pct(ramp_lags, 0.99) * 1e3:.1f} ms, max {max(ramp_lags) * 1e3:.1f} ms"
-        )
-        print(f"  while all {n} are followed ({held_s:.0f} s):")
-        print(
-            f"    event-loop lag       p50 {statistics.median(lags) * 1e3:.1f} ms, "
-            f"p99 {pct(lags, 0.99) * 1e3:.1f} ms, max {max(lags) * 1e3:.1f} ms"
-        )
-        print(
-            f"    status read          p50 {statistics.median(status_lat) * 1e6:.0f} µs, "
-            f"p99 {pct(status_lat, 0.99) * 1e6:.0f} µs"
-        )
-        print(f"    upstream reads       {reads / held_s:.1f}/s (budget {settings.max_polls_per_s:g}/s)")
-        print(f"  peak memory (RSS)      {rss_mb:.0f} MiB")
-        await jobs.aclose()
-        ledger.close()
-        await client.aclose()
+        async with open_services(settings, engine=LocalEngine(engine, TOKEN)) as app:
+            await measure(app.jobs, app.ledger, engine, settings, n, args.hold_s, face, voice)
         await engine.aclose()
+
+
+async def measure(
+    jobs: JobManager,
+    ledger: Ledger,
+    engine: Engine,
+    settings: Settings,
+    n: int,
+    hold_s: float,
+    face: Path,
+    voice: Path,
+) -> None:
+    """Start n jobs with a watcher each, then measure while all are followed."""
+
+    stop = asyncio.Event()
+    lags: list[float] = []
+    tick = asyncio.create_task(ticker(lags, stop))
+    updates: list[int] = []
+    watchers = []
+    start_lat = []
+    owners = [f"browser:visitor{i:04d}" for i in range(n)]
+    t_all = time.perf_counter()
+    for owner in owners:
+        await ledger.open_account(owner)
+        t0 = time.perf_counter()
+        snap = await jobs.start(owner, str(face), str(voice), MODEL, {})
+        start_lat.append(time.perf_counter() - t0)
+        watchers.append(asyncio.create_task(watch(jobs, owner, snap.job_id, updates, stop)))
+    ids = [(h.owner, h.job_id) for owner in owners for h in jobs.history(owner)]
+    await asyncio.gather(*(until_processing(jobs, owner, job_id) for owner, job_id in ids))
+    ramp_s = time.perf_counter() - t_all
+    ramp_lags = list(lags)
+
+    lags.clear()
+    reads_before = sum(v for (m, r), v in engine.requests.items() if m == "GET")
+    status_lat = []
+    t_hold = time.perf_counter()
+    while time.perf_counter() - t_hold < hold_s:
+        for owner, job_id in ids[:: max(1, n // 50)]:
+            t0 = time.perf_counter()
+            jobs.snapshot(owner, job_id)
+            status_lat.append(time.perf_counter() - t0)
+        await asyncio.sleep(0.2)
+    held_s = time.perf_counter() - t_hold
+    reads = sum(v for (m, r), v in engine.requests.items() if m == "GET") - reads_before
+
+    stop.set()
+    for task in [*watchers, tick]:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{n} visitors, each with a running job and a watching page")
+    print(
+        f"  start() latency:        p50 {statistics.median(start_lat) * 1e3:.1f} ms, "
+        f"p99 {pct(start_lat, 0.99) * 1e3:.1f} ms"
+    )
+    print(
+        f"  all {n} jobs processing after {ramp_s:.1f} s; loop lag during the ramp p99 "
+        f"{pct(ramp_lags, 0.99) * 1e3:.1f} ms, max {max(ramp_lags) * 1e3:.1f} ms"
+    )
+    print(f"  while all {n} are followed ({held_s:.0f} s):")
+    print(
+        f"    event-loop lag       p50 {statistics.median(lags) * 1e3:.1f} ms, "
+        f"p99 {pct(lags, 0.99) * 1e3:.1f} ms, max {max(lags) * 1e3:.1f} ms"
+    )
+    print(
+        f"    status read          p50 {statistics.median(status_lat) * 1e6:.0f} µs, "
+        f"p99 {pct(status_lat, 0.99) * 1e6:.0f} µs"
+    )
+    print(f"    upstream reads       {reads / held_s:.1f}/s (budget {settings.max_polls_per_s:g}/s)")
+    print(f"  peak memory (RSS)      {rss_mb:.0f} MiB")
 
 
 if __name__ == "__main__":

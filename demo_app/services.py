@@ -1,26 +1,32 @@
-"""The running parts of the app, opened together on the server's event loop and closed together.
+"""The one place the app is assembled: engine -> client -> ledger -> media workers -> job manager.
 
-Offline (no token), the Replicate client talks to an in-process built-in engine through
-`Engine.transport()`: the same client code path as with the real Replicate.
+The app, the tests and the benchmarks all open their services here, so none of them can measure
+a differently wired app. Offline (no token), the Replicate client talks to an in-process
+built-in engine through `Engine.transport()`: the same client code path as with the real
+Replicate. Everything is opened on the caller's event loop and closed in reverse.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
-from demo_app.jobs import JobManager
+from demo_app.jobs import JobManager, JobSnapshot
+from demo_app.media import MediaWorkers
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
 
-log = logging.getLogger(__name__)
 
-ENGINE_BASE_URL = "http://engine.internal"
+@dataclass(frozen=True)
+class LocalEngine:
+    """A built-in engine that its caller starts and closes (tests, benchmarks), and its token."""
+
+    engine: Engine
+    token: str
 
 
 @dataclass
@@ -30,6 +36,7 @@ class Services:
     settings: Settings
     jobs: JobManager
     ledger: Ledger
+    client: ReplicateClient
     engine: Engine | None
 
     @property
@@ -53,49 +60,81 @@ def describe_engine(settings: Settings) -> str:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open engine (offline only), client, ledger and jobs; recover unsettled jobs; close in reverse."""
-    data_dir = settings.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+async def open_services(
+    settings: Settings,
+    *,
+    engine: LocalEngine | None = None,
+    media_workers: MediaWorkers | None = None,
+    observer: Callable[[JobSnapshot], None] | None = None,
+) -> AsyncIterator[Services]:
+    """Open everything the app runs on; recover unsettled jobs; close in reverse.
+
+    `engine` and `media_workers`, when given, are borrowed (shared by many stacks in tests and
+    benchmarks) and left open; `observer` sees every job transition.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
-        engine: Engine | None = None
-        if settings.uses_replicate:
-            assert settings.replicate_api_token is not None
-            client = ReplicateClient(
-                str(settings.replicate_base_url).rstrip("/"),
-                settings.replicate_api_token,
-                timeout=settings.http_timeout_s,
-                max_connections=settings.http_max_connections,
-            )
-        else:
+        if engine is None and not settings.uses_replicate:
             token = "r8_local_" + secrets.token_hex(16)
-            engine = Engine(
-                token=token,
-                data_dir=data_dir / "engine",
-                scenario=settings.engine_scenario,
-                time_scale=settings.engine_time_scale,
-                output_ttl_s=settings.engine_output_ttl_s,
-                render_workers=settings.engine_workers,
-            )
-            await engine.start()
-            stack.push_async_callback(engine.aclose)
-            client = ReplicateClient(
-                ENGINE_BASE_URL,
-                token,
-                transport=engine.transport(),
-                timeout=settings.http_timeout_s,
-                max_connections=settings.http_max_connections,
-            )
+            engine = LocalEngine(_engine_from(settings, token), token)
+            await engine.engine.start()
+            stack.push_async_callback(engine.engine.aclose)
+        client = _client_for(settings, engine)
         stack.push_async_callback(client.aclose)
         ledger = Ledger(
-            data_dir / "ledger.json",
+            settings.data_dir / "ledger.json",
             starting_grant=settings.starting_grant,
             daily_budget=settings.daily_budget,
             max_open_holds_per_owner=settings.max_jobs_per_owner,
             grants_per_address_per_day=settings.grants_per_address_per_day,
         )
         stack.callback(ledger.close)
-        jobs = JobManager(settings=settings, client=client, ledger=ledger)
-        await jobs.open()
+        if media_workers is None:
+            media_workers = MediaWorkers(
+                settings.media_workers,
+                deadline_s=settings.media_deadline_s,
+                memory_mb=settings.media_memory_mb,
+            )
+            stack.push_async_callback(media_workers.aclose)
+        jobs = await JobManager.open(
+            settings=settings, client=client, ledger=ledger, media_workers=media_workers, observer=observer
+        )
         stack.push_async_callback(jobs.aclose)
-        yield Services(settings=settings, jobs=jobs, ledger=ledger, engine=engine)
+        yield Services(
+            settings=settings,
+            jobs=jobs,
+            ledger=ledger,
+            client=client,
+            engine=engine.engine if engine is not None else None,
+        )
+
+
+def _engine_from(settings: Settings, token: str) -> Engine:
+    """The built-in engine the settings describe (its own data folder, clock and renderers)."""
+    return Engine(
+        token=token,
+        data_dir=settings.data_dir / "engine",
+        scenario=settings.engine_scenario,
+        time_scale=settings.engine_time_scale,
+        output_ttl_s=settings.engine_output_ttl_s,
+        render_workers=settings.engine_workers,
+    )
+
+
+def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClient:
+    """The Replicate client: to the local engine in process, else to Replicate with the token."""
+    if engine is not None:
+        return ReplicateClient(
+            Engine.base_url,
+            engine.token,
+            transport=engine.engine.transport(),
+            timeout=settings.http_timeout_s,
+            max_connections=settings.http_max_connections,
+        )
+    assert settings.replicate_api_token is not None
+    return ReplicateClient(
+        str(settings.replicate_base_url).rstrip("/"),
+        settings.replicate_api_token,
+        timeout=settings.http_timeout_s,
+        max_connections=settings.http_max_connections,
+    )

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # --- Jobs and credits ----------------------------------------------------------------
     job_timeout_s: float = Field(default=600.0, gt=0)
     """Overall time-out of one job; also sent upstream as `Cancel-After`."""
+    deadline_grace_s: float = Field(default=10.0, ge=0)
+    """Past the time-out, how long we still wait for Replicate's own `Cancel-After` to end a run
+    before we cancel it ourselves (our clock and Replicate's differ a little)."""
+    cancel_wait_s: float = Field(default=30.0, gt=0)
+    """A cancel answers within this even if settling is slow (a full disk); the job settles later."""
     prepare_timeout_s: float = Field(default=120.0, gt=0)
     """How long checking a job's files may take, waiting for a free CPU slot included; past it the
     job is refused (nothing held) and its media work abandoned."""

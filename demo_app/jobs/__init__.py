@@ -1,10 +1,17 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
+from demo_app.jobs._refusals import (
+    BadOptions,
+    CannotAfford,
+    JobRefused,
+    OwnerBusy,
+    StudioBusy,
+    UnknownModel,
+)
 from demo_app.jobs.manager import JobManager
 from demo_app.jobs.model import (
     TERMINAL_JOB_STATUSES,
     JobNotFound,
-    JobRefused,
     JobSnapshot,
     JobStatus,
     ProgressSource,
@@ -13,11 +20,16 @@ from demo_app.jobs.model import (
 
 __all__ = [
     "TERMINAL_JOB_STATUSES",
+    "BadOptions",
+    "CannotAfford",
     "JobManager",
     "JobNotFound",
     "JobRefused",
     "JobSnapshot",
     "JobStatus",
+    "OwnerBusy",
     "ProgressSource",
     "Quote",
+    "StudioBusy",
+    "UnknownModel",
 ]

@@ -33,7 +33,6 @@ class JobContext:
     """CPU-heavy steps (media checks, video probes) share the cores with the page and the engine."""
     followers: Callable[[], int]
     """How many jobs are being followed now (the read budget is shared among them)."""
-    deadline_grace_s: float
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
@@ -64,7 +63,7 @@ class JobContext:
         """True once the job's time-out (counted from the create, else from the job) has passed."""
         r = job.record
         started = (r.create_sent_at or r.created_at).timestamp()
-        return utc_now().timestamp() > started + self.settings.job_timeout_s + self.deadline_grace_s
+        return utc_now().timestamp() > started + self.settings.job_timeout_s + self.settings.deadline_grace_s
 
     async def transition(self, job: LiveJob, status: JobStatus, message: str) -> None:
         """Persist a state change, then tell viewers and the observer."""

@@ -112,7 +112,7 @@ def _hunt_later(ctx: JobContext, job_id: str, prediction_input: dict[str, Any], 
 async def _hunt(ctx: JobContext, job_id: str, prediction_input: dict[str, Any], sent_at: datetime) -> None:
     """Find an unwanted prediction of an ambiguous create and cancel it, until Replicate's own
     Cancel-After (our time-out, sent with the create) would have ended it anyway."""
-    until = sent_at.timestamp() + ctx.settings.job_timeout_s + ctx.deadline_grace_s
+    until = sent_at.timestamp() + ctx.settings.job_timeout_s + ctx.settings.deadline_grace_s
     while utc_now().timestamp() < until:
         try:
             found = await ctx.client.find_prediction(prediction_input, created_after=sent_at - FIND_MARGIN)

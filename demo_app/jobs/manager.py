@@ -13,21 +13,21 @@ import logging
 import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from demo_app import media
-from demo_app.catalog import ModelSpec, OptionError, get_model, validate_options
+from demo_app.catalog import OptionError, get_model, validate_options
 from demo_app.credits import Ledger
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._quote import quote
+from demo_app.jobs._refusals import BadOptions, CannotAfford, OwnerBusy, StudioBusy, UnknownModel
+from demo_app.jobs._retention import prune
 from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.model import JobNotFound, JobRefused, JobSnapshot, JobStatus, Quote
+from demo_app.jobs.model import JobNotFound, JobSnapshot, JobStatus, Quote
 from demo_app.jobs.runner import JobRunner
 from demo_app.jobs.store import JobRecord, JobStore
-from demo_app.money import format_credits
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
 
@@ -36,10 +36,12 @@ log = logging.getLogger(__name__)
 RETENTION_SWEEP_S = 3600.0
 REFUSED_KEPT_PER_OWNER = 5
 """Refused jobs live in memory only, so a caller can read why; at most this many per owner."""
+CPU_SLOTS = 2
+"""CPU-heavy steps (media checks, video probes) at once: they share the cores with the page."""
 
 
 class JobManager:
-    """Start, watch, cancel and list jobs; recover them after a restart."""
+    """Start, watch, cancel and list jobs; recover them after a restart. Made by `open()`."""
 
     def __init__(
         self,
@@ -47,57 +49,58 @@ class JobManager:
         settings: Settings,
         client: ReplicateClient,
         ledger: Ledger,
+        media_workers: media.MediaWorkers,
+        store: JobStore,
         observer: Callable[[JobSnapshot], None] | None = None,
-        deadline_grace_s: float = 10.0,
-        cancel_wait_s: float = 30.0,
-        media_workers: media.MediaWorkers | None = None,
     ) -> None:
         self._settings = settings
-        self._client = client
         self._ledger = ledger
+        self._store = store
         self._observer = observer
-        self._deadline_grace_s = deadline_grace_s
-        # A cancel answers within this even if settling is slow (a full disk); the job settles later.
-        self._cancel_wait_s = cancel_wait_s
-        self._jobs: dict[str, LiveJob] = {}
+        self.media = media_workers
+        self._cpu_slots = asyncio.Semaphore(CPU_SLOTS)
+        self._jobs: dict[str, LiveJob] = {r.job_id: LiveJob(r) for r in store.all()}
         self._running: set[str] = set()
         self._open_per_owner: dict[str, set[str]] = {}
         self._refused: dict[str, deque[str]] = {}
-        self._store: JobStore | None = None
-        self._runner: JobRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
-        # CPU-heavy steps (media checks, video probes) share the cores with the page and the engine.
-        self._cpu_slots = asyncio.Semaphore(2)
-        # Shared workers (tests) are the caller's to close; our own are closed with the manager.
-        self._owns_media = media_workers is None
-        self.media = media_workers or media.MediaWorkers(
-            settings.media_workers, deadline_s=settings.media_deadline_s, memory_mb=settings.media_memory_mb
-        )
-
-    # ---- life cycle --------------------------------------------------------------------
-
-    async def open(self) -> None:
-        """Load the job records, resume every unsettled job, release orphaned holds."""
-        data_dir = self._settings.data_dir
-        self._store = JobStore(data_dir / "jobs.json")
-        (data_dir / "videos").mkdir(parents=True, exist_ok=True)
         self._runner = JobRunner(
             JobContext(
-                settings=self._settings,
-                store=self._store,
-                client=self._client,
-                ledger=self._ledger,
-                media=self.media,
+                settings=settings,
+                store=store,
+                client=client,
+                ledger=ledger,
+                media=media_workers,
                 cpu_slots=self._cpu_slots,
-                followers=self._running_count,
-                deadline_grace_s=self._deadline_grace_s,
+                followers=lambda: len(self._running),
                 observer=self._observe,
             )
         )
-        for record in self._store.all():
-            self._jobs[record.job_id] = LiveJob(record)
-        await self._recover()
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="jobs-retention")
+
+    @classmethod
+    async def open(
+        cls,
+        *,
+        settings: Settings,
+        client: ReplicateClient,
+        ledger: Ledger,
+        media_workers: media.MediaWorkers,
+        observer: Callable[[JobSnapshot], None] | None = None,
+    ) -> JobManager:
+        """Load the job records, resume every unsettled job, release orphaned holds."""
+        (settings.data_dir / "videos").mkdir(parents=True, exist_ok=True)
+        store = JobStore(settings.data_dir / "jobs.json")
+        jobs = cls(
+            settings=settings,
+            client=client,
+            ledger=ledger,
+            media_workers=media_workers,
+            store=store,
+            observer=observer,
+        )
+        await jobs._recover()
+        jobs._sweeper = asyncio.create_task(jobs._sweep_forever(), name="jobs-retention")
+        return jobs
 
     async def aclose(self) -> None:
         """Stop following (without settling anything): a restart will carry the jobs on."""
@@ -107,19 +110,14 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.aclose()
-        if self._owns_media:
-            await self.media.aclose()
-        if self._store is not None:
-            self._store.close()
+        await self._runner.aclose()
+        self._store.close()
 
     async def _recover(self) -> None:
-        runner = self._require_runner()
         for job in self._jobs.values():
             if not job.record.settled:
                 log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
-                self._follow(job, runner.resume(job))
+                self._follow(job, self._runner.resume(job))
         live = {job_id for job_id, job in self._jobs.items() if not job.record.settled}
         for hold in await self._ledger.open_holds():
             if hold.ref not in live:
@@ -138,18 +136,28 @@ class JobManager:
     ) -> JobSnapshot:
         """Admit the job and return its first snapshot at once; the rest runs in the background.
 
-        Everything that can be refused cheaply is refused here, before any media work and
-        without writing anything: the model, its options, the studio's and the owner's running
-        jobs, and a balance that cannot pay even the model's shortest run.
+        Everything that can be refused cheaply is refused here (a `JobRefused`), before any media
+        work and without writing anything: the model, its options, the studio's and the owner's
+        running jobs, and a balance that cannot pay even the model's shortest run.
         """
         try:
             spec = get_model(model_id)
+        except ValueError as exc:
+            raise UnknownModel(model_id, str(exc)) from None
+        try:
             checked = validate_options(spec, options or {})
-        except (ValueError, OptionError) as exc:
-            raise JobRefused(str(exc)) from None
-        balance = await self._ledger.balance(owner)
-        # No await from here on: the limits below are checked and taken in one step.
-        self._admit(owner, spec, balance.available)
+        except OptionError as exc:
+            raise BadOptions(str(exc)) from None
+        available = (await self._ledger.balance(owner)).available
+        # No await from here on: the limits are checked and taken in one step.
+        if len(self._running) >= self._settings.max_jobs_total:
+            raise StudioBusy(len(self._running))
+        mine = len(self._open_per_owner.get(owner, ()))
+        if mine >= self._settings.max_jobs_per_owner:
+            raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
+        floor = spec.pricing.smallest_charge(media.DEFAULT_MIN_SECONDS)
+        if available < floor:
+            raise CannotAfford(available, floor, spec.title)
         record = JobRecord(
             job_id=secrets.token_urlsafe(16),
             owner=owner,
@@ -162,28 +170,8 @@ class JobManager:
         )
         job = LiveJob(record)
         self._jobs[record.job_id] = job
-        self._follow(job, self._require_runner().run(job))
+        self._follow(job, self._runner.run(job))
         return job.snapshot()
-
-    def _admit(self, owner: str, spec: ModelSpec, available: int) -> None:
-        """JobRefused, with what to do, when this owner may not start a job now."""
-        running = self._running_count()
-        if running >= self._settings.max_jobs_total:
-            raise JobRefused(f"The studio is busy ({running} jobs running); try again in a minute.")
-        mine = len(self._open_per_owner.get(owner, ()))
-        limit = self._settings.max_jobs_per_owner
-        if mine >= limit:
-            raise JobRefused(
-                f"You already have {mine} job{'s' if mine != 1 else ''} running (the limit is {limit}); "
-                "wait for one to finish or cancel it."
-            )
-        floor = spec.pricing.smallest_charge(media.DEFAULT_MIN_SECONDS)
-        if available < floor:
-            raise JobRefused(
-                f"You have {available:,} credits ({format_credits(available)}) available and the shortest "
-                f"{spec.title} run costs {floor:,} ({format_credits(floor)}); wait for your running jobs "
-                "to give back what they did not use, or ask the Space's owner for credits."
-            )
 
     def snapshot(self, owner: str, job_id: str) -> JobSnapshot:
         """The job's latest snapshot; no upstream request."""
@@ -197,21 +185,24 @@ class JobManager:
         async for snap in job.watch(heartbeat_s):
             yield snap
 
-    async def wait(self, owner: str, job_id: str) -> JobSnapshot:
-        """Wait until the job is settled; its final snapshot."""
+    async def wait(self, owner: str, job_id: str, *, timeout_s: float | None = None) -> JobSnapshot:
+        """The job's final snapshot once it is settled (TimeoutError past `timeout_s`)."""
         job = self._owned(owner, job_id)
-        await job.settled.wait()
+        await asyncio.wait_for(job.settled.wait(), timeout=timeout_s)
         return job.snapshot()
 
     async def cancel(self, owner: str, job_id: str) -> JobSnapshot:
-        """Stop the job upstream and release its hold; a finished job is left as it is."""
+        """Stop the job upstream and release its hold; a finished job is left as it is.
+
+        Answers within `cancel_wait_s` even if settling is slow (a full disk): the job settles later.
+        """
         job = self._owned(owner, job_id)
         if not job.record.settled:
             job.cancel_requested.set()
             if job.task is None or job.task.done():
-                await self._require_runner().end(job, Ending.CANCELED)
+                await self._runner.end(job, Ending.CANCELED)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(job.settled.wait()), timeout=self._cancel_wait_s)
+                await asyncio.wait_for(asyncio.shield(job.settled.wait()), self._settings.cancel_wait_s)
         return job.snapshot()
 
     def history(self, owner: str, limit: int = 50) -> list[JobSnapshot]:
@@ -233,65 +224,13 @@ class JobManager:
 
     async def quote(self, owner: str, model_id: str, image_path: str | None, audio_path: str | None) -> Quote:
         """What Generate would hold now, or why it cannot run yet."""
-        try:
-            spec = get_model(model_id)
-        except ValueError as exc:
-            return Quote(ready=False, reason=str(exc), estimate=None, audio_s=None, text=str(exc))
-        if not audio_path:
-            reason = "Add an audio clip." if image_path else "Add a face image and an audio clip."
-            return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
-        try:
-            async with self._cpu_slots:
-                audio_s = await self.media.audio_duration(Path(audio_path))
-        except media.MediaError as exc:
-            return Quote(ready=False, reason=str(exc), estimate=None, audio_s=None, text=str(exc))
-        estimate = spec.pricing.estimate(audio_s)
-        text = (
-            f"≈ {format_credits(estimate)} for {audio_s:.1f} s of audio — held now, charged only on success"
-        )
-        try:
-            media.check_audio_length(audio_s, max_seconds=spec.max_audio_s)
-        except media.MediaError as exc:
-            return Quote(ready=False, reason=str(exc), estimate=estimate, audio_s=audio_s, text=str(exc))
-        balance = await self._ledger.balance(owner)
-        if balance.available < estimate:
-            reason = (
-                f"You have {format_credits(balance.available)} available and this needs"
-                f" {format_credits(estimate)}; use a shorter clip or wait for running jobs to finish."
-            )
-            return Quote(ready=False, reason=reason, estimate=estimate, audio_s=audio_s, text=reason)
-        if not image_path:
-            return Quote(
-                ready=False, reason="Add a face image.", estimate=estimate, audio_s=audio_s, text=text
-            )
-        return Quote(ready=True, reason="", estimate=estimate, audio_s=audio_s, text=text)
-
-    # ---- retention -----------------------------------------------------------------------
+        return await quote(self._ledger, self.media, self._cpu_slots, owner, model_id, image_path, audio_path)
 
     async def prune(self) -> None:
         """Forget jobs past their keep time and bound the videos' disk use, oldest first."""
-        store = self._require_store()
-        cutoff = utc_now() - timedelta(days=self._settings.keep_jobs_days)
-        finished = [j for j in self._jobs.values() if j.record.settled and j.record.finished_at is not None]
-        expired = [j for j in finished if j.record.finished_at is not None and j.record.finished_at < cutoff]
-        for job in expired:
-            _remove_video(job.record)
-            self._jobs.pop(job.record.job_id, None)
-        if expired:
-            await store.delete([j.record.job_id for j in expired])
-        budget = self._settings.max_video_disk_mb * 1024 * 1024
-        kept = sorted(
-            (j for j in self._jobs.values() if j.record.settled and j.record.video_path),
-            key=lambda j: j.record.finished_at or j.record.created_at,
-        )
-        used = sum(_size(j.record.video_path) for j in kept)
-        for job in kept:
-            if used <= budget:
-                break
-            used -= _size(job.record.video_path)
-            _remove_video(job.record)
-            job.record.message += say.VIDEO_REMOVED
-            await store.save(job.record)
+        await prune(self._jobs, self._store, self._settings)
+
+    # ---- internals -----------------------------------------------------------------------
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -300,12 +239,6 @@ class JobManager:
             except Exception:
                 log.exception("retention sweep failed")
             await asyncio.sleep(RETENTION_SWEEP_S)
-
-    # ---- internals -----------------------------------------------------------------------
-
-    def _running_count(self) -> int:
-        """Jobs whose follower is still at work."""
-        return len(self._running)
 
     def _follow(self, job: LiveJob, step: Coroutine[Any, Any, None]) -> None:
         """Give the job its one follower task, counted (studio-wide and per owner) while it runs."""
@@ -344,27 +277,3 @@ class JobManager:
         if job is None or job.record.owner != owner:
             raise JobNotFound("No such job for you. Check the job id.")
         return job
-
-    def _require_store(self) -> JobStore:
-        if self._store is None:
-            raise RuntimeError("JobManager.open() was not awaited")
-        return self._store
-
-    def _require_runner(self) -> JobRunner:
-        if self._runner is None:
-            raise RuntimeError("JobManager.open() was not awaited")
-        return self._runner
-
-
-def _size(path: str | None) -> int:
-    if not path:
-        return 0
-    with contextlib.suppress(OSError):
-        return Path(path).stat().st_size
-    return 0
-
-
-def _remove_video(record: JobRecord) -> None:
-    if record.video_path:
-        Path(record.video_path).unlink(missing_ok=True)
-        record.video_path = None

@@ -38,10 +38,6 @@ class JobNotFound(LookupError):
     """No such job for this owner (another owner's job is indistinguishable from a missing one)."""
 
 
-class JobRefused(ValueError):
-    """The job cannot start at all (unknown model, the studio is full); `str()` says what to do."""
-
-
 @dataclass(frozen=True)
 class JobSnapshot:
     """Everything a viewer may show about a job at one moment; safe to hand to any viewer."""

@@ -1,7 +1,8 @@
-"""A whole job stack on the built-in engine over HTTP: engine -> client -> ledger -> job manager."""
+"""A whole job stack on the built-in engine over HTTP, assembled by the app's own `open_services`."""
 
 from __future__ import annotations
 
+import contextlib
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 
 from demo_app.credits import Ledger
-from demo_app.engine import Engine, RenderPool
+from demo_app.engine import Engine, RenderPool, Scenario
 from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
 from demo_app.replicate import ReplicateClient
+from demo_app.services import LocalEngine, open_services
 from demo_app.settings import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets"
@@ -58,74 +60,60 @@ def voice(tmp_path: Path) -> Path:
 async def make_stack(
     tmp_path: Path, render_pool: RenderPool, media_workers: MediaWorkers
 ) -> AsyncIterator[StackFactory]:
-    """Build stacks (several per test to simulate restarts); everything is closed at the end."""
-    closers: list[Callable[[], Awaitable[None]]] = []
-    engines: dict[str, Engine] = {}
+    """Build stacks with the app's own factory (several per test to simulate restarts); everything
+    is closed at the end, services before the engines they talk to."""
+    async with contextlib.AsyncExitStack() as exits:
+        engines = 0
 
-    async def build(
-        scenario: str = "normal",
-        *,
-        engine: Engine | None = None,
-        time_scale: float = 20.0,
-        output_ttl_s: float = 3600.0,
-        grace_s: float = 0.0,
-        cancel_wait_s: float = 30.0,
-        **overrides: Any,
-    ) -> Stack:
-        if engine is None:
-            engine = Engine(
-                token=TOKEN,
-                data_dir=tmp_path / f"engine-{len(engines)}",
-                scenario=scenario,
-                time_scale=time_scale,
-                output_ttl_s=output_ttl_s,
-                render_pool=render_pool,
+        async def build(
+            scenario: str | Scenario = "normal",
+            *,
+            engine: Engine | None = None,
+            time_scale: float = 20.0,
+            output_ttl_s: float = 3600.0,
+            grace_s: float = 0.0,
+            **overrides: Any,
+        ) -> Stack:
+            nonlocal engines
+            if engine is None:
+                engines += 1
+                engine = Engine(
+                    token=TOKEN,
+                    data_dir=tmp_path / f"engine-{engines}",
+                    scenario=scenario,
+                    time_scale=time_scale,
+                    output_ttl_s=output_ttl_s,
+                    render_pool=render_pool,
+                )
+                await engine.start()
+                exits.push_async_callback(engine.aclose)
+            values: dict[str, Any] = {
+                "data_dir": tmp_path / "data",
+                "poll_interval_s": 0.05,
+                "starting_grant": 1000,
+                "daily_budget": 100_000,
+                "deadline_grace_s": grace_s,
+            }
+            values.update(overrides)
+            settings = Settings(_env_file=None, **values)
+            transitions: list[JobSnapshot] = []
+            hooks: list[Callable[[JobSnapshot], None]] = []
+
+            def observe(snap: JobSnapshot) -> None:
+                transitions.append(snap)
+                for hook in hooks:
+                    hook(snap)
+
+            services = await exits.enter_async_context(
+                open_services(
+                    settings,
+                    engine=LocalEngine(engine, TOKEN),
+                    media_workers=media_workers,
+                    observer=observe,
+                )
             )
-            await engine.start()
-            engines[str(len(engines))] = engine
-            closers.append(engine.aclose)
-        values: dict[str, Any] = {
-            "data_dir": tmp_path / "data",
-            "poll_interval_s": 0.05,
-            "starting_grant": 1000,
-            "daily_budget": 100_000,
-        }
-        values.update(overrides)
-        settings = Settings(**values)
-        client = ReplicateClient("http://engine.internal", TOKEN, transport=engine.transport())
-        ledger = Ledger(
-            settings.data_dir / "ledger.json",
-            starting_grant=settings.starting_grant,
-            daily_budget=settings.daily_budget,
-            max_open_holds_per_owner=settings.max_jobs_per_owner,
-        )
-        transitions: list[JobSnapshot] = []
-        hooks: list[Callable[[JobSnapshot], None]] = []
+            return Stack(
+                engine, services.client, services.ledger, services.jobs, settings, transitions, hooks
+            )
 
-        def observe(snap: JobSnapshot) -> None:
-            transitions.append(snap)
-            for hook in hooks:
-                hook(snap)
-
-        jobs = JobManager(
-            settings=settings,
-            client=client,
-            ledger=ledger,
-            observer=observe,
-            deadline_grace_s=grace_s,
-            cancel_wait_s=cancel_wait_s,
-            media_workers=media_workers,
-        )
-        await jobs.open()
-
-        async def close() -> None:
-            await jobs.aclose()
-            ledger.close()
-            await client.aclose()
-
-        closers.append(close)
-        return Stack(engine, client, ledger, jobs, settings, transitions, hooks)
-
-    yield build
-    for close in reversed(closers):
-        await close()
+        yield build

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from demo_app.credits import Ledger
 from demo_app.jobs import JobManager, JobSnapshot, JobStatus
-from demo_app.replicate import ReplicateClient
+from demo_app.services import open_services
 from demo_app.settings import Settings
 from tests.jobs.checks import settled_credits
 
@@ -36,19 +36,26 @@ async def main(mode: str, stage: str | None) -> None:
         os.environ["ENGINE_URL"],
         os.environ["ENGINE_TOKEN"],
     )
-    settings = Settings(data_dir=data_dir, poll_interval_s=0.05, starting_grant=1000)
+    settings = Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        poll_interval_s=0.05,
+        starting_grant=1000,
+        daily_budget=100_000,
+        replicate_api_token=token,
+        replicate_base_url=base_url,
+    )
 
     def observer(snap: JobSnapshot) -> None:
         if stage is not None and STAGES[stage](snap):
             print(json.dumps({"killed_at": stage, "job_id": snap.job_id}), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
-    client = ReplicateClient(base_url, token)
-    ledger = Ledger(
-        data_dir / "ledger.json", starting_grant=1000, daily_budget=100_000, max_open_holds_per_owner=2
-    )
-    jobs = JobManager(settings=settings, client=client, ledger=ledger, observer=observer)
-    await jobs.open()
+    async with open_services(settings, observer=observer) as services:
+        await run(services.jobs, services.ledger, mode)
+
+
+async def run(jobs: JobManager, ledger: Ledger, mode: str) -> None:
     if mode == "start":
         await ledger.open_account(OWNER)
         snap = await jobs.start(OWNER, os.environ["FACE"], os.environ["VOICE"], "wan-video/wan-2.2-s2v", {})
@@ -75,9 +82,6 @@ async def main(mode: str, stage: str | None) -> None:
                 }
             )
         print(json.dumps(results), flush=True)
-    await jobs.aclose()
-    ledger.close()
-    await client.aclose()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+"""The live estimate shown before Generate: what would be held now, or why Generate cannot run."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from demo_app import media
+from demo_app.catalog import get_model
+from demo_app.credits import Ledger
+from demo_app.jobs.model import Quote
+from demo_app.money import format_credits
+
+
+async def quote(
+    ledger: Ledger,
+    workers: media.MediaWorkers,
+    cpu_slots: asyncio.Semaphore,
+    owner: str,
+    model_id: str,
+    image_path: str | None,
+    audio_path: str | None,
+) -> Quote:
+    """Measures the audio for real (in a media worker); never holds anything."""
+    try:
+        spec = get_model(model_id)
+    except ValueError as exc:
+        return _not_ready(str(exc))
+    if not audio_path:
+        return _not_ready("Add an audio clip." if image_path else "Add a face image and an audio clip.")
+    try:
+        async with cpu_slots:
+            audio_s = await workers.audio_duration(Path(audio_path))
+    except media.MediaError as exc:
+        return _not_ready(str(exc))
+    estimate = spec.pricing.estimate(audio_s)
+    text = f"≈ {format_credits(estimate)} for {audio_s:.1f} s of audio — held now, charged only on success"
+    try:
+        media.check_audio_length(audio_s, max_seconds=spec.max_audio_s)
+    except media.MediaError as exc:
+        return _not_ready(str(exc), estimate, audio_s)
+    available = (await ledger.balance(owner)).available
+    if available < estimate:
+        reason = (
+            f"You have {format_credits(available)} available and this needs"
+            f" {format_credits(estimate)}; use a shorter clip or wait for running jobs to finish."
+        )
+        return _not_ready(reason, estimate, audio_s)
+    if not image_path:
+        return Quote(ready=False, reason="Add a face image.", estimate=estimate, audio_s=audio_s, text=text)
+    return Quote(ready=True, reason="", estimate=estimate, audio_s=audio_s, text=text)
+
+
+def _not_ready(reason: str, estimate: int | None = None, audio_s: float | None = None) -> Quote:
+    return Quote(ready=False, reason=reason, estimate=estimate, audio_s=audio_s, text=reason)
