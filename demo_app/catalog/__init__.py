@@ -7,9 +7,6 @@ model's own field names, and `model.prediction_target()` says which endpoint tak
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from demo_app.catalog._models import CATALOG, DEFAULT_MODEL, UnknownModel, get_model
 from demo_app.catalog._options import OptionError, OptionKind, OptionSpec
 from demo_app.catalog._pricing import PricingRule
@@ -25,10 +22,4 @@ __all__ = [
     "PricingRule",
     "UnknownModel",
     "get_model",
-    "validate_options",
 ]
-
-
-def validate_options(model: ModelSpec, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Every option of `model`, defaults filled in; OptionError (a ValueError) names a bad one."""
-    return model.validate_options(options)

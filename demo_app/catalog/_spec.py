@@ -31,8 +31,6 @@ class ModelSpec:
     max_audio_s: float
     min_image_side: int
     max_image_side: int
-    output_shape: Literal["uri", "uri_list"]
-    """What `output` holds on success: one URI string, or a list of URIs."""
     typical_run_s_per_audio_s: float
     typical_overhead_s: float
     pricing: PricingRule
@@ -47,10 +45,6 @@ class ModelSpec:
             raise ValueError(f"{self.id}: the prompt field must be one of its options.")
         if {self.image_field, self.audio_field} & set(names) or len(set(names)) != len(names):
             raise ValueError(f"{self.id}: option names must be unique and differ from the media fields.")
-
-    @property
-    def price_confirmed(self) -> bool:
-        return self.pricing.confirmed
 
     def typical_run_s(self, audio_s: float) -> float:
         """Seconds a warm run usually takes: drives the progress estimate when logs say nothing."""

@@ -4,9 +4,9 @@ from demo_app.jobs._refusals import (
     BadOptions,
     CannotAfford,
     JobRefused,
+    ModelNotOffered,
     OwnerBusy,
     StudioBusy,
-    UnknownModel,
 )
 from demo_app.jobs.manager import JobManager
 from demo_app.jobs.model import (
@@ -27,9 +27,9 @@ __all__ = [
     "JobRefused",
     "JobSnapshot",
     "JobStatus",
+    "ModelNotOffered",
     "OwnerBusy",
     "ProgressSource",
     "Quote",
     "StudioBusy",
-    "UnknownModel",
 ]

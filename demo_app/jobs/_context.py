@@ -13,11 +13,8 @@ from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobSnapshot, JobStatus
 from demo_app.jobs.store import JobStore
 from demo_app.media import MediaWorkers
-from demo_app.replicate import ReplicateClient
+from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient
 from demo_app.settings import Settings
-
-MIN_CANCEL_AFTER_S = 5.0
-"""Replicate's minimum `Cancel-After`."""
 
 
 @dataclass

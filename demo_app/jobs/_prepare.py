@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 from demo_app import media
-from demo_app.catalog import ModelSpec, OptionError, validate_options
+from demo_app.catalog import ModelSpec, OptionError
 from demo_app.credits import HoldRefused
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
@@ -40,7 +40,6 @@ async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
 
 async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: Path) -> int:
     r = job.record
-    r.options = validate_options(spec, r.options)
     await asyncio.to_thread(keep_inputs, r, folder, ctx.max_input_bytes)
     async with ctx.cpu_slots:
         image = await ctx.media.prepare_image(

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from demo_app import media
-from demo_app.catalog import get_model
+from demo_app.catalog import UnknownModel, get_model
 from demo_app.credits import Ledger
 from demo_app.jobs.model import Quote
 from demo_app.money import format_credits
@@ -24,7 +24,7 @@ async def quote(
     """Measures the audio for real (in a media worker); never holds anything."""
     try:
         spec = get_model(model_id)
-    except ValueError as exc:
+    except UnknownModel as exc:
         return _not_ready(str(exc))
     if not audio_path:
         return _not_ready("Add an audio clip." if image_path else "Add a face image and an audio clip.")

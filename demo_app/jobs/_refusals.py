@@ -13,7 +13,7 @@ class JobRefused(ValueError):
     """The job cannot start; `str()` says what to do."""
 
 
-class UnknownModel(JobRefused):
+class ModelNotOffered(JobRefused):
     """No model by that id is offered."""
 
     def __init__(self, model_id: str, detail: str) -> None:

@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from demo_app import media
-from demo_app.catalog import OptionError, get_model, validate_options
+from demo_app.catalog import OptionError, UnknownModel, get_model
 from demo_app.credits import Ledger
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._quote import quote
-from demo_app.jobs._refusals import BadOptions, CannotAfford, OwnerBusy, StudioBusy, UnknownModel
+from demo_app.jobs._refusals import BadOptions, CannotAfford, ModelNotOffered, OwnerBusy, StudioBusy
 from demo_app.jobs._retention import prune
 from demo_app.jobs.live import LiveJob, utc_now
 from demo_app.jobs.model import JobNotFound, JobSnapshot, JobStatus, Quote
@@ -142,10 +142,10 @@ class JobManager:
         """
         try:
             spec = get_model(model_id)
-        except ValueError as exc:
-            raise UnknownModel(model_id, str(exc)) from None
+        except UnknownModel as exc:
+            raise ModelNotOffered(model_id, str(exc)) from None
         try:
-            checked = validate_options(spec, options or {})
+            checked = spec.validate_options(options or {})
         except OptionError as exc:
             raise BadOptions(str(exc)) from None
         available = (await self._ledger.balance(owner)).available

@@ -4,6 +4,8 @@ The same code path talks to api.replicate.com and to the built-in engine (pass i
 `transport`). Errors are the typed tree in `errors`; retries follow `RetryPolicy`.
 """
 
+from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
+
 from ._client import ReplicateClient
 from ._files import FileObject
 from ._output import pick_video
@@ -31,6 +33,7 @@ from .errors import (
 )
 
 __all__ = [
+    "MIN_CANCEL_AFTER_S",
     "TERMINAL_STATUSES",
     "APIError",
     "ConnectFailed",

@@ -24,12 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ._download import save_data_url, stream_to_file
 from ._files import FileObject, encode_data_url
-from ._headers import cancel_after, prefer_wait
+from ._headers import cancel_after
 from ._prediction import Prediction
 from ._problem import error_from_response
 from ._redirects import RedirectPolicy, Resolver, resolve_host
 from ._retry import RetryPolicy, describe, is_ambiguous, surely_not_received, with_retries
-from ._transport import WAIT_MARGIN_S, build_http_client, origin, timeouts, translated_errors
+from ._transport import build_http_client, origin, translated_errors
 from .errors import CreateOutcomeUnknown, ReplicateError, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,6 @@ class ReplicateClient:
         version: str | None = None,
         input: dict[str, Any],
         cancel_after_s: float | None = None,
-        wait_s: int | None = None,
     ) -> Prediction:
         """Start a prediction by official model (`owner/name`) or by version.
 
@@ -101,12 +100,8 @@ class ReplicateClient:
         """
         path, body = _create_target(model, version, input)
         headers: dict[str, str] = {}
-        timeout: httpx.Timeout | None = None
         if cancel_after_s is not None:
             headers["Cancel-After"] = cancel_after(cancel_after_s)
-        if wait_s is not None:
-            headers["Prefer"] = prefer_wait(wait_s)
-            timeout = timeouts(self._timeout, read_s=max(self._timeout, wait_s + WAIT_MARGIN_S))
         what = f"POST {path}"
         resent = False
         retry = 0
@@ -114,7 +109,7 @@ class ReplicateClient:
             sent_at = datetime.now(UTC)
             try:
                 response = await self._send(
-                    "POST", path, what=what, json=body, headers=headers, request_timeout=timeout
+                    "POST", path, what=what, json=body, headers=headers
                 )
                 return self._remember(self._prediction(response, what))
             except ReplicateError as error:
@@ -257,7 +252,6 @@ class ReplicateClient:
         files: Any = None,
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
-        request_timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """One request; an error status becomes the matching `APIError`."""
         with translated_errors(what):
@@ -269,7 +263,6 @@ class ReplicateClient:
                 files=files,
                 data=data,
                 headers=headers,
-                timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         if response.status_code >= 400:
             raise error_from_response(

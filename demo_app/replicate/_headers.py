@@ -1,11 +1,10 @@
-"""The two request headers a create may carry, in the exact syntax Replicate accepts."""
+"""The request header a create carries, in the exact syntax Replicate accepts."""
 
 from __future__ import annotations
 
 import math
 
 MIN_CANCEL_AFTER_S = 5
-MAX_PREFER_WAIT_S = 60
 
 
 def cancel_after(seconds: float) -> str:
@@ -18,9 +17,3 @@ def cancel_after(seconds: float) -> str:
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
     return "".join(parts)
 
-
-def prefer_wait(seconds: int) -> str:
-    """`Prefer` value asking the server to hold the create open up to `seconds` (1-60)."""
-    if isinstance(seconds, bool) or not 1 <= seconds <= MAX_PREFER_WAIT_S:
-        raise ValueError(f"Prefer: wait must be 1 to {MAX_PREFER_WAIT_S} seconds, got {seconds!r}")
-    return f"wait={seconds}"

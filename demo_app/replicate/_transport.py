@@ -19,8 +19,6 @@ from .errors import ConnectFailed, ConnectionDropped, TimedOut, UnexpectedRespon
 CONNECT_TIMEOUT_S = 5.0
 POOL_TIMEOUT_S = 10.0
 KEEPALIVE_EXPIRY_S = 30.0
-WAIT_MARGIN_S = 5.0
-"""Read time-out beyond a `Prefer: wait=n` create, so the server's answer at n s still arrives."""
 
 Origin = tuple[str, str, int]
 
@@ -51,11 +49,11 @@ class OriginBearerAuth(httpx.Auth):
         return f"OriginBearerAuth(origin={self._origin!r}, token={'[secure]' if self._token else None})"
 
 
-def timeouts(io_s: float, *, read_s: float | None = None) -> httpx.Timeout:
-    """Per-phase limits: `io_s` bounds each read and write, unless `read_s` widens the read."""
+def timeouts(io_s: float) -> httpx.Timeout:
+    """Per-phase limits: `io_s` bounds each read and write; connects and the pool have their own."""
     return httpx.Timeout(
         connect=min(CONNECT_TIMEOUT_S, io_s),
-        read=io_s if read_s is None else read_s,
+        read=io_s,
         write=io_s,
         pool=POOL_TIMEOUT_S,
     )

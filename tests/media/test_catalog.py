@@ -18,7 +18,6 @@ from demo_app.catalog import (
     PricingRule,
     UnknownModel,
     get_model,
-    validate_options,
 )
 from demo_app.money import format_credits
 
@@ -66,10 +65,9 @@ def test_version_models_carry_a_full_version_id_and_official_ones_none(model: Mo
 def test_every_model_states_its_limits_and_where_its_price_comes_from(model: ModelSpec) -> None:
     assert 0 < model.min_image_side < model.max_image_side
     assert model.max_audio_s > 0
-    assert model.output_shape == "uri"
     assert model.description and model.notes
     # No price was read on replicate.com; each says so, with its source.
-    assert model.price_confirmed is False
+    assert model.pricing.confirmed is False
     assert "unconfirmed" in model.pricing.source or "not read on replicate.com" in model.pricing.source
 
 
@@ -182,21 +180,21 @@ def test_typical_run_time_follows_the_audio_length() -> None:
 
 
 def test_defaults_are_filled_in() -> None:
-    assert validate_options(WAN, {}) == {"prompt": "", "seed": None, "num_frames_per_chunk": 81}
-    assert validate_options(SADTALKER, {}) == {"enhancer": "gfpgan", "preprocess": "full", "still": True}
-    assert validate_options(WAV2LIP, {})["pads"] == "0 10 0 0"
+    assert WAN.validate_options({}) == {"prompt": "", "seed": None, "num_frames_per_chunk": 81}
+    assert SADTALKER.validate_options({}) == {"enhancer": "gfpgan", "preprocess": "full", "still": True}
+    assert WAV2LIP.validate_options({})["pads"] == "0 10 0 0"
 
 
 def test_values_are_brought_to_the_models_types() -> None:
-    checked = validate_options(WAN, {"num_frames_per_chunk": 97.0, "seed": "42", "prompt": "  smiling  "})
+    checked = WAN.validate_options({"num_frames_per_chunk": 97.0, "seed": "42", "prompt": "  smiling  "})
     assert checked == {"prompt": "smiling", "seed": 42, "num_frames_per_chunk": 97}
     assert isinstance(checked["num_frames_per_chunk"], int)
-    assert validate_options(SADTALKER, {"enhancer": "restoreformer", "still": "false"}) == {
+    assert SADTALKER.validate_options({"enhancer": "restoreformer", "still": "false"}) == {
         "enhancer": "RestoreFormer",
         "preprocess": "full",
         "still": False,
     }
-    assert validate_options(WAV2LIP, {"fps": 30})["fps"] == 30.0
+    assert WAV2LIP.validate_options({"fps": 30})["fps"] == 30.0
 
 
 def test_an_unset_seed_is_left_out_but_seed_zero_is_sent() -> None:
@@ -246,7 +244,7 @@ def test_bad_options_are_refused_with_one_readable_sentence(
     model: ModelSpec, options: dict[str, object], option: str, fragment: str
 ) -> None:
     with pytest.raises(OptionError) as caught:
-        validate_options(model, options)
+        model.validate_options(options)
     assert isinstance(caught.value, ValueError)
     assert caught.value.option == option
     message = str(caught.value)
@@ -258,10 +256,10 @@ def test_bad_options_are_refused_with_one_readable_sentence(
 
 
 def test_numbers_keep_their_exact_value_at_the_bounds() -> None:
-    assert validate_options(WAN, {"seed": 2**31 - 1})["seed"] == 2**31 - 1
-    assert validate_options(WAN, {"seed": "2147483647"})["seed"] == 2**31 - 1
+    assert WAN.validate_options({"seed": 2**31 - 1})["seed"] == 2**31 - 1
+    assert WAN.validate_options({"seed": "2147483647"})["seed"] == 2**31 - 1
     with pytest.raises(OptionError, match="got 2147483648"):
-        validate_options(WAN, {"seed": 2**31})
+        WAN.validate_options({"seed": 2**31})
 
 
 def test_a_numeric_option_without_bounds_is_refused_at_import_time() -> None:

@@ -56,16 +56,14 @@ async def test_create_by_official_model(make_client: MakeClient) -> None:
     assert request.extensions["timeout"]["read"] == 30.0
 
 
-async def test_create_by_version_with_prefer_wait_widens_the_read_timeout(make_client: MakeClient) -> None:
+async def test_create_by_version_posts_the_version_with_default_time_outs(make_client: MakeClient) -> None:
     handler, seen = _script(httpx.Response(201, json=prediction_body("p1", "succeeded")))
     client = make_client(handler)
-    await client.create_prediction(version="3aa3dac9", input={"source_image": "x"}, wait_s=60)
+    await client.create_prediction(version="3aa3dac9", input={"source_image": "x"})
     [request] = seen
     assert request.url.path == "/v1/predictions"
     assert json.loads(request.content) == {"version": "3aa3dac9", "input": {"source_image": "x"}}
-    assert request.headers["Prefer"] == "wait=60"
-    assert "Cancel-After" not in request.headers
-    assert request.extensions["timeout"]["read"] == 65.0
+    assert "Prefer" not in request.headers and "Cancel-After" not in request.headers
     assert request.extensions["timeout"]["connect"] == 5.0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demo_app.replicate import RateLimited, RetryPolicy, ServerError
-from demo_app.replicate._headers import cancel_after, prefer_wait
+from demo_app.replicate._headers import cancel_after
 
 
 def _throttled(wait: float | None) -> RateLimited:
@@ -58,9 +58,3 @@ def test_cancel_after_below_replicate_minimum(seconds: float) -> None:
     with pytest.raises(ValueError, match="at least 5"):
         cancel_after(seconds)
 
-
-def test_prefer_wait() -> None:
-    assert prefer_wait(1) == "wait=1" and prefer_wait(60) == "wait=60"
-    for bad in (0, 61):
-        with pytest.raises(ValueError, match="1 to 60"):
-            prefer_wait(bad)
