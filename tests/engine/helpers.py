@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from demo_app.engine import Engine, Status
-from demo_app.engine.predictions import PredictionRecord
+from demo_app.engine import Engine, RecordStatus
+from demo_app.engine._predictions import PredictionRecord
 from tests.engine.conftest import FACE
 
 WAN_PATH = "/v1/models/wan-video/wan-2.2-s2v/predictions"
@@ -60,4 +60,4 @@ async def settled(engine: Engine, client: httpx.AsyncClient, prediction_id: str)
 
 
 def processing(r: PredictionRecord) -> bool:
-    return r.status is Status.PROCESSING
+    return r.status is RecordStatus.PROCESSING
