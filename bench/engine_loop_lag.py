@@ -27,9 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from demo_app.engine import Engine, RenderPool
-from demo_app.engine.render import render_talking_face
-from demo_app.engine.render_pool import RenderJob, real_renderer
+from demo_app.engine import Engine, RenderJob, RenderPool, real_renderer, render_talking_face
 
 ROOT = Path(__file__).resolve().parents[1]
 FACE = ROOT / "assets" / "sample-face.png"

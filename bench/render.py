@@ -18,7 +18,7 @@ import time
 import wave
 from pathlib import Path
 
-from demo_app.engine.render import render_talking_face
+from demo_app.engine import render_talking_face
 
 ROOT = Path(__file__).resolve().parents[1]
 FACE = ROOT / "assets" / "sample-face.png"

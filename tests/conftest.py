@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from demo_app.engine import Engine, RenderPool, Scenario
-from demo_app.engine.server import LoopbackServer
+from demo_app.engine import Engine, LoopbackServer, RenderPool, Scenario
 from demo_app.media import MediaWorkers
 
 ENGINE_TOKEN = "r8_engine-test-token"

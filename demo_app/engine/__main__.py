@@ -13,9 +13,9 @@ import logging
 import os
 from pathlib import Path
 
-from demo_app.engine.app import Engine
-from demo_app.engine.scenarios import SCENARIOS
-from demo_app.engine.server import serve
+from demo_app.engine._app import Engine
+from demo_app.engine._scenarios import SCENARIOS
+from demo_app.engine._server import serve
 from demo_app.settings import load_settings
 
 LOCAL_TOKEN = "r8_local-engine"

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 
-from demo_app.engine import Engine, Status
-from demo_app.engine.predictions import PredictionRecord
+from demo_app.engine import HOSTED_MODELS, Engine, RecordStatus
+from demo_app.engine._predictions import PredictionRecord
 from tests.engine.conftest import FACE
 
 WAN_PATH = "/v1/models/wan-video/wan-2.2-s2v/predictions"
-SADTALKER_VERSION = "3aa3dac9353cc4d6bd62a8f95957bd844003b401ca4e4a9b33baa574c549d376"
+SADTALKER_VERSION = HOSTED_MODELS["cjwbw/sadtalker"].version
 
 
 async def upload(client: httpx.AsyncClient, path: Path, content_type: str) -> str:
@@ -60,4 +60,4 @@ async def settled(engine: Engine, client: httpx.AsyncClient, prediction_id: str)
 
 
 def processing(r: PredictionRecord) -> bool:
-    return r.status is Status.PROCESSING
+    return r.status is RecordStatus.PROCESSING

@@ -20,7 +20,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from demo_app.engine import Engine, Status
+from demo_app.engine import Engine, RecordStatus
 from demo_app.replicate import FileObject, Prediction
 from tests.conftest import ENGINE_TOKEN, EngineFactory
 from tests.engine.fakes import ManualClock, quick_render
@@ -151,7 +151,7 @@ async def test_engine_responses_match_replicates_openapi(
             "/models/{model_owner}/{model_name}/predictions",
         ):
             for item in body.get("results", [body]):
-                assert Prediction.model_validate(item).status.value in {s.value for s in Status}
+                assert Prediction.model_validate(item).status.value in {s.value for s in RecordStatus}
         elif template.startswith("/files") and status in (200, 201) and "results" not in body:
             FileObject.model_validate(body)
     assert problems == []
@@ -161,7 +161,7 @@ async def test_engine_responses_match_replicates_openapi(
         for _, path, _, (_, body) in seen
         if body and path.startswith("/predictions/")
     }
-    assert {f'"{s.value}"' for s in Status} <= statuses
+    assert {f'"{s.value}"' for s in RecordStatus} <= statuses
     assert checked >= {
         ("POST", "/models/{model_owner}/{model_name}/predictions", 201),
         ("POST", "/models/{model_owner}/{model_name}/predictions", 202),

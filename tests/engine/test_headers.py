@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demo_app.engine.headers import parse_cancel_after, parse_prefer_wait
+from demo_app.engine._headers import parse_cancel_after, parse_prefer_wait
 
 
 @pytest.mark.parametrize(

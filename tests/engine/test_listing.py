@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from demo_app.engine import Engine
-from demo_app.engine.routes import LIST_PREDICTIONS
+from demo_app.engine._routes import LIST_PREDICTIONS
 from tests.conftest import EngineFactory
 from tests.engine.fakes import ManualClock
 from tests.engine.helpers import create

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from demo_app.engine.routes import CREATE_BY_MODEL, GET_PREDICTION
-from demo_app.engine.server import LoopbackServer
+from demo_app.engine._routes import CREATE_BY_MODEL, GET_PREDICTION
+from demo_app.engine._server import LoopbackServer
 from tests.conftest import ENGINE_TOKEN, LoopbackFactory
 from tests.engine.fakes import quick_render
 from tests.engine.helpers import WAN_PATH, wan_input

@@ -6,24 +6,24 @@ from typing import Any
 
 import pytest
 
-from demo_app.engine.models import (
-    MODELS,
+from demo_app.engine._hosted_models import (
+    HOSTED_MODELS,
     InvalidField,
     RenderOptions,
-    find_model,
-    find_version,
+    hosted_by_name,
+    hosted_by_version,
     problem_detail,
     validate_input,
 )
 
-WAN = MODELS["wan-video/wan-2.2-s2v"]
-SADTALKER = MODELS["cjwbw/sadtalker"]
-WAV2LIP = MODELS["devxpy/cog-wav2lip"]
+WAN = HOSTED_MODELS["wan-video/wan-2.2-s2v"]
+SADTALKER = HOSTED_MODELS["cjwbw/sadtalker"]
+WAV2LIP = HOSTED_MODELS["devxpy/cog-wav2lip"]
 URL = "http://engine.internal/v1/files/abc"
 
 
 def test_the_four_models_with_their_media_fields() -> None:
-    assert {m: (d.image_field, d.audio_field, d.official) for m, d in MODELS.items()} == {
+    assert {m: (d.image_field, d.audio_field, d.official) for m, d in HOSTED_MODELS.items()} == {
         "wan-video/wan-2.2-s2v": ("image", "audio", True),
         "bytedance/omni-human": ("image", "audio", True),
         "cjwbw/sadtalker": ("source_image", "driven_audio", False),
@@ -58,13 +58,13 @@ def test_official_models_report_a_hidden_version() -> None:
     ],
 )
 def test_version_references(ref: str, model: str | None) -> None:
-    found = find_version(ref)
+    found = hosted_by_version(ref)
     assert (found.id if found else None) == model
 
 
 def test_find_model_by_owner_and_name() -> None:
-    assert find_model("bytedance", "omni-human") is MODELS["bytedance/omni-human"]
-    assert find_model("bytedance", "omni") is None
+    assert hosted_by_name("bytedance", "omni-human") is HOSTED_MODELS["bytedance/omni-human"]
+    assert hosted_by_name("bytedance", "omni") is None
 
 
 def test_valid_input_gets_defaults_and_keeps_unknown_fields() -> None:

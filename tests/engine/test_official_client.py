@@ -18,8 +18,8 @@ import replicate
 from replicate.exceptions import ModelError, ReplicateError
 from replicate.helpers import FileOutput
 
-from demo_app.engine.routes import CANCEL_PREDICTION, CREATE_BY_MODEL, CREATE_FILE
-from demo_app.engine.server import LoopbackServer
+from demo_app.engine._routes import CANCEL_PREDICTION, CREATE_BY_MODEL, CREATE_FILE
+from demo_app.engine._server import LoopbackServer
 from tests.conftest import ENGINE_TOKEN, LoopbackFactory
 from tests.engine.conftest import FACE
 from tests.engine.fakes import quick_render

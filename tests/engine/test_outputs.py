@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from demo_app.engine import Engine, Status
-from demo_app.engine.routes import GET_OUTPUT
+from demo_app.engine import Engine, RecordStatus
+from demo_app.engine._routes import GET_OUTPUT
 from tests.conftest import EngineFactory
 from tests.engine.fakes import ManualClock, quick_render
 from tests.engine.helpers import create, settled, wan_input
@@ -53,7 +53,7 @@ async def test_janitor_deletes_expired_outputs_without_a_request(
     await settled(engine, client, created["id"])
     kept = engine.runtime.predictions[created["id"]]  # forgotten a lifetime later (a few ms here)
     await kept.wait_until(lambda r: r.data_removed)
-    assert kept.status is Status.SUCCEEDED
+    assert kept.status is RecordStatus.SUCCEEDED
     assert list((engine.runtime.run_dir / "outputs").glob("*/output.mp4")) == []
 
 

@@ -10,8 +10,8 @@ import av
 import httpx
 import pytest
 
-from demo_app.engine import Engine, Status
-from demo_app.engine.routes import CREATE_BY_MODEL, GET_PREDICTION
+from demo_app.engine import Engine, RecordStatus
+from demo_app.engine._routes import CREATE_BY_MODEL, GET_PREDICTION
 from tests.conftest import ENGINE_TOKEN, EngineFactory
 from tests.engine.fakes import ManualClock
 from tests.engine.helpers import SADTALKER_VERSION, WAN_PATH, create, reach, record, settled, wan_input
@@ -196,7 +196,7 @@ async def test_cancel_while_processing_then_again(
     engine = await engine_factory("stall")
     client = api(engine)
     created = await create(client, await wan_input(client, voice))
-    await reach(engine, created["id"], lambda r: r.status is Status.PROCESSING)
+    await reach(engine, created["id"], lambda r: r.status is RecordStatus.PROCESSING)
 
     first = await client.post(f"/v1/predictions/{created['id']}/cancel")
     assert first.status_code == 200
@@ -239,7 +239,7 @@ async def test_deadline_before_start_aborts(
     assert datetime.fromisoformat(created["deadline"]) == start + timedelta(seconds=20)
     await manual_clock.sleeping_until(start + timedelta(seconds=20), start + timedelta(seconds=30))
     manual_clock.advance(19.9)
-    assert record(engine, created["id"]).status is Status.STARTING
+    assert record(engine, created["id"]).status is RecordStatus.STARTING
     manual_clock.advance(0.1)
     body = await settled(engine, client, created["id"])
     assert body["status"] == "aborted" and "started_at" not in body
@@ -255,9 +255,9 @@ async def test_deadline_while_running_cancels(
     start = datetime.fromisoformat(created["created_at"])
     await manual_clock.sleeping_until(start + timedelta(seconds=0.5), start + timedelta(seconds=5445))
     manual_clock.advance(1)
-    await reach(engine, created["id"], lambda r: r.status is Status.PROCESSING)
+    await reach(engine, created["id"], lambda r: r.status is RecordStatus.PROCESSING)
     manual_clock.advance(5443)
-    assert record(engine, created["id"]).status is Status.PROCESSING
+    assert record(engine, created["id"]).status is RecordStatus.PROCESSING
     manual_clock.advance(1)
     body = await settled(engine, client, created["id"])
     assert body["status"] == "canceled"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demo_app.engine.progress import tqdm_line
+from demo_app.engine._progress import tqdm_line
 from demo_app.replicate import parse_progress
 
 

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from demo_app.engine._loudness import mouth_openness, read_audio
-from demo_app.engine.render import RenderReport, render_talking_face
+from demo_app.engine._render import RenderReport, render_talking_face
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SAMPLE_FACE = ASSETS / "sample-face.png"

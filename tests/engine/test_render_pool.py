@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo_app.engine import RenderPool, Status
-from demo_app.engine.render_pool import RenderCrashed, RenderJob
+from demo_app.engine import RecordStatus, RenderPool
+from demo_app.engine._render_pool import RenderCrashed, RenderJob
 from tests.conftest import EngineFactory
 from tests.engine.conftest import FACE
 from tests.engine.fakes import crashing_render, failing_render, quick_render, slow_render
@@ -53,7 +53,7 @@ async def test_progress_arrives_in_order_before_the_result(
 async def test_real_renderer_reports_about_every_percent(
     render_pool: RenderPool, tmp_path: Path, voice: Path
 ) -> None:
-    from demo_app.engine.render_pool import real_renderer
+    from demo_app.engine._render_pool import real_renderer
 
     seen: list[int] = []
 
@@ -107,7 +107,7 @@ async def test_engine_fails_the_prediction_when_the_worker_dies(
     created = await create(client, await wan_input(client, voice))
     await record(engine, created["id"]).settled.wait()
     prediction = record(engine, created["id"])
-    assert prediction.status is Status.FAILED
+    assert prediction.status is RecordStatus.FAILED
     assert (
         prediction.error
         == "The video could not be rendered: The render worker stopped unexpectedly; try again."

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo_app.engine import SCENARIOS, Status, make_scenario
-from demo_app.engine.predictions import PredictionRecord
-from demo_app.engine.routes import CREATE_BY_MODEL, CREATE_BY_VERSION, GET_PREDICTION, LIST_PREDICTIONS
-from demo_app.engine.scenarios import ColdStart, DropOnGet, RateLimitFirst, ServerErrorFirst, SlowProgress
+from demo_app.engine import SCENARIOS, RecordStatus, make_scenario
+from demo_app.engine._predictions import PredictionRecord
+from demo_app.engine._routes import CREATE_BY_MODEL, CREATE_BY_VERSION, GET_PREDICTION, LIST_PREDICTIONS
+from demo_app.engine._scenarios import ColdStart, DropOnGet, RateLimitFirst, ServerErrorFirst, SlowProgress
 from demo_app.replicate import parse_progress
 from tests.conftest import EngineFactory
 from tests.engine.fakes import ManualClock, quick_render
@@ -69,7 +69,7 @@ async def test_slow_progress_spaces_the_lines(
         assert progress is not None
         seen.append(progress.fraction)
         if step < 5:  # the last line and the success come together
-            assert prediction.status is Status.PROCESSING
+            assert prediction.status is RecordStatus.PROCESSING
             await manual_clock.sleeping_until(manual_clock.now() + timedelta(seconds=10))
             manual_clock.advance(10)
     assert seen == [0.2, 0.4, 0.6, 0.8, 1.0]
@@ -106,7 +106,7 @@ async def test_aborted_without_a_deadline_after_the_queue_time_out(
     created = await create(client, await wan_input(client, voice))
     await manual_clock.sleeping_until(datetime.fromisoformat(created["created_at"]) + timedelta(seconds=60))
     manual_clock.advance(59)
-    assert record(engine, created["id"]).status is Status.STARTING
+    assert record(engine, created["id"]).status is RecordStatus.STARTING
     manual_clock.advance(1)
     body = await settled(engine, client, created["id"])
     assert (
@@ -260,7 +260,7 @@ async def test_stall_stays_processing_until_canceled(
     created = await create(client, await wan_input(client, voice))
     await manual_clock.sleeping_until(datetime.fromisoformat(created["created_at"]) + timedelta(seconds=0.5))
     manual_clock.advance(10 * 3600)
-    await reach(engine, created["id"], lambda r: r.status is Status.PROCESSING)
+    await reach(engine, created["id"], lambda r: r.status is RecordStatus.PROCESSING)
     assert (await client.get(f"/v1/predictions/{created['id']}")).json()["status"] == "processing"
     canceled = (await client.post(f"/v1/predictions/{created['id']}/cancel")).json()
     assert canceled["status"] == "canceled"

@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.responses import Response
 
-from demo_app.engine import Engine, RenderPool
-from demo_app.engine.problems import Problem
-from demo_app.engine.routes import LIST_PREDICTIONS, Route
-from demo_app.engine.scenarios import DropOnCreate, Script
+from demo_app.engine import LIST_PREDICTIONS, DropOnCreate, Engine, Problem, RenderPool, Route, Script
 from demo_app.jobs import JobStatus
 from tests.jobs.conftest import OWNER, TOKEN, StackFactory
 

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from demo_app.engine import Engine
-from demo_app.engine.routes import GET_OUTPUT
+from demo_app.engine import GET_OUTPUT, Engine
 from demo_app.replicate import (
     ConnectionDropped,
     InvalidInput,

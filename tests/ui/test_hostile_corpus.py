@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from gradio_client import Client, handle_file
 
-from demo_app.engine.routes import CREATE_FILE, CREATES
+from demo_app.engine import CREATE_FILE, CREATES
 from tests.conftest import ENGINE_TOKEN, LoopbackFactory
 from tests.media.canary import canary_server
 from tests.media.hostile import CASES

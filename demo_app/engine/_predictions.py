@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from demo_app.engine.models import ModelDef
+from demo_app.engine._hosted_models import HostedModel
 
 
-class Status(StrEnum):
+class RecordStatus(StrEnum):
     STARTING = "starting"
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
@@ -30,7 +30,9 @@ class Status(StrEnum):
     ABORTED = "aborted"
 
 
-TERMINAL_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.ABORTED})
+TERMINAL_STATUSES = frozenset(
+    {RecordStatus.SUCCEEDED, RecordStatus.FAILED, RecordStatus.CANCELED, RecordStatus.ABORTED}
+)
 
 
 def new_id() -> str:
@@ -46,11 +48,11 @@ def iso(moment: datetime) -> str:
 @dataclass
 class PredictionRecord:
     id: str
-    model: ModelDef
+    model: HostedModel
     input: dict[str, Any]
     created_at: datetime
     deadline: datetime | None = None
-    status: Status = Status.STARTING
+    status: RecordStatus = RecordStatus.STARTING
     started_at: datetime | None = None
     completed_at: datetime | None = None
     logs: str = ""
@@ -74,8 +76,8 @@ class PredictionRecord:
             await self._changed.wait()
 
     def start(self, now: datetime) -> None:
-        if self.status is Status.STARTING:
-            self.status = Status.PROCESSING
+        if self.status is RecordStatus.STARTING:
+            self.status = RecordStatus.PROCESSING
             self.started_at = now
             self._changed.set()
 
@@ -84,7 +86,9 @@ class PredictionRecord:
             self.logs += line + "\n"
             self._changed.set()
 
-    def finish(self, status: Status, now: datetime, *, output: Any = None, error: str | None = None) -> bool:
+    def finish(
+        self, status: RecordStatus, now: datetime, *, output: Any = None, error: str | None = None
+    ) -> bool:
         """Move to a terminal status; False (and nothing changes) if already terminal."""
         if self.terminal:
             return False

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from demo_app.engine.predictions import PredictionRecord
+from demo_app.engine._predictions import PredictionRecord
 
 
 @dataclass(frozen=True)

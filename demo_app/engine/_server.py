@@ -12,8 +12,8 @@ from types import TracebackType
 
 import uvicorn
 
-from demo_app.engine.app import Engine
-from demo_app.engine.drop import QuietDrops
+from demo_app.engine._app import Engine
+from demo_app.engine._drop import QuietDrops
 
 _START_TIMEOUT_S = 60.0
 

@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from demo_app.engine.files import FileStore
-from demo_app.engine.outputs import OutputState, OutputStore
+from demo_app.engine._files import FileStore
+from demo_app.engine._outputs import OutputState, OutputStore
 
 _FILE_PATH = re.compile(r"^/v1/files/(?P<id>[^/]+)(?:/download)?/?$")
 _DELIVERY_PATH = re.compile(r"^/delivery/(?P<token>[^/]+)/(?P<name>[^/]+)$")

@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from demo_app.engine.clock import Clock, wait_event
-from demo_app.engine.files import FileStore
-from demo_app.engine.lifecycle import Services, run_prediction
-from demo_app.engine.models import ModelDef
-from demo_app.engine.outputs import OutputStore
-from demo_app.engine.predictions import PredictionRecord, Status, new_id
-from demo_app.engine.problems import Problem, not_found
-from demo_app.engine.render_pool import Renderer, RenderPool
-from demo_app.engine.scenarios import Scenario
+from demo_app.engine._clock import Clock, wait_event
+from demo_app.engine._files import FileStore
+from demo_app.engine._hosted_models import HostedModel
+from demo_app.engine._lifecycle import PredictionTools, run_prediction
+from demo_app.engine._outputs import OutputStore
+from demo_app.engine._predictions import PredictionRecord, RecordStatus, new_id
+from demo_app.engine._problems import Problem, not_found
+from demo_app.engine._render_pool import Renderer, RenderPool
+from demo_app.engine._scenarios import Scenario
 
 _MARKER = ".lipsync-engine"
 
@@ -83,7 +83,7 @@ class Runtime:
     # --- predictions ------------------------------------------------------------------------
 
     def create(
-        self, model: ModelDef, input: dict[str, Any], *, cancel_after_s: float | None, own_host: str
+        self, model: HostedModel, input: dict[str, Any], *, cancel_after_s: float | None, own_host: str
     ) -> PredictionRecord:
         if not self.started:
             raise Problem(503, "Engine not started", "The engine is not running yet; try again in a moment.")
@@ -97,7 +97,7 @@ class Runtime:
             on_finish=self._forget_later,
         )
         self.predictions[record.id] = record
-        services = Services(
+        tools = PredictionTools(
             clock=self.clock,
             files=self.files,
             outputs=self.outputs,
@@ -106,7 +106,7 @@ class Runtime:
             work_dir=self.run_dir / "work",
             output_ttl_s=self.output_ttl_s,
         )
-        task = asyncio.create_task(run_prediction(record, self.scenario.script, own_host, services))
+        task = asyncio.create_task(run_prediction(record, self.scenario.script, own_host, tools))
         self._tasks[record.id] = task
         task.add_done_callback(lambda _: self._finished(record.id))
         return record
@@ -119,7 +119,7 @@ class Runtime:
 
     def cancel(self, prediction_id: str) -> PredictionRecord:
         record = self.get(prediction_id)
-        if record.finish(Status.CANCELED, self.clock.now()):
+        if record.finish(RecordStatus.CANCELED, self.clock.now()):
             task = self._tasks.get(prediction_id)
             if task is not None:
                 task.cancel()
@@ -177,7 +177,7 @@ class Runtime:
     def _forget_later(self, record: PredictionRecord) -> None:
         """A prediction ended: schedule when it is forgotten (see the module docstring)."""
         assert record.completed_at is not None
-        lifetimes = 2 if record.status is Status.SUCCEEDED else 1
+        lifetimes = 2 if record.status is RecordStatus.SUCCEEDED else 1
         forget_at = record.completed_at + timedelta(seconds=lifetimes * self.output_ttl_s)
         heapq.heappush(self._forget, (forget_at, record.id))
         self._wake_janitor.set()

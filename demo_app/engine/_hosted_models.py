@@ -1,4 +1,7 @@
-"""The models the engine serves, with each one's real Replicate input fields.
+"""The models the engine serves as Replicate hosts them, with each one's real input fields.
+
+This is Replicate's side, not our catalog (`demo_app.catalog`): the two are kept apart on
+purpose and tied by a contract test (everything the catalog may send, this table accepts).
 
 Field names, types, defaults and bounds are taken from each model's version page on
 replicate.com (the input schema). Where Replicate does not show whether a field is required,
@@ -52,7 +55,7 @@ class RenderOptions:
 
 
 @dataclass(frozen=True)
-class ModelDef:
+class HostedModel:
     """A model the engine answers for."""
 
     owner: str
@@ -86,10 +89,10 @@ def _uri(name: str) -> InputField:
     return InputField(name, "uri", required=True)
 
 
-MODELS: dict[str, ModelDef] = {
+HOSTED_MODELS: dict[str, HostedModel] = {
     m.id: m
     for m in (
-        ModelDef(
+        HostedModel(
             owner="wan-video",
             name="wan-2.2-s2v",
             version="09607e6e761d2f015b0d740f938ec59199f54aa623384465a5054b230405acf4",
@@ -104,7 +107,7 @@ MODELS: dict[str, ModelDef] = {
             image_field="image",
             audio_field="audio",
         ),
-        ModelDef(
+        HostedModel(
             owner="bytedance",
             name="omni-human",
             version="995b21f1d52efebc4af957713ae8b0d72f118dfcb67cb45730ffa9257c48cf72",
@@ -113,7 +116,7 @@ MODELS: dict[str, ModelDef] = {
             image_field="image",
             audio_field="audio",
         ),
-        ModelDef(
+        HostedModel(
             owner="cjwbw",
             name="sadtalker",
             version="3aa3dac9353cc4d6bd62a8f95957bd844003b401ca4e4a9b33baa574c549d376",
@@ -128,7 +131,7 @@ MODELS: dict[str, ModelDef] = {
             image_field="source_image",
             audio_field="driven_audio",
         ),
-        ModelDef(
+        HostedModel(
             owner="devxpy",
             name="cog-wav2lip",
             version="f3bd0cb5538aa0c47a58f3408b233d6cea61bc939f1b256a0e065b4bd11fdd20",
@@ -150,16 +153,16 @@ MODELS: dict[str, ModelDef] = {
 }
 
 
-def find_model(owner: str, name: str) -> ModelDef | None:
-    return MODELS.get(f"{owner}/{name}")
+def hosted_by_name(owner: str, name: str) -> HostedModel | None:
+    return HOSTED_MODELS.get(f"{owner}/{name}")
 
 
-def find_version(ref: str) -> ModelDef | None:
+def hosted_by_version(ref: str) -> HostedModel | None:
     """Resolve a `version` body field: a version id, `owner/name:id`, or `owner/name` (official only)."""
     name, _, version = ref.partition(":")
     if "/" not in name:
-        return next((m for m in MODELS.values() if m.version == ref), None)
-    model = MODELS.get(name)
+        return next((m for m in HOSTED_MODELS.values() if m.version == ref), None)
+    model = HOSTED_MODELS.get(name)
     if model is None:
         return None
     if version:
@@ -167,7 +170,9 @@ def find_version(ref: str) -> ModelDef | None:
     return model if model.official else None
 
 
-def validate_input(model: ModelDef, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[InvalidField]]:
+def validate_input(
+    model: HostedModel, values: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[InvalidField]]:
     """The input with defaults filled in, and every problem found (empty when valid)."""
     problems: list[InvalidField] = []
     cleaned: dict[str, Any] = dict(values)

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from demo_app.engine.clock import Clock
-from demo_app.engine.predictions import iso, new_id
-from demo_app.engine.problems import Problem
+from demo_app.engine._clock import Clock
+from demo_app.engine._predictions import iso, new_id
+from demo_app.engine._problems import Problem
 
 _CHUNK = 1 << 20
 

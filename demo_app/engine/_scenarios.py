@@ -18,11 +18,11 @@ from typing import ClassVar, Literal
 
 from starlette.responses import Response
 
-from demo_app.engine.drop import DropAfterHeaders
-from demo_app.engine.problems import Problem, rate_limited, unauthenticated
-from demo_app.engine.routes import CREATES, GET_PREDICTION, Route
+from demo_app.engine._drop import DropAfterHeaders
+from demo_app.engine._problems import Problem, rate_limited, unauthenticated
+from demo_app.engine._routes import CREATES, GET_PREDICTION, Route
 
-Outcome = Literal["render", "fail", "upstream_cancel", "stall"]
+ScriptedOutcome = Literal["render", "fail", "upstream_cancel", "stall"]
 OutputShape = Literal["string", "list", "missing"]
 
 DEFAULT_FAILURE = (
@@ -40,7 +40,7 @@ class Script:
     """False: the prediction never leaves `starting`; its deadline aborts it."""
     abort_after_s: float = 60.0
     """With `starts=False` and no Cancel-After, the prediction is aborted after this long."""
-    outcome: Outcome = "render"
+    outcome: ScriptedOutcome = "render"
     error: str = DEFAULT_FAILURE
     """The `error` of a prediction whose outcome is `fail`."""
     fake_steps: int = 40
@@ -147,14 +147,14 @@ class ExpiredOutput(Scenario):
     script = Script(output_expired=True)
 
 
-class InvalidInput(Scenario):
+class InputRefused(Scenario):
     """Every create is refused with a 422 on the model's image field."""
 
     name = "invalid_input"
     script = Script(reject_input=True)
 
 
-class Unauthorized(Scenario):
+class TokenRevoked(Scenario):
     """Every API call answers 401, as with a revoked token."""
 
     name = "unauthorized"
@@ -249,8 +249,8 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         ListOutput,
         MissingOutput,
         ExpiredOutput,
-        Unauthorized,
-        InvalidInput,
+        TokenRevoked,
+        InputRefused,
         Stall,
     )
 }

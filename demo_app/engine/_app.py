@@ -2,7 +2,7 @@
 
 Each request passes the same layers, in order: count it (`requests`), let the scenario answer
 instead (429, 5xx, 401, ...), check the bearer token, apply due expiries, run the handler,
-let the scenario replace the answer (a dropped connection). Handlers live in `api_*` modules;
+let the scenario replace the answer (a dropped connection). Handlers live in `_api_*` modules;
 state and background work in `Runtime`.
 
 `httpx.ASGITransport` does not run the ASGI lifespan, so in-process users call
@@ -25,30 +25,30 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from demo_app.engine import api_files, api_predictions, routes
-from demo_app.engine.clock import Clock, ScaledClock
-from demo_app.engine.drop import EngineTransport
-from demo_app.engine.problems import Problem, unauthenticated
-from demo_app.engine.render_pool import Renderer, RenderPool, real_renderer
-from demo_app.engine.routes import Route
-from demo_app.engine.runtime import Runtime
-from demo_app.engine.scenarios import Scenario, make_scenario
+from demo_app.engine import _api_files, _api_predictions, _routes
+from demo_app.engine._clock import Clock, ScaledClock
+from demo_app.engine._drop import EngineTransport
+from demo_app.engine._problems import Problem, unauthenticated
+from demo_app.engine._render_pool import Renderer, RenderPool, real_renderer
+from demo_app.engine._routes import Route
+from demo_app.engine._runtime import Runtime
+from demo_app.engine._scenarios import Scenario, make_scenario
 
 Handler = Callable[[Runtime, Request], Awaitable[Response]]
 
 _ROUTES: list[tuple[Route, Handler, bool]] = [
-    (routes.CREATE_BY_MODEL, api_predictions.create_by_model, True),
-    (routes.CREATE_BY_VERSION, api_predictions.create_by_version, True),
-    (routes.LIST_PREDICTIONS, api_predictions.list_predictions, True),
-    (routes.GET_PREDICTION, api_predictions.get_prediction, True),
-    (routes.CANCEL_PREDICTION, api_predictions.cancel_prediction, True),
-    (routes.CREATE_FILE, api_files.create_file, True),
-    (routes.LIST_FILES, api_files.list_files, True),
-    (routes.GET_FILE, api_files.get_file, True),
-    (routes.DELETE_FILE, api_files.delete_file, True),
-    (routes.DOWNLOAD_FILE, api_files.download_file, True),
-    (routes.GET_OUTPUT, api_files.get_output, False),
-    (routes.WEB_PAGE, api_files.web_page, False),
+    (_routes.CREATE_BY_MODEL, _api_predictions.create_by_model, True),
+    (_routes.CREATE_BY_VERSION, _api_predictions.create_by_version, True),
+    (_routes.LIST_PREDICTIONS, _api_predictions.list_predictions, True),
+    (_routes.GET_PREDICTION, _api_predictions.get_prediction, True),
+    (_routes.CANCEL_PREDICTION, _api_predictions.cancel_prediction, True),
+    (_routes.CREATE_FILE, _api_files.create_file, True),
+    (_routes.LIST_FILES, _api_files.list_files, True),
+    (_routes.GET_FILE, _api_files.get_file, True),
+    (_routes.DELETE_FILE, _api_files.delete_file, True),
+    (_routes.DOWNLOAD_FILE, _api_files.download_file, True),
+    (_routes.GET_OUTPUT, _api_files.get_output, False),
+    (_routes.WEB_PAGE, _api_files.web_page, False),
 ]
 """(route, handler, needs the token). Output URLs are unguessable and public, like replicate.delivery."""
 
@@ -144,7 +144,7 @@ class Engine:
             except Problem as problem:
                 response = problem.response()
             if route[1].startswith("/v1/"):
-                remaining = 599 if route in routes.CREATES else 2999
+                remaining = 599 if route in _routes.CREATES else 2999
                 response.headers["ratelimit-remaining"] = str(remaining)
                 response.headers["ratelimit-reset"] = "1"
             return self.scenario.on_response(route, response)

@@ -14,15 +14,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo_app.engine.clock import Clock, sleep_until
-from demo_app.engine.files import FileStore
-from demo_app.engine.inputs import InputUnavailable, fetch_input
-from demo_app.engine.models import validate_input
-from demo_app.engine.outputs import OutputStore
-from demo_app.engine.predictions import PredictionRecord, Status
-from demo_app.engine.progress import tqdm_line
-from demo_app.engine.render_pool import Renderer, RenderJob, RenderPool, RenderResult
-from demo_app.engine.scenarios import Script
+from demo_app.engine._clock import Clock, sleep_until
+from demo_app.engine._files import FileStore
+from demo_app.engine._hosted_models import validate_input
+from demo_app.engine._inputs import InputUnavailable, fetch_input
+from demo_app.engine._outputs import OutputStore
+from demo_app.engine._predictions import PredictionRecord, RecordStatus
+from demo_app.engine._progress import tqdm_line
+from demo_app.engine._render_pool import Renderer, RenderJob, RenderPool, RenderResult
+from demo_app.engine._scenarios import Script
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ OUTPUT_NAME = "output.mp4"
 
 
 @dataclass(frozen=True)
-class Services:
+class PredictionTools:
     """What a prediction's life needs from the engine."""
 
     clock: Clock
@@ -42,9 +42,11 @@ class Services:
     output_ttl_s: float
 
 
-async def run_prediction(record: PredictionRecord, script: Script, own_host: str, services: Services) -> None:
-    clock = services.clock
-    life = asyncio.create_task(_live(record, script, own_host, services))
+async def run_prediction(
+    record: PredictionRecord, script: Script, own_host: str, tools: PredictionTools
+) -> None:
+    clock = tools.clock
+    life = asyncio.create_task(_live(record, script, own_host, tools))
     tasks = {life}
     if record.deadline is not None:
         tasks.add(asyncio.create_task(sleep_until(clock, record.deadline)))
@@ -55,30 +57,33 @@ async def run_prediction(record: PredictionRecord, script: Script, own_host: str
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     if life not in done:
-        record.finish(Status.ABORTED if record.status is Status.STARTING else Status.CANCELED, clock.now())
+        record.finish(
+            RecordStatus.ABORTED if record.status is RecordStatus.STARTING else RecordStatus.CANCELED,
+            clock.now(),
+        )
     elif (exc := life.exception()) is not None:
         logger.error("prediction %s broke the engine", record.id, exc_info=exc)
-        record.finish(Status.FAILED, clock.now(), error="The engine hit an internal error; try again.")
+        record.finish(RecordStatus.FAILED, clock.now(), error="The engine hit an internal error; try again.")
 
 
-async def _live(record: PredictionRecord, script: Script, own_host: str, services: Services) -> None:
-    clock = services.clock
+async def _live(record: PredictionRecord, script: Script, own_host: str, tools: PredictionTools) -> None:
+    clock = tools.clock
     if not script.starts:
         await clock.sleep(script.abort_after_s)
-        record.finish(Status.ABORTED, clock.now())
+        record.finish(RecordStatus.ABORTED, clock.now())
         return
     await clock.sleep(script.queue_s)
     record.start(clock.now())
     if script.outcome == "stall":
         await asyncio.get_running_loop().create_future()
     elif script.outcome == "render":
-        await _render(record, script, own_host, services)
+        await _render(record, script, own_host, tools)
     else:
         await _fake_progress(record, script, clock)
         if script.outcome == "fail":
-            record.finish(Status.FAILED, clock.now(), error=script.error)
+            record.finish(RecordStatus.FAILED, clock.now(), error=script.error)
         else:
-            record.finish(Status.CANCELED, clock.now())
+            record.finish(RecordStatus.CANCELED, clock.now())
 
 
 async def _fake_progress(record: PredictionRecord, script: Script, clock: Clock) -> None:
@@ -89,17 +94,17 @@ async def _fake_progress(record: PredictionRecord, script: Script, clock: Clock)
         await clock.sleep(pace)
 
 
-async def _render(record: PredictionRecord, script: Script, own_host: str, services: Services) -> None:
-    clock = services.clock
-    work = services.work_dir / record.id
+async def _render(record: PredictionRecord, script: Script, own_host: str, tools: PredictionTools) -> None:
+    clock = tools.clock
+    work = tools.work_dir / record.id
     work.mkdir(parents=True, exist_ok=True)
     try:
         model = record.model
         try:
-            image = await asyncio.to_thread(_fetch, model.image_field, record, own_host, services, work)
-            audio = await asyncio.to_thread(_fetch, model.audio_field, record, own_host, services, work)
+            image = await asyncio.to_thread(_fetch, model.image_field, record, own_host, tools, work)
+            audio = await asyncio.to_thread(_fetch, model.audio_field, record, own_host, tools, work)
         except InputUnavailable as exc:
-            record.finish(Status.FAILED, clock.now(), error=str(exc))
+            record.finish(RecordStatus.FAILED, clock.now(), error=str(exc))
             return
         options = model.render_options(validate_input(model, record.input)[0])
         record.append_log(
@@ -117,28 +122,30 @@ async def _render(record: PredictionRecord, script: Script, own_host: str, servi
 
         job = RenderJob(image, audio, work / OUTPUT_NAME, options.fps, options.max_side)
         try:
-            report = await services.pool.render(services.renderer, job, on_progress)
+            report = await tools.pool.render(tools.renderer, job, on_progress)
         except Exception as exc:  # the renderer's own error text is the prediction's
             logger.info("render of %s failed: %s", record.id, exc)
             reason = str(exc) or type(exc).__name__
-            record.finish(Status.FAILED, clock.now(), error=f"The video could not be rendered: {reason}")
+            record.finish(
+                RecordStatus.FAILED, clock.now(), error=f"The video could not be rendered: {reason}"
+            )
             return
         if last != (report.frames, report.frames):
             elapsed = (clock.now() - began).total_seconds()
             record.append_log(tqdm_line(report.frames, report.frames, elapsed))
         record.append_log(_describe(report))
-        record.finish(Status.SUCCEEDED, clock.now(), output=_publish(record, script, services, job.out))
+        record.finish(RecordStatus.SUCCEEDED, clock.now(), output=_publish(record, script, tools, job.out))
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
 
 
-def _fetch(field: str, record: PredictionRecord, own_host: str, services: Services, work: Path) -> Path:
+def _fetch(field: str, record: PredictionRecord, own_host: str, tools: PredictionTools, work: Path) -> Path:
     return fetch_input(
         field,
         record.input[field],
         own_host=own_host,
-        files=services.files,
-        outputs=services.outputs,
+        files=tools.files,
+        outputs=tools.outputs,
         dest=work / field,
     )
 
@@ -152,17 +159,17 @@ def _describe(report: RenderResult) -> str:
 
 
 def _publish(
-    record: PredictionRecord, script: Script, services: Services, video: Path
+    record: PredictionRecord, script: Script, tools: PredictionTools, video: Path
 ) -> str | list[str] | None:
     if script.output_shape == "missing":
         return None
-    output = services.outputs.publish(
+    output = tools.outputs.publish(
         video,
         name=OUTPUT_NAME,
         content_type="video/mp4",
-        ttl_s=0.0 if script.output_expired else services.output_ttl_s,
+        ttl_s=0.0 if script.output_expired else tools.output_ttl_s,
         prediction_id=None if script.output_expired else record.id,
     )
     if script.output_expired:
-        services.outputs.sweep()
+        tools.outputs.sweep()
     return [output.url_path] if script.output_shape == "list" else output.url_path

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 
-from demo_app.engine.clock import Clock
+from demo_app.engine._clock import Clock
 
 
 class OutputState(Enum):

@@ -17,20 +17,20 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from demo_app.engine.clock import wait_event
-from demo_app.engine.headers import parse_cancel_after, parse_prefer_wait
-from demo_app.engine.models import (
-    MODELS,
+from demo_app.engine._clock import wait_event
+from demo_app.engine._headers import parse_cancel_after, parse_prefer_wait
+from demo_app.engine._hosted_models import (
+    HOSTED_MODELS,
+    HostedModel,
     InvalidField,
-    ModelDef,
-    find_model,
-    find_version,
+    hosted_by_name,
+    hosted_by_version,
     problem_detail,
     validate_input,
 )
-from demo_app.engine.pagination import Cursor, paginate
-from demo_app.engine.problems import Problem, invalid_request
-from demo_app.engine.runtime import Runtime
+from demo_app.engine._pagination import Cursor, paginate
+from demo_app.engine._problems import Problem, invalid_request
+from demo_app.engine._runtime import Runtime
 
 
 def base_url(request: Request) -> str:
@@ -39,9 +39,9 @@ def base_url(request: Request) -> str:
 
 async def create_by_model(runtime: Runtime, request: Request) -> Response:
     owner, name = request.path_params["owner"], request.path_params["name"]
-    model = find_model(owner, name)
+    model = hosted_by_name(owner, name)
     if model is None:
-        served = ", ".join(MODELS)
+        served = ", ".join(HOSTED_MODELS)
         raise Problem(404, "Not found", f"Model {owner}/{name} was not found. This engine serves: {served}.")
     if not model.official:
         raise Problem(
@@ -58,7 +58,7 @@ async def create_by_version(runtime: Runtime, request: Request) -> Response:
     version = body.get("version")
     if not isinstance(version, str) or not version:
         raise _invalid_input([InvalidField("required", "version", "version is required")])
-    model = find_version(version)
+    model = hosted_by_version(version)
     if model is None:
         raise invalid_request(
             "Invalid version or not permitted", f"Version {version!r} does not exist on this engine."
@@ -103,7 +103,7 @@ async def list_predictions(runtime: Runtime, request: Request) -> Response:
     )
 
 
-async def _create(runtime: Runtime, request: Request, model: ModelDef, body: dict[str, Any]) -> Response:
+async def _create(runtime: Runtime, request: Request, model: HostedModel, body: dict[str, Any]) -> Response:
     values = body.get("input")
     if not isinstance(values, dict):
         given = "null" if values is None else type(values).__name__

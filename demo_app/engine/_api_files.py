@@ -15,11 +15,11 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from demo_app.engine.api_predictions import base_url
-from demo_app.engine.files import TooLarge
-from demo_app.engine.outputs import OutputState
-from demo_app.engine.problems import Problem, invalid_request, not_found
-from demo_app.engine.runtime import Runtime
+from demo_app.engine._api_predictions import base_url
+from demo_app.engine._files import TooLarge
+from demo_app.engine._outputs import OutputState
+from demo_app.engine._problems import Problem, invalid_request, not_found
+from demo_app.engine._runtime import Runtime
 
 _MULTIPART_SLACK = 64 * 1024
 """Room for multipart boundaries and small fields on top of the file itself."""

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 
-class ConnectionDropped(Exception):
+class ScriptedDrop(Exception):
     """Raised by the app to cut the connection; never a bug."""
 
 
@@ -33,7 +33,7 @@ class DropAfterHeaders(Response):
                 "headers": self._inner.raw_headers,
             }
         )
-        raise ConnectionDropped("connection dropped by the scenario")
+        raise ScriptedDrop("connection dropped by the scenario")
 
 
 class EngineTransport(httpx.AsyncBaseTransport):
@@ -45,7 +45,7 @@ class EngineTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return await self._inner.handle_async_request(request)
-        except ConnectionDropped as exc:
+        except ScriptedDrop as exc:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
             ) from exc
@@ -59,4 +59,4 @@ class QuietDrops(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, ConnectionDropped)
+        return not isinstance(exc, ScriptedDrop)

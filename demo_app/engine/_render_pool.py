@@ -61,7 +61,7 @@ def real_renderer(
     image: Path, audio: Path, out: Path, *, fps: int, max_side: int, on_progress: Callable[[int, int], None]
 ) -> RenderResult:
     """`render.render_talking_face`, imported in the worker only: OpenCV and PyAV stay out of the parent."""
-    from demo_app.engine.render import render_talking_face
+    from demo_app.engine._render import render_talking_face
 
     return render_talking_face(image, audio, out, fps=fps, max_side=max_side, on_progress=on_progress)
 
