@@ -119,7 +119,7 @@ class Settings(BaseSettings):
 
     # --- Built-in engine -------------------------------------------------------------------
     engine_scenario: str = "normal"
-    """Scripted behaviour of the built-in engine (see `demo_app.engine.scenarios`)."""
+    """Scripted behaviour of the built-in engine (see `demo_app.engine.SCENARIOS`)."""
     engine_time_scale: float = Field(default=1.0, gt=0)
     """>1 makes the engine's scripted clock run faster (tests)."""
     engine_output_ttl_s: float = Field(default=3600.0, gt=0)
