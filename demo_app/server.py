@@ -37,6 +37,10 @@ from demo_app.uploads import (
 log = logging.getLogger(__name__)
 
 
+STARTUP_WAIT_S = 60.0
+"""How long an early request waits for start-up (recovering jobs, opening the ledger)."""
+
+
 class ServicesHandle:
     """Hands the services to event handlers once the lifespan has opened them."""
 
@@ -53,11 +57,18 @@ class ServicesHandle:
             self._ready.clear()
 
     async def get(self) -> Services:
-        """The services; waits for start-up to finish if a visitor is early."""
+        """The services; waits for start-up to finish if a visitor is early (not for ever)."""
         if self._services is None:
-            await self._ready.wait()
+            try:
+                await asyncio.wait_for(self._ready.wait(), STARTUP_WAIT_S)
+            except TimeoutError:
+                raise ServicesUnavailable("The studio is starting or stopping; try again in a minute.") from None
         assert self._services is not None
         return self._services
+
+
+class ServicesUnavailable(RuntimeError):
+    """A request arrived while the services were not open (start-up or shutdown)."""
 
 
 def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:

@@ -84,6 +84,15 @@ def _add(messages: dict[str, str], field: str, message: str) -> None:
     messages[field] = f"{messages[field]}; {message}" if field in messages else message
 
 
+_TYPES: dict[int, type[APIError]] = {
+    401: Unauthorized,
+    404: NotFound,
+    413: PayloadTooLarge,
+    422: InvalidInput,
+    429: RateLimited,
+}
+
+
 def error_from_response(
     status: int,
     headers: Mapping[str, str],
@@ -92,7 +101,11 @@ def error_from_response(
     secret: str | None,
     now: datetime | None = None,
 ) -> APIError:
-    """The typed error for an error response; texts are scrubbed of `secret`."""
+    """The typed error for an error response; texts are scrubbed of `secret`.
+
+    Messages are terse and technical ("422 Unprocessable Entity: input.image: ..."): what to
+    tell a visitor is decided by the jobs layer, from the type and its attributes.
+    """
     body = _json_object(content)
     if body is not None:
         title = scrub(str(body.get("title") or ""), secret)
@@ -102,51 +115,22 @@ def error_from_response(
         detail_raw = content.decode("utf-8", errors="replace")
     detail = scrub(detail_raw, secret)
     title = title or _REASONS.get(status, f"HTTP {status}")
-    summary = f"{title}: {detail}" if detail and detail != title else title
-
-    if status == 401:
-        return Unauthorized(
-            f"Replicate did not accept the API token ({summary}). "
-            "Set a valid REPLICATE_API_TOKEN and try again.",
-            status=status, title=title, detail=detail,
-        )
-    if status == 404:
-        return NotFound(
-            f"Replicate could not find what was asked for ({summary}). "
-            "Check the model name, version or prediction id.",
-            status=status, title=title, detail=detail,
-        )
-    if status == 413:
-        return PayloadTooLarge(
-            f"The file is too large for Replicate ({summary}). Use a smaller or shorter file.",
-            status=status, title=title, detail=detail,
-        )
-    if status == 422:
+    summary = f"{status} {title}: {detail}" if detail and detail != title else f"{status} {title}"
+    kind = _TYPES.get(status, ServerError if status >= 500 else APIError)
+    if kind is InvalidInput:
         fields = field_messages(body or {}, detail_raw)
         fields = {scrub(k, secret): scrub(v, secret) for k, v in fields.items()}
         listed = "; ".join(f"{k}: {v}" for k, v in fields.items()) or detail or title
         return InvalidInput(
-            f"Replicate refused the input ({listed}). Correct it and try again.",
-            status=status, title=title, detail=detail, field_messages=fields,
+            f"{status} {title}: {listed}", status=status, title=title, detail=detail, field_messages=fields
         )
-    if status == 429:
+    if kind is RateLimited:
         wait = parse_retry_after(headers.get("retry-after"), now=now)
         if wait is None:
             wait = retry_after_from_detail(detail)
-        when = f"in about {wait:.0f} s" if wait is not None else "in a minute"
-        return RateLimited(
-            f"Replicate is receiving too many requests ({summary}). Try again {when}.",
-            status=status, title=title, detail=detail, retry_after_s=wait,
-        )
-    if status >= 500:
-        return ServerError(
-            f"Replicate had a problem on its side ({status} {summary}). Try again in a minute.",
-            status=status, title=title, detail=detail,
-        )
-    return APIError(
-        f"Replicate refused the request ({status} {summary}).",
-        status=status, title=title, detail=detail,
-    )
+        after = f" (retry after {wait:.0f} s)" if wait is not None else ""
+        return RateLimited(summary + after, status=status, title=title, detail=detail, retry_after_s=wait)
+    return kind(summary, status=status, title=title, detail=detail)
 
 
 def _json_object(content: bytes) -> dict[str, Any] | None:

@@ -39,7 +39,7 @@ def test_recorded_401_invalid_token() -> None:
     assert type(error) is Unauthorized
     assert (error.status, error.title) == (401, "Unauthenticated")
     assert error.detail == "You did not pass a valid authentication token"
-    assert "REPLICATE_API_TOKEN" in str(error) and error.detail in str(error)
+    assert str(error) == "401 Unauthenticated: You did not pass a valid authentication token"
 
 
 def test_recorded_401_missing_token() -> None:
