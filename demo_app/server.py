@@ -62,7 +62,8 @@ class ServicesHandle:
             try:
                 await asyncio.wait_for(self._ready.wait(), STARTUP_WAIT_S)
             except TimeoutError:
-                raise ServicesUnavailable("The studio is starting or stopping; try again in a minute.") from None
+                message = "The studio is starting or stopping; try again in a minute."
+                raise ServicesUnavailable(message) from None
         assert self._services is not None
         return self._services
 
