@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sys
 
-from demo_app.settings import load_settings
+from demo_app.settings import SettingsError, load_settings
 
 
 def main() -> None:
     """Start Lipsync Studio; a bad setting stops here with one readable line, before anything loads."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from demo_app.services import describe_engine

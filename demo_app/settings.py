@@ -133,8 +133,8 @@ class Settings(BaseSettings):
         return self.replicate_api_token is not None and bool(self.replicate_api_token.get_secret_value())
 
 
-class SettingsError(SystemExit):
-    """Raised at start-up with one readable line naming the variable and the problem."""
+class SettingsError(ValueError):
+    """Bad settings: one readable line per variable, naming it and the problem (`app.py` exits with it)."""
 
 
 def load_settings(**overrides: object) -> Settings:
