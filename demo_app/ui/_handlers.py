@@ -19,8 +19,6 @@ import gradio as gr
 
 from demo_app.arguments import BadArgument, browser_key_text, job_id_text, model_text
 from demo_app.catalog import CATALOG
-from demo_app.grants import GrantGate
-from demo_app.identity import KeyRing, identify_visitor
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.presenters import (
     balance_html,
@@ -36,6 +34,7 @@ from demo_app.ui._options import ModelInputs
 from demo_app.ui._run import RunFrames, idle_frame
 from demo_app.ui._sentences import refusal, speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
+from demo_app.visitors import Visitors
 
 HEARTBEAT_S = 1.0
 """How often a running job's panel refreshes its elapsed time when nothing else changes."""
@@ -56,20 +55,18 @@ def _refuse(message: str, title: str = "Cannot start") -> gr.Error:
 
 
 class PageHandlers:
-    """The page's event handlers, bound to the services, the key ring and the option inputs."""
+    """The page's event handlers, bound to the services, the visitors service and the option inputs."""
 
     def __init__(
         self,
         handle: ServicesSource,
-        keys: KeyRing,
+        visitors: Visitors,
         model_inputs: ModelInputs,
-        grants: GrantGate,
         uploads: UploadPolicy,
     ) -> None:
         self._handle = handle
-        self._keys = keys
+        self._visitors = visitors
         self._model_inputs = model_inputs
-        self._grants = grants
         self._uploads = uploads
 
     # ---- who is visiting --------------------------------------------------------------
@@ -78,15 +75,11 @@ class PageHandlers:
     async def load(
         self, browser_key: str | None, profile: gr.OAuthProfile | None, request: gr.Request
     ) -> tuple[Any, ...]:
-        """Identify the visitor, open their account (the grant comes once), show their balance."""
-        services = await self._handle.get()
+        """Admit the visitor (the grant comes once) and show their balance and API key."""
         username = profile.username if profile is not None else None
-        browser_key = browser_key_text(browser_key)
-        visitor = identify_visitor(self._keys, hf_username=username, browser_key=browser_key)
-        address = self._grants.address(request) if visitor.new else None
-        balance = await services.ledger.open_account(visitor.owner, address=address)
+        visitor = await self._visitors.admit(username, browser_key_text(browser_key), request)
         stored = visitor.browser_key if visitor.browser_key is not None else gr.skip()
-        return stored, visitor.owner, visitor.api_key, balance_html(balance)
+        return stored, visitor.owner, visitor.api_key, balance_html(visitor.balance)
 
     # ---- before a run -------------------------------------------------------------------
 
@@ -211,15 +204,12 @@ class PageHandlers:
         """Balance, this visitor's open holds and the ledger statement, line by line."""
         if owner is None:
             return "", [], [], ""
-        services = await self._handle.get()
-        balance = await services.ledger.balance(owner)
-        holds = await services.ledger.open_holds(owner)
-        statement = await services.ledger.statement(owner)
+        account = await self._visitors.account(owner)
         return (
-            credits_summary_html(balance),
-            holds_rows(holds),
-            statement_rows(statement),
-            balance_html(balance),
+            credits_summary_html(account.balance),
+            holds_rows(account.open_holds),
+            statement_rows(account.statement),
+            balance_html(account.balance),
         )
 
 
