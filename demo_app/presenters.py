@@ -177,11 +177,14 @@ def log_text(snap: JobSnapshot) -> str:
 
 
 def quote_html(quote: Quote | None, *, busy: bool = False) -> str:
-    """The live estimate, or why Generate is not possible yet."""
+    """The live estimate, or why Generate is not possible yet (`busy`: the owner's job limit is reached)."""
     if quote is None:
         return "Loading your balance…"
     if busy:
-        return "⏳ A job is running: wait for it to finish or cancel it before starting another."
+        return (
+            "⏳ A job is running and you may run no more at once: wait for one to finish or cancel it "
+            "before starting another."
+        )
     if quote.ready:
         return f"**{_esc(quote.text)}**"
     return f"⚠️ {_esc(quote.reason)}"

@@ -111,14 +111,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
                 label="Try the sample face and voice",
             )
             uploads.allow_examples(_example_files(examples))
-            model = gr.Dropdown(
-                choices=[(spec.title, model_id) for model_id, spec in CATALOG.items()],
-                value=DEFAULT_MODEL,
-                label="Model",
-                elem_id="model",
-            )
-            about_model = gr.Markdown(model_info(DEFAULT_MODEL), elem_id="model-info")
-            model_inputs = ModelInputs(CATALOG, DEFAULT_MODEL)
+            model, about_model, model_inputs = _model_choice()
         with gr.Column(scale=1, min_width=360):
             estimate = gr.Markdown("Add a face image and an audio clip.", elem_id="estimate")
             with gr.Row():
@@ -151,6 +144,18 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
         video=video,
         download=download,
     )
+
+
+def _model_choice() -> tuple[gr.Dropdown, gr.Markdown, ModelInputs]:
+    """The model menu, a line about the chosen model, and its prompt and options."""
+    model = gr.Dropdown(
+        choices=[(spec.title, model_id) for model_id, spec in CATALOG.items()],
+        value=DEFAULT_MODEL,
+        label="Model",
+        elem_id="model",
+    )
+    about_model = gr.Markdown(model_info(DEFAULT_MODEL), elem_id="model-info")
+    return model, about_model, ModelInputs(CATALOG, DEFAULT_MODEL)
 
 
 def history_tab() -> HistoryTab:

@@ -41,7 +41,13 @@ def _wire_load(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
     """On load: admit the visitor, then resume their running job and fill the tabs."""
     identity = [page.browser_key, page.owner, page.credits.api_key, page.balance]
     loaded = demo.load(handlers.load, [page.browser_key], identity, **_page_event("load"))
-    loaded.success(handlers.resume, [page.owner], _run_outputs(page), **_page_event("resume"))
+    resumed = loaded.success(handlers.resume, [page.owner], _run_outputs(page), **_page_event("resume"))
+    resumed.then(
+        handlers.quote,
+        _quote_inputs(page),
+        [page.create.estimate, page.create.generate],
+        **_raw_event("quote_after_resume"),
+    )
     loaded.success(handlers.history, [page.owner], [page.history.table], **_page_event("history_on_load"))
     loaded.success(handlers.credits, [page.owner], _credits_outputs(page), **_page_event("credits_on_load"))
     loaded.success(
@@ -76,6 +82,9 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
         handlers.generate,
         [page.owner, c.image, c.audio, c.model, *c.model_inputs.inputs],
         _run_outputs(page),
+        # Another click while a job runs starts another (within the owner's limit); the run
+        # panel then follows the newest job and the older event stops (`PageHandlers._follow`).
+        trigger_mode="multiple",
         **_raw_event("generate"),
     )
     run.then(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event("quote_after_run"))
@@ -84,6 +93,7 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     page.job_id.change(
         handlers.history, [page.owner], [page.history.table], **_page_event("history_on_start")
     )
+    page.job_id.change(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event("quote_on_start"))
 
 
 def _wire_history(page: Page, handlers: PageHandlers) -> None:
