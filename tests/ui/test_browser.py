@@ -290,7 +290,8 @@ def test_the_page_runs_as_many_jobs_as_the_owner_limit_and_follows_the_newest(
     assert studio.page.evaluate("() => [...window.__jobsShown]") == [second]
     studio.tab("History")
     for job_id in (first, second):
-        expect(studio.page.locator("#history tr", has_text=job_id)).to_contain_text("Processing")
+        row = studio.page.locator("#history [role=row]", has_text=job_id)
+        expect(row).to_contain_text("Processing")
     studio.tab("Create")
 
     # Canceling the followed job frees a slot: Generate is offered again; the other job runs on.
@@ -301,9 +302,11 @@ def test_the_page_runs_as_many_jobs_as_the_owner_limit_and_follows_the_newest(
     assert snap["status"] == "processing"
     client = Client(stalling_app.url, verbose=False)
     try:
-        client.predict(studio.api_key(), first, api_name="/cancel")
+        canceled = client.predict(studio.api_key(), first, api_name="/cancel")
     finally:
         client.close()
+    assert canceled["status"] == "canceled"
+    studio.tab("Credits")  # showing the tab refreshes the balance: the page did not follow that job
     studio.wait_balance(available=before["available"], held=0)
 
 
