@@ -73,8 +73,8 @@ class PageHandlers:
         self._visitors = visitors
         self._model_inputs = model_inputs
         self._uploads = uploads
-        self._followed: dict[str, str] = {}
-        """Per browser tab (session hash): the job its run panel follows now."""
+        self._followed: dict[tuple[str, str], str] = {}
+        """Per owner and browser tab (session hash): the job its run panel follows now."""
 
     # ---- who is visiting --------------------------------------------------------------
 
@@ -179,18 +179,19 @@ class PageHandlers:
         self, services: Services, owner: str, first: JobSnapshot, tab: str
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Frames of `first` until it ends, or until `tab` follows a newer job (then nothing more)."""
-        self._followed[tab] = first.job_id
+        panel = (owner, tab)
+        self._followed[panel] = first.job_id
         frames = RunFrames(lambda: _balance_html(services, owner))
         try:
             async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
                 frame = await frames.frame(snap)
-                if self._followed.get(tab) != first.job_id:
+                if self._followed.get(panel) != first.job_id:
                     return
                 if frame is not None:
                     yield frame
         finally:
-            if self._followed.get(tab) == first.job_id:
-                del self._followed[tab]
+            if self._followed.get(panel) == first.job_id:
+                del self._followed[panel]
 
     # ---- history and credits -------------------------------------------------------------------
 
