@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO))
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from demo_app.identity import KeyRing  # noqa: E402
 from demo_app.server import launch  # noqa: E402
 from demo_app.settings import Settings  # noqa: E402
+from demo_app.visitors import KeyRing  # noqa: E402
 
 FACE = REPO / "assets" / "sample-face.png"
 VOICE = REPO / "assets" / "sample-voice.wav"

@@ -1,4 +1,4 @@
-"""What a visitor reads: job snapshots, balances and ledger lines turned into HTML, rows and dicts.
+"""What a visitor reads on the page: job snapshots, balances and ledger lines turned into HTML and rows.
 
 Pure functions, no Gradio and no I/O, so every sentence the page shows can be tested directly.
 Everything that came from outside (model logs, error texts, file names) is HTML-escaped here.
@@ -176,34 +176,15 @@ def log_text(snap: JobSnapshot) -> str:
     return snap.log_tail or ""
 
 
-def snapshot_dict(snap: JobSnapshot) -> dict[str, Any]:
-    """A JSON-safe view of a snapshot for API callers (the owner is the caller and left out)."""
-    return {
-        "job_id": snap.job_id,
-        "model": snap.model,
-        "status": snap.status.value,
-        "terminal": snap.terminal,
-        "progress": snap.progress,
-        "progress_source": snap.progress_source.value if snap.progress_source else None,
-        "elapsed_s": round(snap.elapsed_s, 1),
-        "prediction_id": snap.prediction_id,
-        "log_tail": snap.log_tail,
-        "message": snap.message,
-        "error": snap.error,
-        "held": snap.held,
-        "charged": snap.charged,
-        "returned": snap.returned,
-        "created_at": snap.created_at.isoformat(),
-        "finished_at": snap.finished_at.isoformat() if snap.finished_at else None,
-    }
-
-
 def quote_html(quote: Quote | None, *, busy: bool = False) -> str:
-    """The live estimate, or why Generate is not possible yet."""
+    """The live estimate, or why Generate is not possible yet (`busy`: the owner's job limit is reached)."""
     if quote is None:
         return "Loading your balance…"
     if busy:
-        return "⏳ A job is running: wait for it to finish or cancel it before starting another."
+        return (
+            "⏳ A job is running and you may run no more at once: wait for one to finish or cancel it "
+            "before starting another."
+        )
     if quote.ready:
         return f"**{_esc(quote.text)}**"
     return f"⚠️ {_esc(quote.reason)}"
@@ -215,7 +196,7 @@ def balance_html(balance: Balance) -> str:
     return (
         f'<div class="ls-balance" data-balance="{balance.balance}" data-available="{balance.available}"'
         f' data-held="{balance.held}"><span>Credits</span> <span class="ls-amount">'
-        f"{format_credits(balance.available)}</span> <span class=\"ls-sub\">({balance.available:,} credits"
+        f'{format_credits(balance.available)}</span> <span class="ls-sub">({balance.available:,} credits'
         f" available{held})</span></div>"
     )
 
@@ -256,25 +237,6 @@ def statement_rows(lines: Iterable[StatementLine]) -> list[list[str]]:
             f"{line.balance:,}",
             f"{line.available:,}",
         ]
-        for line in lines
-    ]
-
-
-def statement_dicts(lines: Iterable[StatementLine]) -> list[dict[str, Any]]:
-    """The ledger statement for API callers (credits, ISO times)."""
-    return [
-        {
-            "seq": line.seq,
-            "time": line.time.isoformat(),
-            "kind": line.kind,
-            "job_id": line.ref,
-            "reason": line.reason,
-            "amount": line.amount,
-            "held_change": line.held_change,
-            "balance": line.balance,
-            "held": line.held,
-            "available": line.available,
-        }
         for line in lines
     ]
 

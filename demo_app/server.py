@@ -19,7 +19,6 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
-from demo_app.grants import visitor_address
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.ui import build_ui
@@ -33,6 +32,7 @@ from demo_app.uploads import (
     UploadPolicy,
     UploadQuota,
 )
+from demo_app.visitors import visitor_address
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Every knob of Lipsync Studio in one place, read from the environment (and `.env`).
 
-Replicate's and Gradio's own variable names are honoured (`REPLICATE_API_TOKEN`,
-`REPLICATE_BASE_URL`, `GRADIO_SERVER_NAME`, `GRADIO_SERVER_PORT`); everything else is
+Replicate's, Gradio's and Hugging Face's own variable names are honoured (`REPLICATE_API_TOKEN`,
+`REPLICATE_BASE_URL`, `GRADIO_SERVER_NAME`, `GRADIO_SERVER_PORT`, `SPACE_ID`); everything else is
 prefixed `LIPSYNC_`. Money is in credits, the ledger's integer unit (see `credits`).
 """
 
@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     """Files in Gradio's cache that no app tracks (left by an earlier run) go once this old."""
     cache_sweep_every_s: float = Field(default=60.0, gt=0)
     """How often Gradio's cache is swept."""
+    space_id: str | None = Field(default=None, validation_alias=AliasChoices("SPACE_ID", "space_id"))
+    """Set by Hugging Face on a Space (`owner/name`); the page then offers Sign in with Hugging Face."""
     max_waiting_visitors: int = Field(default=2000, ge=1)
     """Queue capacity (waiting events); beyond it Gradio answers 'queue is full'."""
     browser_state_secret: SecretStr = SecretStr("lipsync-studio-visitor-id")
@@ -99,7 +101,7 @@ class Settings(BaseSettings):
     """New anonymous visitors per network address and UTC day that receive the starting grant."""
     trusted_proxy_hops: int = Field(default=1, ge=0)
     """Proxies in front of the app that append to X-Forwarded-For: 1 on Hugging Face Spaces; 0 when
-    the app is reached directly (the header is then ignored). See `demo_app.grants`."""
+    the app is reached directly (the header is then ignored). See `demo_app.visitors`."""
     daily_budget: int = Field(default=50_000, ge=0)
     """Cap per UTC day on the Space owner's money, all owners together: the day's open holds plus
     what its settled runs cost upstream (charges, and the compute of runs that failed, were

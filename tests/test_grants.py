@@ -13,7 +13,7 @@ import pytest
 from starlette.datastructures import Headers
 
 from demo_app.credits import Ledger
-from demo_app.grants import GrantGate, client_address, forwarded_for
+from demo_app.visitors import GrantGate, client_address, forwarded_for
 from tests.credits.audit import read_state
 from tests.credits.conftest import Clock
 from tests.ui.conftest import AppFactory, RunningApp, start_app  # noqa: F401  (start_app: a fixture)

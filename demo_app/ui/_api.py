@@ -10,32 +10,28 @@ type, gets a sentence back when it is wrong (`speaks`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from gradio.data_classes import FileData
 
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
 from demo_app.catalog import DEFAULT_MODEL
-from demo_app.identity import ForgedKey, KeyRing
-from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, JobStatus
-from demo_app.presenters import snapshot_dict, statement_dicts
+from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
-from demo_app.ui._handlers import ServicesSource
+from demo_app.ui._contract import credits_json, snapshot_json
+from demo_app.ui._handlers import HEARTBEAT_S, ServicesSource
 from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
-
-HEARTBEAT_S = 1.0
+from demo_app.visitors import ForgedKey, Visitors
 
 
 class ApiEndpoints:
-    """The five named endpoints, bound to the services, the key ring and the upload policy."""
+    """The five named endpoints, bound to the services, the visitors service and the upload policy."""
 
-    def __init__(self, handle: ServicesSource, keys: KeyRing, uploads: UploadPolicy) -> None:
+    def __init__(self, handle: ServicesSource, visitors: Visitors, uploads: UploadPolicy) -> None:
         self._handle = handle
-        self._keys = keys
+        self._visitors = visitors
         self._uploads = uploads
 
     def register(self) -> None:
@@ -58,7 +54,7 @@ class ApiEndpoints:
         """Start a job and return its first snapshot at once (job_id, status, ...); poll /status."""
         services, owner = await self._caller(api_key)
         snap = await self._start(services, owner, image, audio, model, options_json)
-        return snapshot_dict(snap) | {"video": None}
+        return snapshot_json(snap)
 
     @speaks
     async def status(self, api_key: str, job_id: str) -> dict[str, Any]:
@@ -68,7 +64,7 @@ class ApiEndpoints:
             snap = services.jobs.snapshot(owner, job_id_text(job_id))
         except JobNotFound as exc:
             raise _refuse(str(exc), title="No such job") from None
-        return _with_video(snap)
+        return snapshot_json(snap)
 
     @speaks
     async def generate(
@@ -82,12 +78,12 @@ class ApiEndpoints:
         """Start a job and stream its snapshots until it ends; the last one carries the video."""
         services, owner = await self._caller(api_key)
         first = await self._start(services, owner, image, audio, model, options_json)
-        yield _with_video(first)
+        yield snapshot_json(first)
         last = first
         async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
             if snap != last:
                 last = snap
-                yield _with_video(snap)
+                yield snapshot_json(snap)
 
     @speaks
     async def cancel(self, api_key: str, job_id: str) -> dict[str, Any]:
@@ -97,38 +93,27 @@ class ApiEndpoints:
             snap = await services.jobs.cancel(owner, job_id_text(job_id))
         except JobNotFound as exc:
             raise _refuse(str(exc), title="No such job") from None
-        return _with_video(snap)
+        return snapshot_json(snap)
 
     @speaks
     async def credits(self, api_key: str) -> dict[str, Any]:
         """Balance, held and available credits, open holds and the ledger statement, line by line."""
-        services, owner = await self._caller(api_key)
-        balance = await services.ledger.balance(owner)
-        holds = await services.ledger.open_holds(owner)
-        return {
-            "owner": owner,
-            "balance": balance.balance,
-            "held": balance.held,
-            "available": balance.available,
-            "open_holds": [
-                {"job_id": hold.ref, "amount": hold.amount, "since": hold.created_at.isoformat()}
-                for hold in holds
-            ],
-            "statement": statement_dicts(await services.ledger.statement(owner)),
-        }
+        owner = await self._owner(api_key)
+        return credits_json(owner, await self._visitors.account(owner))
 
     # ---- helpers -----------------------------------------------------------------------
 
-    async def _caller(self, api_key: Any) -> tuple[Services, str]:
-        """The services and the key's owner; a forged key is refused before anything else."""
+    async def _owner(self, api_key: Any) -> str:
+        """The key's owner; a forged key is refused before anything else."""
         try:
-            owner = self._keys.owner_of(api_key_text(api_key))
+            return await self._visitors.caller(api_key_text(api_key))
         except ForgedKey as exc:
             raise _refuse(str(exc), title="Invalid API key") from None
-        services = await self._handle.get()
-        # Idempotent: the owner was opened by the page that showed the key; the grant is never repeated.
-        await services.ledger.open_account(owner)
-        return services, owner
+
+    async def _caller(self, api_key: Any) -> tuple[Services, str]:
+        """The services and the key's owner."""
+        owner = await self._owner(api_key)
+        return await self._handle.get(), owner
 
     async def _start(
         self,
@@ -160,11 +145,3 @@ class ApiEndpoints:
                 title="Missing input",
             )
         return path
-
-
-def _with_video(snap: JobSnapshot) -> dict[str, Any]:
-    """The snapshot dict; on success `video` is a file the client downloads."""
-    video = None
-    if snap.status is JobStatus.SUCCEEDED and snap.video_path and Path(snap.video_path).exists():
-        video = FileData(path=snap.video_path, mime_type="video/mp4").model_dump()
-    return snapshot_dict(snap) | {"video": video}

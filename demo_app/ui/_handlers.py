@@ -3,6 +3,10 @@
 The job manager owns every job. A handler that follows a job only watches it: if the tab
 closes, the page reloads or Gradio cancels the handler, the job and its credits are untouched.
 
+A visitor may run as many jobs at once as `LIPSYNC_MAX_JOBS_PER_OWNER` allows, from the page as
+from the API (the job manager refuses past it with a sentence). The page has one run panel: it
+follows the newest job started in this tab, and the follower of an older one stops watching.
+
 Every event can be called by anyone with any arguments (a private event still answers its
 fn_index), so each handler speaks in sentences (`speaks`) and takes files only through the
 upload policy.
@@ -11,6 +15,7 @@ upload policy.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,8 +24,6 @@ import gradio as gr
 
 from demo_app.arguments import BadArgument, browser_key_text, job_id_text, model_text
 from demo_app.catalog import CATALOG
-from demo_app.grants import GrantGate
-from demo_app.identity import KeyRing, identify_visitor
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.presenters import (
     balance_html,
@@ -36,6 +39,7 @@ from demo_app.ui._options import ModelInputs
 from demo_app.ui._run import RunFrames, idle_frame
 from demo_app.ui._sentences import refusal, speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
+from demo_app.visitors import Visitors
 
 HEARTBEAT_S = 1.0
 """How often a running job's panel refreshes its elapsed time when nothing else changes."""
@@ -56,21 +60,21 @@ def _refuse(message: str, title: str = "Cannot start") -> gr.Error:
 
 
 class PageHandlers:
-    """The page's event handlers, bound to the services, the key ring and the option inputs."""
+    """The page's event handlers, bound to the services, the visitors service and the option inputs."""
 
     def __init__(
         self,
         handle: ServicesSource,
-        keys: KeyRing,
+        visitors: Visitors,
         model_inputs: ModelInputs,
-        grants: GrantGate,
         uploads: UploadPolicy,
     ) -> None:
         self._handle = handle
-        self._keys = keys
+        self._visitors = visitors
         self._model_inputs = model_inputs
-        self._grants = grants
         self._uploads = uploads
+        self._followed: dict[tuple[str, str], str] = {}
+        """Per owner and browser tab (session hash): the job its run panel follows now."""
 
     # ---- who is visiting --------------------------------------------------------------
 
@@ -78,15 +82,11 @@ class PageHandlers:
     async def load(
         self, browser_key: str | None, profile: gr.OAuthProfile | None, request: gr.Request
     ) -> tuple[Any, ...]:
-        """Identify the visitor, open their account (the grant comes once), show their balance."""
-        services = await self._handle.get()
+        """Admit the visitor (the grant comes once) and show their balance and API key."""
         username = profile.username if profile is not None else None
-        browser_key = browser_key_text(browser_key)
-        visitor = identify_visitor(self._keys, hf_username=username, browser_key=browser_key)
-        address = self._grants.address(request) if visitor.new else None
-        balance = await services.ledger.open_account(visitor.owner, address=address)
+        visitor = await self._visitors.admit(username, browser_key_text(browser_key), request)
         stored = visitor.browser_key if visitor.browser_key is not None else gr.skip()
-        return stored, visitor.owner, visitor.api_key, balance_html(balance)
+        return stored, visitor.owner, visitor.api_key, balance_html(visitor.balance)
 
     # ---- before a run -------------------------------------------------------------------
 
@@ -99,8 +99,7 @@ class PageHandlers:
         image_path, audio_path = self._upload(image, "face image"), self._upload(audio, "audio clip")
         services = await self._handle.get()
         quote = await services.jobs.quote(owner, model_id, image_path, audio_path)
-        if services.jobs.active_job(owner) is not None:
-            # One job at a time per page: the run panel follows a single job.
+        if _at_job_limit(services, owner):
             return quote_html(quote, busy=True), gr.Button(interactive=False)
         return quote_html(quote), gr.Button(interactive=quote.ready)
 
@@ -113,9 +112,15 @@ class PageHandlers:
 
     @speaks
     async def generate(
-        self, owner: str | None, image: Any, audio: Any, model_id: str, *option_values: Any
+        self,
+        request: gr.Request,
+        owner: str | None,
+        image: Any,
+        audio: Any,
+        model_id: str,
+        *option_values: Any,
     ) -> AsyncIterator[tuple[Any, ...]]:
-        """Start a job and follow it to its end; the first frame leaves at once."""
+        """Start a job and follow it to its end (or until this tab starts a newer one)."""
         if owner is None:
             raise _refuse("The page is still loading; press Generate again in a second.")
         model_id = model_text(model_id)
@@ -128,11 +133,11 @@ class PageHandlers:
             snap = await services.jobs.start(owner, image, audio, model_id, options)
         except JobRefused as exc:
             raise _refuse(str(exc)) from None
-        async for frame in self._follow(services, owner, snap):
+        async for frame in self._follow(services, owner, snap, _tab(request)):
             yield frame
 
     @speaks
-    async def resume(self, owner: str | None) -> AsyncIterator[tuple[Any, ...]]:
+    async def resume(self, owner: str | None, request: gr.Request) -> AsyncIterator[tuple[Any, ...]]:
         """After a (re)load: follow the visitor's running job, if there is one."""
         if owner is None:
             yield idle_frame()
@@ -142,7 +147,7 @@ class PageHandlers:
         if active is None:
             yield idle_frame()
             return
-        async for frame in self._follow(services, owner, active):
+        async for frame in self._follow(services, owner, active, _tab(request)):
             yield frame
 
     @speaks
@@ -171,16 +176,22 @@ class PageHandlers:
             ) from None
 
     async def _follow(
-        self, services: Services, owner: str, first: JobSnapshot
+        self, services: Services, owner: str, first: JobSnapshot, tab: str
     ) -> AsyncIterator[tuple[Any, ...]]:
+        """Frames of `first` until it ends, or until `tab` follows a newer job (then nothing more)."""
+        panel = (owner, tab)
+        self._followed[panel] = first.job_id
         frames = RunFrames(lambda: _balance_html(services, owner))
-        frame = await frames.frame(first)
-        if frame is not None:
-            yield frame
-        async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
-            frame = await frames.frame(snap)
-            if frame is not None:
-                yield frame
+        try:
+            async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
+                frame = await frames.frame(snap)
+                if self._followed.get(panel) != first.job_id:
+                    return
+                if frame is not None:
+                    yield frame
+        finally:
+            if self._followed.get(panel) == first.job_id:
+                del self._followed[panel]
 
     # ---- history and credits -------------------------------------------------------------------
 
@@ -211,16 +222,24 @@ class PageHandlers:
         """Balance, this visitor's open holds and the ledger statement, line by line."""
         if owner is None:
             return "", [], [], ""
-        services = await self._handle.get()
-        balance = await services.ledger.balance(owner)
-        holds = await services.ledger.open_holds(owner)
-        statement = await services.ledger.statement(owner)
+        account = await self._visitors.account(owner)
         return (
-            credits_summary_html(balance),
-            holds_rows(holds),
-            statement_rows(statement),
-            balance_html(balance),
+            credits_summary_html(account.balance),
+            holds_rows(account.open_holds),
+            statement_rows(account.statement),
+            balance_html(account.balance),
         )
+
+
+def _tab(request: gr.Request) -> str:
+    """The browser tab an event came from (a caller without a session is a tab of its own)."""
+    return request.session_hash or secrets.token_hex(8)
+
+
+def _at_job_limit(services: Services, owner: str) -> bool:
+    """True when the owner runs as many jobs as `max_jobs_per_owner` allows (Generate would be refused)."""
+    running = sum(not snap.terminal for snap in services.jobs.history(owner, limit=HISTORY_LIMIT))
+    return running >= services.settings.max_jobs_per_owner
 
 
 async def _exists(path: str) -> bool:

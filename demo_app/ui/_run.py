@@ -40,7 +40,9 @@ class RunFrames:
             "logs": log_text(snap),
             "video": video,
             "download": video,
-            "generate": running,
+            # A run's first frame turns Generate off (a double click starts one job); the live
+            # estimate, asked once the job has started, turns it on again within the job limit.
+            "generate": False,
             "cancel": running,
             "retry": snap.status in RETRYABLE,
         }
@@ -63,8 +65,7 @@ def _update(name: str, value: Hashable) -> Any:
         path = value if isinstance(value, str) else None
         return gr.DownloadButton(value=path, visible=path is not None)
     if name == "generate":
-        # While a job runs, Generate waits; afterwards the live estimate decides again.
-        return gr.Button(interactive=not value)
+        return gr.Button(interactive=bool(value))
     if name == "cancel":
         return gr.Button(value="Cancel", visible=bool(value), interactive=True)
     if name == "retry":

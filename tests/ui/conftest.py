@@ -17,9 +17,9 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from demo_app.identity import KeyRing
 from demo_app.server import launch
 from demo_app.settings import Settings
+from demo_app.visitors import KeyRing
 
 REPO = Path(__file__).resolve().parents[2]
 ASSETS = REPO / "assets"

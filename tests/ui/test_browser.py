@@ -27,6 +27,24 @@ def stalling_app(start_app: AppFactory) -> RunningApp:
     return start_app(engine_scenario="stall")
 
 
+JOBS_SHOWN_JS = """
+() => {
+  window.__jobsShown = new Set();
+  window.__beats = 0;
+  const target = document.querySelector('#job-status');
+  let elapsed = null;
+  new MutationObserver(() => {
+    const job = target.querySelector('.ls-job');
+    if (!job) return;
+    window.__jobsShown.add(job.dataset.job);
+    const now = target.querySelector('.ls-elapsed')?.textContent;
+    if (now !== elapsed) { elapsed = now; window.__beats += 1; }
+  }).observe(target, {subtree: true, childList: true, attributes: true, characterData: true});
+}
+"""
+"""Records which jobs the run panel shows and how many elapsed-time changes (heartbeats) it rendered."""
+
+
 def status_of(app: RunningApp, api_key: str, job_id: str) -> dict[str, object]:
     client = Client(app.url, verbose=False)
     try:
@@ -246,6 +264,50 @@ def test_reload_mid_job_resumes_its_progress_and_history(
     studio.wait_balance(available=before["available"], held=0)
     studio.tab("History")
     expect(studio.page.locator("#history tr", has_text=job_id)).to_contain_text("Canceled")
+
+
+def test_the_page_runs_as_many_jobs_as_the_owner_limit_and_follows_the_newest(
+    stalling_app: RunningApp, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    """LIPSYNC_MAX_JOBS_PER_OWNER (2 here) holds on the page too: a second Generate while a job
+    runs starts another, the run panel follows it, and at the limit Generate waits and says why."""
+    studio = Studio(new_page(), stalling_app.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
+    studio.wait_ready()
+    first = studio.generate()
+    studio.wait_status("processing")
+    studio.wait_ready()
+    second = studio.generate()
+    assert second != first
+    studio.wait_status("processing")
+    expect(studio.page.locator("#generate")).to_be_disabled()
+    expect(studio.page.locator("#estimate")).to_contain_text("you may run no more at once")
+    # The older job's follower stopped: over three heartbeats of the newest job (each follower
+    # beats once a second), the panel shows no other job.
+    studio.page.evaluate(JOBS_SHOWN_JS)
+    studio.page.wait_for_function("() => window.__beats >= 3", timeout=20_000)
+    assert studio.page.evaluate("() => [...window.__jobsShown]") == [second]
+    studio.tab("History")
+    for job_id in (first, second):
+        row = studio.page.locator("#history [role=row]", has_text=job_id)
+        expect(row).to_contain_text("Processing")
+    studio.tab("Create")
+
+    # Canceling the followed job frees a slot: Generate is offered again; the other job runs on.
+    studio.cancel()
+    studio.wait_status("canceled")
+    studio.wait_ready()
+    snap = status_of(stalling_app, studio.api_key(), first)
+    assert snap["status"] == "processing"
+    client = Client(stalling_app.url, verbose=False)
+    try:
+        canceled = client.predict(studio.api_key(), first, api_name="/cancel")
+    finally:
+        client.close()
+    assert canceled["status"] == "canceled"
+    studio.tab("Credits")  # showing the tab refreshes the balance: the page did not follow that job
+    studio.wait_balance(available=before["available"], held=0)
 
 
 def test_closing_the_tab_never_stops_the_job(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from demo_app.identity import ForgedKey, KeyRing, identify_visitor, load_or_create_secret
+from demo_app.visitors import ForgedKey, KeyRing, identify_visitor, load_or_create_secret
 
 
 @pytest.fixture

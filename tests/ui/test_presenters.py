@@ -16,10 +16,10 @@ from demo_app.presenters import (
     history_rows,
     model_info,
     quote_html,
-    snapshot_dict,
     statement_rows,
     status_html,
 )
+from demo_app.ui._contract import snapshot_json
 
 CREATED = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
@@ -85,8 +85,8 @@ def test_elapsed_reads_like_a_clock(seconds: float, text: str) -> None:
     assert format_elapsed(seconds) == text
 
 
-def test_snapshot_dict_is_plain_json() -> None:
-    data = snapshot_dict(RUNNING)
+def test_snapshot_json_is_plain_json() -> None:
+    data = snapshot_json(RUNNING)
     assert json.loads(json.dumps(data)) == data
     assert data["status"] == "processing"
     assert data["progress_source"] == "logs"

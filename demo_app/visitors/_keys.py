@@ -2,10 +2,11 @@
 
 Owners are plain strings: `hf:<username>` for a visitor signed in with Hugging Face, and
 `browser:<random hex>` for everyone else. An API key is `<owner>.<signature>`, the signature an
-HMAC of the owner under a server secret. The page is the only place that mints owners (and so
-the only place a starting grant can come from); the API accepts only keys the server signed, so a
-caller can neither invent an owner nor reach someone else's jobs. The browser keeps its own key
-(in `gr.BrowserState`): a value the browser forged or altered is simply replaced by a new owner.
+HMAC of the owner under a server secret. Admitting a page visitor (`Visitors.admit`) is the only
+way an owner is minted (and so the only place a starting grant can come from); the API accepts
+only keys the server signed, so a caller can neither invent an owner nor reach someone else's jobs.
+The browser keeps its own key (in `gr.BrowserState`): a value the browser forged or altered is
+simply replaced by a new owner.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ class KeyRing:
 
 
 @dataclass(frozen=True)
-class Visitor:
-    """A page visitor: whose credits they use, the API key to show them, what the browser keeps."""
+class Identity:
+    """Who a page visitor is: whose credits they use, the API key to show them, what the browser keeps."""
 
     owner: str
     api_key: str
@@ -74,11 +75,11 @@ class Visitor:
     """True when this request minted the owner (a browser seen for the first time)."""
 
 
-def identify_visitor(keys: KeyRing, *, hf_username: str | None, browser_key: str | None) -> Visitor:
+def identify_visitor(keys: KeyRing, *, hf_username: str | None, browser_key: str | None) -> Identity:
     """Signed-in HF user first; else the browser's own key if genuine; else a brand-new owner."""
     if hf_username:
         owner = HF_PREFIX + hf_username
-        return Visitor(owner=owner, api_key=keys.key_for(owner), browser_key=None)
+        return Identity(owner=owner, api_key=keys.key_for(owner), browser_key=None)
     if browser_key:
         try:
             owner = keys.owner_of(browser_key)
@@ -86,10 +87,10 @@ def identify_visitor(keys: KeyRing, *, hf_username: str | None, browser_key: str
             pass
         else:
             if owner.startswith(BROWSER_PREFIX):
-                return Visitor(owner=owner, api_key=browser_key, browser_key=browser_key)
+                return Identity(owner=owner, api_key=browser_key, browser_key=browser_key)
     owner = BROWSER_PREFIX + secrets.token_hex(16)
     key = keys.key_for(owner)
-    return Visitor(owner=owner, api_key=key, browser_key=key, new=True)
+    return Identity(owner=owner, api_key=key, browser_key=key, new=True)
 
 
 def load_or_create_secret(path: Path) -> bytes:

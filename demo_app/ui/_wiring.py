@@ -1,0 +1,134 @@
+"""The page's events: which component change calls which handler, with which inputs and outputs.
+
+Every page event is hidden from the API, shows no progress overlay (the run panel is the
+progress) and is never queued behind another visitor (`_page_event`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from demo_app.ui._handlers import PageHandlers
+from demo_app.ui._layout import Page
+
+
+def wire(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
+    """Connect every event of `page` (call inside `demo`, the Blocks that holds it)."""
+    _wire_load(demo, page, handlers)
+    _wire_create(page, handlers)
+    _wire_history(page, handlers)
+    _wire_credits(page, handlers)
+
+
+def _run_outputs(page: Page) -> list[Any]:
+    """The run panel, in the order of `_run.RUN_FIELDS`."""
+    c = page.create
+    return [page.job_id, c.status, c.logs, c.video, c.download, c.generate, c.cancel, c.retry, page.balance]
+
+
+def _quote_inputs(page: Page) -> list[Any]:
+    return [page.owner, page.create.model, page.create.image, page.create.audio]
+
+
+def _credits_outputs(page: Page) -> list[Any]:
+    c = page.credits
+    return [c.summary, c.holds, c.statement, page.balance]
+
+
+def _wire_load(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
+    """On load: admit the visitor, then resume their running job and fill the tabs."""
+    identity = [page.browser_key, page.owner, page.credits.api_key, page.balance]
+    loaded = demo.load(handlers.load, [page.browser_key], identity, **_page_event("load"))
+    resumed = loaded.success(handlers.resume, [page.owner], _run_outputs(page), **_page_event("resume"))
+    resumed.then(
+        handlers.quote,
+        _quote_inputs(page),
+        [page.create.estimate, page.create.generate],
+        **_raw_event("quote_after_resume"),
+    )
+    loaded.success(handlers.history, [page.owner], [page.history.table], **_page_event("history_on_load"))
+    loaded.success(handlers.credits, [page.owner], _credits_outputs(page), **_page_event("credits_on_load"))
+    loaded.success(
+        handlers.quote,
+        _quote_inputs(page),
+        [page.create.estimate, page.create.generate],
+        **_raw_event("quote_on_load"),
+    )
+
+
+def _wire_create(page: Page, handlers: PageHandlers) -> None:
+    """The live estimate, the model's options, Generate / Try again and Cancel."""
+    c = page.create
+    quote_outputs = [c.estimate, c.generate]
+    gr.on(
+        [c.image.change, c.audio.change, c.model.change],
+        handlers.quote,
+        _quote_inputs(page),
+        quote_outputs,
+        trigger_mode="always_last",
+        **_raw_event("quote"),
+    )
+    c.model.change(
+        handlers.choose_model,
+        [c.model],
+        [c.about_model, *c.model_inputs.outputs],
+        queue=False,
+        **_page_event("choose_model"),
+    )
+    run = gr.on(
+        [c.generate.click, c.retry.click],
+        handlers.generate,
+        [page.owner, c.image, c.audio, c.model, *c.model_inputs.inputs],
+        _run_outputs(page),
+        # Another click while a job runs starts another (within the owner's limit); the run
+        # panel then follows the newest job and the older event stops (`PageHandlers._follow`).
+        trigger_mode="multiple",
+        **_raw_event("generate"),
+    )
+    run.then(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event("quote_after_run"))
+    run.then(handlers.history, [page.owner], [page.history.table], **_page_event("history_after_run"))
+    c.cancel.click(handlers.cancel, [page.owner, page.job_id], [c.cancel], **_page_event("cancel"))
+    page.job_id.change(
+        handlers.history, [page.owner], [page.history.table], **_page_event("history_on_start")
+    )
+    page.job_id.change(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event("quote_on_start"))
+
+
+def _wire_history(page: Page, handlers: PageHandlers) -> None:
+    """The History tab: refreshed when shown, a row's video when clicked."""
+    h = page.history
+    shown = [h.tab.select, h.refresh.click]
+    gr.on(shown, handlers.history, [page.owner], [h.table], **_page_event("history"))
+    video = [h.video, h.download]
+    h.table.select(handlers.history_video, [page.owner], video, **_page_event("history_video"))
+
+
+def _wire_credits(page: Page, handlers: PageHandlers) -> None:
+    """The Credits tab: refreshed when shown."""
+    c = page.credits
+    gr.on(
+        [c.tab.select, c.refresh.click],
+        handlers.credits,
+        [page.owner],
+        _credits_outputs(page),
+        **_page_event("credits"),
+    )
+
+
+def _page_event(name: str) -> dict[str, Any]:
+    """Settings of every page event: hidden from the API (its names stay free for the API's own),
+    no progress overlay (the run panel is the progress), and never queued behind another visitor."""
+    return {
+        "api_name": f"page_{name}",
+        "api_visibility": "private",
+        "show_progress": "hidden",
+        "concurrency_limit": None,
+    }
+
+
+def _raw_event(name: str) -> dict[str, Any]:
+    """A page event whose handler gets the uploads as sent: our media checks judge every file and
+    explain a bad one in a sentence, where Gradio's own image decoding would fail with a bare error."""
+    return _page_event(name) | {"preprocess": False}
