@@ -38,9 +38,7 @@ from demo_app.credits._types import (
     StatementLine,
     utc_now,
 )
-from demo_app.group_commit import GroupCommit
-from demo_app.journal import JournaledJSONStorage
-from demo_app.storage import StorageLocked
+from demo_app.storage import GroupCommit, JournaledJSONStorage, StorageLocked
 
 log = logging.getLogger(__name__)
 
