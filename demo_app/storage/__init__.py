@@ -11,7 +11,15 @@ exported for the archive files and for `demo_app.repair`, which rebuilds damaged
 """
 
 from demo_app.storage._atomic import AtomicJSONStorage
-from demo_app.storage._base import Commit, CommitFailed, CommittingStorage, Data, StorageError, StorageLocked
+from demo_app.storage._base import (
+    Commit,
+    CommitFailed,
+    CommittingStorage,
+    Data,
+    StorageError,
+    StorageFactory,
+    StorageLocked,
+)
 from demo_app.storage._files import (
     encode_json,
     ensure_dir,
@@ -43,6 +51,7 @@ __all__ = [
     "JournaledJSONStorage",
     "MemoryStorage",
     "StorageError",
+    "StorageFactory",
     "StorageLocked",
     "apply_changes",
     "backup_path",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,3 +111,7 @@ class CommittingStorage(Storage):
     @abstractmethod
     def close(self) -> None:
         """Release what the storage holds (uncommitted changes are not written)."""
+
+
+StorageFactory = Callable[..., CommittingStorage]
+"""What TinyDB's `storage=` takes here: called as `factory(path, autocommit=False)`."""
