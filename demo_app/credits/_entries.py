@@ -11,8 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from demo_app.credits._types import Kind
 
@@ -21,9 +20,12 @@ class CorruptEntry(ValueError):
     """An entry that valid operations cannot have produced."""
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One line of the books, as written (see `_books` for what each kind may carry)."""
+class Entry(NamedTuple):
+    """One line of the books, as written (see `_books` for what each kind may carry).
+
+    A named tuple rather than a frozen dataclass: every open builds one per entry ever written,
+    and a tuple is built several times faster.
+    """
 
     time: str
     owner: str
@@ -59,33 +61,48 @@ class Entry:
     def from_doc(cls, seq: int, doc: Mapping[str, Any]) -> Entry:
         """Type a stored document; `CorruptEntry` if a field is missing or of the wrong type."""
         try:
-            kind = Kind(doc["kind"])
-        except ValueError:
-            raise CorruptEntry(f"entry {seq}: unknown kind {doc['kind']!r}") from None
-        except (KeyError, TypeError) as exc:
-            raise CorruptEntry(f"entry {seq}: no kind ({exc!r})") from None
-        entry = cls(
-            time=_field(seq, doc, "time", str),
-            owner=_field(seq, doc, "owner", str),
-            kind=kind,
-            amount=_field(seq, doc, "amount", int),
-            held=_field(seq, doc, "held", int),
-            ref=_field(seq, doc, "ref", str, optional=True),
-            reason=_field(seq, doc, "reason", str),
-            spent=doc.get("spent"),
-        )
-        if entry.spent is not None and (
-            type(entry.spent) is not int or entry.spent < 0 or kind != Kind.RELEASE
-        ):
-            raise CorruptEntry(f"entry {seq}: {kind} of {entry.ref!r} spending {entry.spent!r}")
+            kind = _KINDS[doc["kind"]]
+            entry = cls(
+                doc["time"], doc["owner"], kind, doc["amount"], doc["held"], doc["ref"], doc["reason"]
+            )
+        except (KeyError, TypeError):
+            raise CorruptEntry(f"entry {seq}: {_missing(doc)}") from None
+        spent = doc.get("spent")
+        if spent is not None:
+            if type(spent) is not int or spent < 0 or kind != Kind.RELEASE:
+                raise CorruptEntry(f"entry {seq}: {kind} of {entry.ref!r} spending {spent!r}")
+            entry = entry._replace(spent=spent)
+        if type(entry.amount) is not int or type(entry.held) is not int or not _texts(entry):
+            raise CorruptEntry(f"entry {seq}: {_mistyped(entry)}")
         return entry
 
 
-def _field(seq: int, doc: Mapping[str, Any], name: str, kind: type, *, optional: bool = False) -> Any:
-    """`doc[name]` if it has exactly the type `kind` (bools are not credits), else `CorruptEntry`."""
-    if name not in doc:
-        raise CorruptEntry(f"entry {seq}: no {name!r}")
-    value = doc[name]
-    if (value is None and optional) or type(value) is kind:
-        return value
-    raise CorruptEntry(f"entry {seq}: {name} {value!r} is not a {kind.__name__}")
+_KINDS = {kind.value: kind for kind in Kind}
+
+
+def _texts(e: Entry) -> bool:
+    """Time, owner and reason are strings; the ref a string or None (credits are checked apart)."""
+    return (
+        type(e.time) is str
+        and type(e.owner) is str
+        and type(e.reason) is str
+        and (e.ref is None or type(e.ref) is str)
+    )
+
+
+def _mistyped(e: Entry) -> str:
+    """Which fields have the wrong type (named, never shown: owners and reasons stay out of errors)."""
+    wanted = {"time": str, "owner": str, "amount": int, "held": int, "reason": str}
+    wrong = [name for name, kind in wanted.items() if type(getattr(e, name)) is not kind]
+    wrong += ["ref"] if e.ref is not None and type(e.ref) is not str else []
+    return f"{', '.join(wrong)} of the wrong type"
+
+
+def _missing(doc: Mapping[str, Any]) -> str:
+    """Why a document could not be read as an entry (for the integrity check's message)."""
+    if not isinstance(doc, Mapping):
+        return f"not a document ({type(doc).__name__})"
+    absent = [name for name in Entry._fields[:-1] if name not in doc]
+    if absent:
+        return f"no {', '.join(absent)}"
+    return f"unknown kind {doc['kind']!r}"
