@@ -27,8 +27,7 @@ from typing import cast
 from tinydb import TinyDB
 
 from demo_app.credits import DEFAULT_ARCHIVE_AT, Ledger
-from demo_app.journal import JournaledJSONStorage
-from demo_app.storage import AtomicJSONStorage
+from demo_app.storage import AtomicJSONStorage, JournaledJSONStorage
 
 OWNERS = [f"browser:{i:032x}" for i in range(100)]
 ENTRY = {

@@ -1,7 +1,7 @@
 """Check and repair the app's data files: `python -m demo_app.repair --data-dir DIR [--check]`.
 
 The ledger (`ledger.json`) and the jobs (`jobs.json`) are each a snapshot, its backup copy
-(written at every compaction) and a journal of commits since (see `demo_app.journal`). A crash
+(written at every compaction) and a journal of commits since (see `demo_app.storage`). A crash
 leaves at most a torn last journal line, which opening cuts off by itself; this command is for
 damage: a snapshot that does not parse, or a bad journal line before the end.
 
@@ -28,8 +28,18 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from demo_app.credits import Ledger, LedgerCorrupt
-from demo_app.journal import apply_changes, backup_path, journal_path, parse_line
-from demo_app.storage import Data, StorageError, encode_json, load_json, lock_path, write_atomic
+from demo_app.storage import (
+    Data,
+    StorageError,
+    apply_changes,
+    backup_path,
+    encode_json,
+    journal_path,
+    load_json,
+    lock_path,
+    parse_line,
+    write_atomic,
+)
 
 FILES = ("ledger.json", "jobs.json")
 

@@ -6,9 +6,14 @@ lives in `demo_app.money`. Accounts are keyed by opaque owner keys (`hf:<name>`,
 and balances are derived from the entries, so `statement(owner)` explains any balance line by
 line. A hold lives once: open -> captured | released; available = balance − open holds ≥ 0.
 
-Storage: TinyDB on `JournaledJSONStorage` (crash-safe, one process per file; each commit
-appends its changes to a journal), changes grouped into commits by `GroupCommit`, settled
-entries moved to write-once archive files so the live file stays small (see `_archive`).
+Storage: TinyDB on `demo_app.storage.JournaledJSONStorage` (crash-safe, one process per file;
+each commit appends its changes to a journal) unless another storage is passed in
+(`MemoryStorage` in tests), changes grouped into commits by `GroupCommit`, settled entries
+moved to write-once archive files so the live file stays small (see `_archive`).
+
+Inside: `_ledger` (the rules: what may be held, charged, returned), `_entry_store` (where the
+entries live: file, archives, the books derived from them), `_entries` (the typed entry),
+`_books` (balances, holds, budget use), `_views` (the values handed out), `_types`, `_errors`.
 """
 
 from demo_app.credits._errors import (
@@ -30,6 +35,8 @@ from demo_app.credits._types import (
     Budget,
     DaySpend,
     Hold,
+    HoldState,
+    Kind,
     OpenHold,
     Settlement,
     StatementLine,
@@ -48,7 +55,9 @@ __all__ = [
     "Hold",
     "HoldMismatch",
     "HoldRefused",
+    "HoldState",
     "InsufficientCredits",
+    "Kind",
     "Ledger",
     "LedgerCorrupt",
     "LedgerLocked",

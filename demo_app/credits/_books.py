@@ -1,10 +1,4 @@
-"""What the ledger derives from its entries: balances, holds, the daily budget's use.
-
-An entry is the only thing written; it is a small dict stored under its sequence number:
-
-    {"time": ISO-8601 UTC, "owner": str, "kind": grant|hold|capture|release|adjust,
-     "amount": change to the balance, "held": change to the held credits,
-     "ref": job ref or None, "reason": human text, "spent": release only, see below}
+"""What the ledger derives from its entries (see `_entries`): balances, holds, the daily budget's use.
 
     grant    amount +g        held 0      (g may be 0: it marks the account as opened)
     hold     amount 0         held +h
@@ -27,17 +21,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
-from demo_app.credits._types import HoldState
+from demo_app.credits._entries import CorruptEntry, Entry
+from demo_app.credits._types import HoldState, Kind
 
-Entry = dict[str, Any]
-SETTLE_KINDS = ("capture", "release")
-ENDED: dict[str, HoldState] = {"capture": "captured", "release": "released"}
-
-
-class CorruptEntry(ValueError):
-    """An entry that valid operations cannot have produced."""
+# Members bound once: on Python 3.11 each `Kind.X` is a descriptor call, 15 times a name lookup,
+# and replaying the books on open touches them for every entry ever written.
+GRANT, HOLD, CAPTURE, RELEASE, ADJUST = Kind.GRANT, Kind.HOLD, Kind.CAPTURE, Kind.RELEASE, Kind.ADJUST
+OPEN, CAPTURED, RELEASED = HoldState.OPEN, HoldState.CAPTURED, HoldState.RELEASED
+SETTLE_KINDS = (CAPTURE, RELEASE)
 
 
 @dataclass
@@ -61,7 +53,7 @@ class HoldRecord:
     owner: str
     amount: int
     created_at: str
-    state: HoldState = "open"
+    state: HoldState = HoldState.OPEN
     charged: int = 0
     spent: int = 0
     """What the Space owner pays upstream for this job: the charge, or a release's `spent`."""
@@ -105,32 +97,30 @@ class Books:
 
     def apply(self, seq: int, e: Entry) -> None:
         """Account for one entry; raise `CorruptEntry` if valid operations cannot have written it."""
-        kind, owner, ref, amount, held = e["kind"], e["owner"], e["ref"], e["amount"], e["held"]
-        acct = self.accounts[owner]
-        if kind == "grant" or kind == "adjust":
-            if held != 0 or (kind == "grant" and amount < 0):
-                raise CorruptEntry(f"entry {seq}: a {kind} of {amount} changing held by {held}")
-            acct.opened = acct.opened or kind == "grant"
-        elif kind == "hold":
-            if self.knows(ref) or amount != 0 or held < 0:
+        acct = self.accounts[e.owner]
+        kind, ref = e.kind, e.ref
+        if kind is GRANT or kind is ADJUST:
+            if e.held != 0 or (kind is GRANT and e.amount < 0):
+                raise CorruptEntry(f"entry {seq}: a {kind} of {e.amount} changing held by {e.held}")
+            acct.opened = acct.opened or kind is GRANT
+        elif kind is HOLD:
+            if ref is None or self.knows(ref) or e.amount != 0 or e.held < 0:
                 raise CorruptEntry(f"entry {seq}: second or malformed hold for {ref!r}")
-            self.holds[ref] = HoldRecord(ref, owner, held, e["time"])
+            self.holds[ref] = HoldRecord(ref, e.owner, e.held, e.time)
             acct.open_refs[ref] = None
             self.open_holds += 1
-            self.held_on[e["time"][:10]] += held
-        elif kind in SETTLE_KINDS:
-            rec = self.holds.get(ref)
-            if rec is None or rec.state != "open" or rec.owner != owner or -held != rec.amount:
-                raise CorruptEntry(f"entry {seq}: {kind} of {ref!r}, which is not an open hold of {owner}")
+            self.held_on[e.time[:10]] += e.held
+        else:
+            rec = self.holds.get(ref) if ref is not None else None
+            if rec is None or rec.state != OPEN or rec.owner != e.owner or -e.held != rec.amount:
+                raise CorruptEntry(f"entry {seq}: {kind} of {ref!r}, which is not an open hold of {e.owner}")
             end(rec, e, seq)
-            del acct.open_refs[ref]
+            del acct.open_refs[rec.ref]
             self.open_holds -= 1
             self.held_on[rec.day] -= rec.amount
             self.spent_on[rec.day] += rec.spent
-        else:
-            raise CorruptEntry(f"entry {seq}: unknown kind {kind!r}")
-        acct.balance += amount
-        acct.held += held
+        acct.balance += e.amount
+        acct.held += e.held
         self.last_seq = max(self.last_seq, seq)
         self.hot_entries += 1
 
@@ -138,7 +128,7 @@ class Books:
         """Check the totals: nobody's available is negative, held equals the open holds."""
         held: dict[str, int] = defaultdict(int)
         for rec in self.holds.values():
-            if rec.state == "open":
+            if rec.state == OPEN:
                 held[rec.owner] += rec.amount
         for owner, acct in self.accounts.items():
             if acct.balance < acct.held:
@@ -149,35 +139,38 @@ class Books:
     def seal(self, number: int, entries: dict[int, Entry]) -> None:
         """Record that `entries` (settled holds, grants, adjustments) moved to archive `number`."""
         for e in entries.values():
-            archives = self.accounts[e["owner"]].archives
+            archives = self.accounts[e.owner].archives
             if not archives or archives[-1] != number:
                 archives.append(number)
-            if e["kind"] in SETTLE_KINDS:
-                del self.holds[e["ref"]]
-                self.archived[e["ref"]] = number
-            elif e["kind"] == "hold" and self.holds[e["ref"]].state == "open":
-                raise CorruptEntry(f"archive {number} holds the open hold {e['ref']!r}")
+            if e.ref is None:
+                continue
+            if e.kind in SETTLE_KINDS:
+                del self.holds[e.ref]
+                self.archived[e.ref] = number
+            elif e.kind == HOLD and self.holds[e.ref].state == OPEN:
+                raise CorruptEntry(f"archive {number} holds the open hold {e.ref!r}")
         self.archives = number
         self.hot_entries -= len(entries)
 
 
 def hold_from_entries(ref: str, entries: dict[int, Entry]) -> HoldRecord:
     """Rebuild one archived hold from its archive's entries (a hold and its settlement)."""
-    mine = [entries[seq] for seq in sorted(entries) if entries[seq]["ref"] == ref]
-    if len(mine) != 2 or mine[0]["kind"] != "hold" or mine[1]["kind"] not in SETTLE_KINDS:
+    mine = [entries[seq] for seq in sorted(entries) if entries[seq].ref == ref]
+    if len(mine) != 2 or mine[0].kind != HOLD or mine[1].kind not in SETTLE_KINDS:
         raise CorruptEntry(f"the archive does not hold exactly one hold and one settlement for {ref!r}")
     hold, settle = mine
-    rec = HoldRecord(ref, hold["owner"], hold["held"], hold["time"])
+    rec = HoldRecord(ref, hold.owner, hold.held, hold.time)
     end(rec, settle, 0)
     return rec
 
 
 def end(rec: HoldRecord, e: Entry, seq: int) -> None:
     """Mark `rec` ended by the capture or release entry `e`; raise `CorruptEntry` if it cannot be."""
-    kind, charged = e["kind"], -e["amount"]
-    spent = e.get("spent", 0) if kind == "release" else charged
-    if not 0 <= charged <= rec.amount or (kind == "release" and charged):
-        raise CorruptEntry(f"entry {seq}: {kind} of {charged} from a hold of {rec.amount}")
-    if type(spent) is not int or spent < 0 or (kind == "capture" and "spent" in e):
-        raise CorruptEntry(f"entry {seq}: {kind} of {rec.ref!r} spending {spent!r}")
-    rec.state, rec.charged, rec.spent, rec.reason = ENDED[kind], charged, spent, e["reason"]
+    charged = -e.amount
+    if not 0 <= charged <= rec.amount or (e.kind is RELEASE and charged):
+        raise CorruptEntry(f"entry {seq}: {e.kind} of {charged} from a hold of {rec.amount}")
+    if e.kind is RELEASE:
+        rec.state, rec.spent = RELEASED, e.spent or 0
+    else:
+        rec.state, rec.spent = CAPTURED, charged
+    rec.charged, rec.reason = charged, e.reason

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal
+from enum import StrEnum
 
-Kind = Literal["grant", "hold", "capture", "release", "adjust"]
-HoldState = Literal["open", "captured", "released"]
-Outcome = Literal["captured", "released"]
+
+class Kind(StrEnum):
+    """What an entry records (the values are what the files hold)."""
+
+    GRANT = "grant"
+    HOLD = "hold"
+    CAPTURE = "capture"
+    RELEASE = "release"
+    ADJUST = "adjust"
+
+
+class HoldState(StrEnum):
+    """Where a hold stands: open, then captured or released, once."""
+
+    OPEN = "open"
+    CAPTURED = "captured"
+    RELEASED = "released"
 
 
 def utc_now() -> datetime:
@@ -74,7 +88,8 @@ class Settlement:
 
     ref: str
     owner: str
-    outcome: Outcome
+    outcome: HoldState
+    """`HoldState.CAPTURED` or `HoldState.RELEASED`."""
     held: int
     charged: int
     returned: int

@@ -14,9 +14,8 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 from tinydb import Query, TinyDB
 
-from demo_app.group_commit import GroupCommit
 from demo_app.jobs.model import TERMINAL_JOB_STATUSES, JobStatus
-from demo_app.journal import JournaledJSONStorage
+from demo_app.storage import GroupCommit, JournaledJSONStorage
 
 
 class JobRecord(BaseModel):

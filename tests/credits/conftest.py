@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from demo_app.credits import Ledger
+from demo_app.storage import JournaledJSONStorage, MemoryStorage, StorageFactory
 
 
 class Clock:
@@ -58,6 +59,14 @@ def make_ledger(ledger_path: Path, clock: Clock) -> Iterator[LedgerFactory]:
         ledger.close()
 
 
-@pytest.fixture
-def ledger(make_ledger: LedgerFactory) -> Ledger:
-    return make_ledger()
+STORAGES: dict[str, StorageFactory] = {"journaled": JournaledJSONStorage, "memory": MemoryStorage}
+
+
+ON_DISK = pytest.mark.parametrize("ledger", ["journaled"], indirect=True)
+"""For a test that reads the files the ledger wrote: its `ledger` runs on the journaled file only."""
+
+
+@pytest.fixture(params=list(STORAGES))
+def ledger(request: pytest.FixtureRequest, make_ledger: LedgerFactory) -> Ledger:
+    """The ledger on each storage, as TinyDB's own suite runs on both of its (see `ON_DISK`)."""
+    return make_ledger(storage=STORAGES[request.param])

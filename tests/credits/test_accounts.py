@@ -9,7 +9,7 @@ import pytest
 
 from demo_app.credits import AdjustRefused, Balance, Ledger, StatementLine
 from tests.credits.audit import read_entries
-from tests.credits.conftest import Clock, LedgerFactory
+from tests.credits.conftest import ON_DISK, Clock, LedgerFactory
 
 OWNER = "hf:ana"
 
@@ -45,6 +45,7 @@ async def test_an_account_opened_without_its_grant_never_gets_it_later(make_ledg
     assert (line.kind, line.amount, line.reason) == ("grant", 0, "Account opened (no starting grant)")
 
 
+@ON_DISK
 async def test_an_unknown_owner_has_zero_and_gets_no_account(ledger: Ledger, ledger_path: Path) -> None:
     assert await ledger.balance("browser:nobody") == Balance("browser:nobody", 0, 0, 0)
     assert read_entries(ledger_path) == []

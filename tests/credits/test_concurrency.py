@@ -7,7 +7,7 @@ from pathlib import Path
 
 from demo_app.credits import DailyBudgetReached, Hold, InsufficientCredits, Ledger
 from tests.credits.audit import audit, read_entries
-from tests.credits.conftest import LedgerFactory
+from tests.credits.conftest import ON_DISK, LedgerFactory
 
 REQUESTS = 1000
 PRICE = 7
@@ -54,6 +54,7 @@ async def test_many_owners_against_the_daily_budget(make_ledger: LedgerFactory, 
     assert len(on_disk.open_refs) == covered and sum(on_disk.usage.values()) == covered * PRICE
 
 
+@ON_DISK
 async def test_repeats_of_one_ref_at_once_make_one_hold(ledger: Ledger, ledger_path: Path) -> None:
     await ledger.open_account("hf:ana")
     clicks = (ledger.hold("hf:ana", 300, "job-1", reason="double click") for _ in range(50))

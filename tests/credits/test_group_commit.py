@@ -10,9 +10,7 @@ from typing import cast
 import pytest
 from tinydb import TinyDB
 
-from demo_app.group_commit import GroupCommit
-from demo_app.journal import JournaledJSONStorage
-from demo_app.storage import AtomicJSONStorage, CommitFailed, StorageError
+from demo_app.storage import AtomicJSONStorage, CommitFailed, GroupCommit, JournaledJSONStorage, StorageError
 from tests.credits.audit import read_state
 
 

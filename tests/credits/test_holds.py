@@ -9,7 +9,7 @@ import pytest
 
 from demo_app.credits import Balance, CaptureExceedsHold, HoldMismatch, Ledger, Settlement, UnknownHold
 from tests.credits.audit import audit, read_entries
-from tests.credits.conftest import LedgerFactory
+from tests.credits.conftest import ON_DISK, LedgerFactory
 
 OWNER = "hf:ana"
 
@@ -23,6 +23,7 @@ async def test_hold_sets_credits_aside_without_spending_them(ledger: Ledger) -> 
     assert (balance.balance, balance.held, balance.available) == (1000, 300, 700)
 
 
+@ON_DISK
 async def test_hold_is_idempotent_by_ref(ledger: Ledger, ledger_path: Path) -> None:
     await ledger.open_account(OWNER)
     first = await ledger.hold(OWNER, 300, "job-1", reason="first try")
@@ -44,6 +45,7 @@ async def test_same_ref_with_other_details_is_refused(ledger: Ledger) -> None:
     assert (await ledger.balance("browser:b1")).held == 0
 
 
+@ON_DISK
 async def test_capture_charges_actual_and_returns_the_rest_in_one_entry(
     ledger: Ledger, ledger_path: Path
 ) -> None:
@@ -85,6 +87,7 @@ async def test_release_returns_everything(ledger: Ledger) -> None:
     assert await ledger.balance(OWNER) == Balance(OWNER, 1000, 0, 1000)
 
 
+@ON_DISK
 @pytest.mark.parametrize("first", ["capture", "release"])
 async def test_second_settle_of_the_same_kind_returns_the_first_outcome(
     ledger: Ledger, ledger_path: Path, first: str
@@ -104,6 +107,7 @@ async def test_second_settle_of_the_same_kind_returns_the_first_outcome(
     assert len(read_entries(ledger_path)) == 3
 
 
+@ON_DISK
 async def test_capture_after_release_is_refused_logged_and_never_applied(
     ledger: Ledger, ledger_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

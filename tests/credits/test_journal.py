@@ -9,8 +9,7 @@ from typing import cast
 import pytest
 from tinydb import Query, TinyDB
 
-from demo_app.journal import JournaledJSONStorage
-from demo_app.storage import StorageError, write_atomic
+from demo_app.storage import JournaledJSONStorage, StorageError, write_atomic
 from tests.credits.audit import read_state
 
 
@@ -116,7 +115,7 @@ def test_a_failed_compaction_keeps_everything_in_the_journal(
     path = tmp_path / "db.json"
     db, _ = open_db(path, compact_at=300)
     path.mkdir()  # the snapshot cannot replace a directory
-    with caplog.at_level(logging.WARNING, logger="demo_app.journal"):
+    with caplog.at_level(logging.WARNING, logger="demo_app.storage"):
         for n in range(20):
             db.table("t").insert({"n": n, "pad": "y" * 20})
     assert "compacting" in caplog.text and "failed" in caplog.text

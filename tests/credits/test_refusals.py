@@ -15,11 +15,12 @@ from demo_app.credits import (
     TooManyJobs,
 )
 from tests.credits.audit import disk_bytes
-from tests.credits.conftest import Clock, LedgerFactory
+from tests.credits.conftest import ON_DISK, Clock, LedgerFactory
 
 OWNER = "hf:ana"
 
 
+@ON_DISK
 async def test_not_enough_credits_names_available_and_needed(ledger: Ledger, ledger_path: Path) -> None:
     await ledger.open_account(OWNER)
     await ledger.hold(OWNER, 700, "job-1", reason="r")

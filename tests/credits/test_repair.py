@@ -11,8 +11,7 @@ from tinydb import TinyDB
 
 from demo_app.credits import Balance, Ledger
 from demo_app.jobs.store import JobStore
-from demo_app.journal import JournaledJSONStorage, backup_path, journal_path
-from demo_app.storage import StorageError
+from demo_app.storage import JournaledJSONStorage, StorageError, backup_path, journal_path
 from tests.credits.conftest import Clock
 
 OWNER = "hf:ana"

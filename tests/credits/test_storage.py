@@ -9,8 +9,7 @@ from typing import cast
 import pytest
 from tinydb import Query, TinyDB
 
-from demo_app.journal import JournaledJSONStorage
-from demo_app.storage import AtomicJSONStorage, StorageError, StorageLocked
+from demo_app.storage import AtomicJSONStorage, JournaledJSONStorage, StorageError, StorageLocked
 from tests.credits.audit import read_state
 
 

@@ -1,4 +1,4 @@
-"""Changes to one `AtomicJSONStorage` from async code: one writer at a time, commits in groups.
+"""Changes to one `CommittingStorage` from async code: one writer at a time, commits in groups.
 
 A change runs under an `asyncio.Lock` and only touches memory (TinyDB on a storage with
 `autocommit=False`); then it waits until a commit that includes it is on disk. Commits are made
@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from demo_app.storage import AtomicJSONStorage, CommitFailed, StorageError
+from demo_app.storage._base import CommitFailed, CommittingStorage, StorageError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class GroupCommit:
     """Serialises changes to `storage` and makes each durable before its `change()` block exits."""
 
-    def __init__(self, storage: AtomicJSONStorage, *, on_reset: Callable[[], None] | None = None) -> None:
+    def __init__(self, storage: CommittingStorage, *, on_reset: Callable[[], None] | None = None) -> None:
         storage.autocommit = False
         self.storage = storage
         self._on_reset = on_reset

@@ -36,17 +36,9 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from demo_app.storage import (
-    AtomicJSONStorage,
-    Commit,
-    Data,
-    StorageError,
-    encode_json,
-    fsync_dir,
-    load_json,
-    repair_step,
-    write_atomic,
-)
+from demo_app.storage._atomic import AtomicJSONStorage
+from demo_app.storage._base import Commit, Data, StorageError
+from demo_app.storage._files import encode_json, fsync_dir, load_json, repair_step, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +186,7 @@ def parse_line(line: bytes) -> list[list[Any]] | None:
 
 
 def apply_changes(data: Data, changes: list[list[Any]]) -> None:
+    """Apply one journal line's changes to `data` in place."""
     for table, doc_id, doc in changes:
         if doc_id is None:
             data.pop(table, None)
