@@ -111,9 +111,14 @@ class Studio:
     def wait_ready(self) -> None:
         expect(self.page.locator("#generate")).to_be_enabled()
 
-    def generate(self) -> str:
-        """Press Generate; returns once the run panel shows the new job (its id)."""
-        previous = self.page.locator("#job-status .ls-job").get_attribute("data-job") or ""
+    def generate(self, *, previous: str | None = None) -> str:
+        """Press Generate; returns once the run panel shows a job other than `previous` (its id).
+
+        Pass `previous` when a job is already shown: the panel is redrawn at every heartbeat, so
+        reading it at the click can catch it between two drawings.
+        """
+        if previous is None:
+            previous = self.page.locator("#job-status .ls-job").get_attribute("data-job") or ""
         self.page.locator("#generate").click()
         self.wait_new_job(previous)
         return self.job_id()

@@ -278,7 +278,7 @@ def test_the_page_runs_as_many_jobs_as_the_owner_limit_and_follows_the_newest(
     first = studio.generate()
     studio.wait_status("processing")
     studio.wait_ready()
-    second = studio.generate()
+    second = studio.generate(previous=first)
     assert second != first
     studio.wait_status("processing")
     expect(studio.page.locator("#generate")).to_be_disabled()
