@@ -1,5 +1,6 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
+from demo_app.jobs._manager import JobManager
 from demo_app.jobs._refusals import (
     BadOptions,
     CannotAfford,
@@ -8,8 +9,7 @@ from demo_app.jobs._refusals import (
     OwnerBusy,
     StudioBusy,
 )
-from demo_app.jobs.manager import JobManager
-from demo_app.jobs.model import (
+from demo_app.jobs._types import (
     TERMINAL_JOB_STATUSES,
     JobNotFound,
     JobSnapshot,

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demo_app.credits import Ledger
-from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.model import JobSnapshot, JobStatus
-from demo_app.jobs.store import JobStore
+from demo_app.credits import Ledger, utc_now
+from demo_app.jobs._live import LiveJob
+from demo_app.jobs._store import JobStore
+from demo_app.jobs._types import JobSnapshot, JobStatus
 from demo_app.media import MediaWorkers
 from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient
 from demo_app.settings import Settings

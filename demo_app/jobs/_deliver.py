@@ -11,9 +11,9 @@ from demo_app.catalog import ModelSpec
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import JobEnded
+from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
-from demo_app.jobs.live import LiveJob
-from demo_app.jobs.model import JobStatus
+from demo_app.jobs._types import JobStatus
 from demo_app.replicate import OutputTooLarge, OutputUnavailable, Prediction, ReplicateError, pick_video
 
 MAX_VIDEO_BYTES = 500 * 1024 * 1024

@@ -9,14 +9,15 @@ import time
 from datetime import timedelta
 
 from demo_app.catalog import ModelSpec
+from demo_app.credits import utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._deliver import deliver
 from demo_app.jobs._ending import JobEnded
+from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._types import JobStatus, ProgressSource
 from demo_app.jobs._waiting import next_poll
-from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.model import JobStatus, ProgressSource
 from demo_app.replicate import Prediction, ReplicateError, Status
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 
-from demo_app.jobs.model import JobStatus
+from demo_app.jobs._types import JobStatus
 from demo_app.money import format_credits
 
 

@@ -15,11 +15,11 @@ from demo_app.credits import HoldRefused
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import JobEnded
+from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._store import JobRecord
+from demo_app.jobs._types import JobStatus
 from demo_app.jobs._waiting import interruptible
-from demo_app.jobs.live import LiveJob
-from demo_app.jobs.model import JobStatus
-from demo_app.jobs.store import JobRecord
 
 
 async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from demo_app import media
 from demo_app.catalog import UnknownModel, get_model
 from demo_app.credits import Ledger
-from demo_app.jobs.model import Quote
+from demo_app.jobs._types import Quote
 from demo_app.money import format_credits
 
 

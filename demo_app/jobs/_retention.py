@@ -11,9 +11,10 @@ import contextlib
 from datetime import timedelta
 from pathlib import Path
 
+from demo_app.credits import utc_now
 from demo_app.jobs import _messages as say
-from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.store import JobStore
+from demo_app.jobs._live import LiveJob
+from demo_app.jobs._store import JobStore
 from demo_app.settings import Settings
 
 

@@ -11,12 +11,12 @@ import asyncio
 import logging
 import shutil
 
-from demo_app.credits import Settlement, UnknownHold
+from demo_app.credits import Settlement, UnknownHold, utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import JobEnded
-from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.model import JobStatus, ProgressSource
+from demo_app.jobs._live import LiveJob
+from demo_app.jobs._types import JobStatus, ProgressSource
 from demo_app.storage import CommitFailed
 
 log = logging.getLogger(__name__)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from demo_app.catalog import ModelSpec
+from demo_app.credits import utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import Canceled, JobEnded, PastDeadline
+from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._types import JobStatus
 from demo_app.jobs._waiting import interruptible, next_poll
-from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.model import JobStatus
 from demo_app.replicate import (
+    CREATE_CLOCK_MARGIN,
     CreateOutcomeUnknown,
     InvalidInput,
     Prediction,
@@ -27,8 +29,6 @@ from demo_app.replicate import (
 
 log = logging.getLogger(__name__)
 
-FIND_MARGIN = timedelta(seconds=60)
-"""Clock difference allowed between us and Replicate when looking for a create by its time."""
 
 
 async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
@@ -78,7 +78,7 @@ async def find_created(ctx: JobContext, job: LiveJob, prediction_input: dict[str
     """
     r = job.record
     assert r.create_sent_at is not None
-    since = r.create_sent_at - FIND_MARGIN
+    since = r.create_sent_at - CREATE_CLOCK_MARGIN
     try:
         while (found := await _look(ctx, job, prediction_input, since)) is False:
             await next_poll(job, ctx.poll_interval, lambda: ctx.past_deadline(job))
@@ -115,7 +115,8 @@ async def _hunt(ctx: JobContext, job_id: str, prediction_input: dict[str, Any], 
     until = sent_at.timestamp() + ctx.settings.job_timeout_s + ctx.settings.deadline_grace_s
     while utc_now().timestamp() < until:
         try:
-            found = await ctx.client.find_prediction(prediction_input, created_after=sent_at - FIND_MARGIN)
+            since = sent_at - CREATE_CLOCK_MARGIN
+            found = await ctx.client.find_prediction(prediction_input, created_after=since)
             if found is None:
                 return  # proven never created
             if not found.is_terminal:

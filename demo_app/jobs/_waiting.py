@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from demo_app.jobs._ending import Canceled, PastDeadline
-from demo_app.jobs.live import LiveJob
+from demo_app.jobs._live import LiveJob
 
 T = TypeVar("T")
 

@@ -4,6 +4,7 @@ The same code path talks to api.replicate.com and to the built-in engine (pass i
 `transport`). Errors are the typed tree in `errors`; retries follow `RetryPolicy`.
 """
 
+from demo_app.replicate._client import CREATE_CLOCK_MARGIN
 from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
 
 from ._client import ReplicateClient
@@ -33,6 +34,7 @@ from .errors import (
 )
 
 __all__ = [
+    "CREATE_CLOCK_MARGIN",
     "MIN_CANCEL_AFTER_S",
     "TERMINAL_STATUSES",
     "APIError",

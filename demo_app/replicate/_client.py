@@ -34,8 +34,9 @@ from .errors import CreateOutcomeUnknown, ReplicateError, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
 
-CREATE_CLOCK_MARGIN_S = 30.0
-"""How far before our send time a matching prediction may be dated (clock skew between hosts)."""
+CREATE_CLOCK_MARGIN = timedelta(seconds=60)
+"""How far before our send time a matching prediction may be dated (clock skew between hosts);
+also what the jobs use when they look for a create again after a restart."""
 _REMEMBERED_IDS = 1024
 
 M = TypeVar("M", bound=BaseModel)
@@ -140,7 +141,7 @@ class ReplicateClient:
             # Predictions this client already handed out answer other creates, never this one.
             return await self._find(
                 input,
-                created_after=sent_at - timedelta(seconds=CREATE_CLOCK_MARGIN_S),
+                created_after=sent_at - CREATE_CLOCK_MARGIN,
                 skip=self._returned_ids,
             )
         except ReplicateError as lookup_error:

@@ -10,7 +10,7 @@ import pytest
 from tinydb import TinyDB
 
 from demo_app.credits import Balance, Ledger
-from demo_app.jobs.store import JobStore
+from demo_app.jobs._store import JobStore
 from demo_app.storage import JournaledJSONStorage, StorageError, backup_path, journal_path
 from tests.credits.conftest import Clock
 

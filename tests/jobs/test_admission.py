@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from demo_app.jobs import JobRefused, JobStatus
-from demo_app.jobs.manager import REFUSED_KEPT_PER_OWNER
-from demo_app.jobs.store import JobStore
+from demo_app.jobs._manager import REFUSED_KEPT_PER_OWNER
+from demo_app.jobs._store import JobStore
 from tests.jobs.checks import settlement_lines
 from tests.jobs.conftest import OWNER, StackFactory
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 from tinydb import Query, TinyDB
 
-from demo_app.jobs.model import TERMINAL_JOB_STATUSES, JobStatus
+from demo_app.jobs._types import TERMINAL_JOB_STATUSES, JobStatus
 from demo_app.storage import GroupCommit, JournaledJSONStorage
 
 

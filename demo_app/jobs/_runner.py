@@ -16,11 +16,11 @@ from demo_app.catalog import ModelSpec, get_model
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import Canceled, JobEnded, PastDeadline
 from demo_app.jobs._follow import follow, read_until_deadline, stop
+from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._prepare import hold, prepare
 from demo_app.jobs._settle import settle
 from demo_app.jobs._submit import find_created, record_prediction, submit
-from demo_app.jobs.live import LiveJob
 
 log = logging.getLogger(__name__)
 

@@ -17,17 +17,17 @@ from typing import Any
 
 from demo_app import media
 from demo_app.catalog import OptionError, UnknownModel, get_model
-from demo_app.credits import Ledger
+from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
+from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._quote import quote
 from demo_app.jobs._refusals import BadOptions, CannotAfford, ModelNotOffered, OwnerBusy, StudioBusy
 from demo_app.jobs._retention import prune
-from demo_app.jobs.live import LiveJob, utc_now
-from demo_app.jobs.model import JobNotFound, JobSnapshot, JobStatus, Quote
-from demo_app.jobs.runner import JobRunner
-from demo_app.jobs.store import JobRecord, JobStore
+from demo_app.jobs._runner import JobRunner
+from demo_app.jobs._store import JobRecord, JobStore
+from demo_app.jobs._types import JobNotFound, JobSnapshot, JobStatus, Quote
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
 

@@ -9,15 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
-from demo_app.jobs.model import JobSnapshot, JobStatus, ProgressSource
-from demo_app.jobs.store import JobRecord
-
-
-def utc_now() -> datetime:
-    """Aware UTC now (records store aware times)."""
-    return datetime.now(UTC)
+from demo_app.credits import utc_now
+from demo_app.jobs._store import JobRecord
+from demo_app.jobs._types import JobSnapshot, JobStatus, ProgressSource
 
 
 class LiveJob:
