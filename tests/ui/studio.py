@@ -112,7 +112,7 @@ class Studio:
         expect(self.page.locator("#generate")).to_be_enabled()
 
     def generate(self, *, previous: str | None = None) -> str:
-        """Press Generate; returns once the run panel shows a job other than `previous` (its id).
+        """Press Generate; returns the id of the first job other than `previous` the panel shows.
 
         Pass `previous` when a job is already shown: the panel is redrawn at every heartbeat, so
         reading it at the click can catch it between two drawings.
@@ -120,15 +120,16 @@ class Studio:
         if previous is None:
             previous = self.page.locator("#job-status .ls-job").get_attribute("data-job") or ""
         self.page.locator("#generate").click()
-        self.wait_new_job(previous)
-        return self.job_id()
+        return self.wait_new_job(previous)
 
-    def wait_new_job(self, previous: str) -> None:
-        self.page.wait_for_function(
+    def wait_new_job(self, previous: str) -> str:
+        """The id of the first job other than `previous` the run panel shows (read when it shows)."""
+        shown = self.page.wait_for_function(
             "(previous) => { const job = document.querySelector('#job-status .ls-job');"
-            " return job && job.dataset.job && job.dataset.job !== previous; }",
+            " return job && job.dataset.job && job.dataset.job !== previous ? job.dataset.job : null; }",
             arg=previous,
         )
+        return str(shown.json_value())
 
     def cancel(self) -> None:
         self.page.locator("#cancel").click()
