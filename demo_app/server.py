@@ -104,7 +104,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         RequestGuard,
         limits=GuardLimits(
             event_body_bytes=settings.max_event_kb * 1024,
-            upload_bytes=settings.max_upload_mb * MIB,
+            upload_bytes=settings.max_upload_bytes,
         ),
         quota=quota,
         upload_folder=folder,
@@ -119,7 +119,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         "ssr_mode": False,
         # Every waiting visitor holds one queue slot for the whole run (async, no thread).
         "max_threads": settings.max_waiting_visitors + 100,
-        "max_file_size": settings.max_upload_mb * MIB,
+        "max_file_size": settings.max_upload_bytes,
         "allowed_paths": [str((settings.data_dir / "videos").resolve())],
         "app_kwargs": {"lifespan": lifespan, "middleware": [guard]},
         "footer_links": ["api", "gradio"],

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     """Renders that may run at once; each takes a CPU core."""
 
     @property
+    def max_upload_bytes(self) -> int:
+        """`max_upload_mb` in bytes: what one upload, and so one job input, may be."""
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
     def uses_replicate(self) -> bool:
         """True when a real token is configured; otherwise the built-in engine is used."""
         return self.replicate_api_token is not None and bool(self.replicate_api_token.get_secret_value())

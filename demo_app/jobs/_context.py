@@ -43,10 +43,6 @@ class JobContext:
         return self.settings.data_dir / "videos"
 
     @property
-    def max_input_bytes(self) -> int:
-        return self.settings.max_upload_mb * 1024 * 1024
-
-    @property
     def cancel_after_s(self) -> float:
         """The deadline sent with each create, so Replicate itself stops a run we lost."""
         return max(MIN_CANCEL_AFTER_S, self.settings.job_timeout_s)

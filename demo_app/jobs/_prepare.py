@@ -40,17 +40,18 @@ async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
 
 async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: Path) -> int:
     r = job.record
-    await asyncio.to_thread(keep_inputs, r, folder, ctx.max_input_bytes)
+    max_bytes = ctx.settings.max_upload_bytes
+    await asyncio.to_thread(keep_inputs, r, folder, max_bytes)
     async with ctx.cpu_slots:
         image = await ctx.media.prepare_image(
             Path(r.source_image),
             folder,
             min_side=spec.min_image_side,
             max_side=spec.max_image_side,
-            max_bytes=ctx.max_input_bytes,
+            max_bytes=max_bytes,
         )
         audio = await ctx.media.prepare_audio(
-            Path(r.source_audio), folder, max_seconds=spec.max_audio_s, max_bytes=ctx.max_input_bytes
+            Path(r.source_audio), folder, max_seconds=spec.max_audio_s, max_bytes=max_bytes
         )
     r.image_path, r.image_type = str(image.path), image.content_type
     r.audio_path, r.audio_type = str(audio.path), audio.content_type

@@ -23,7 +23,7 @@ MODEL = "wan-video/wan-2.2-s2v"
 
 async def media_sentence(stack: Stack, kind: str, path: Path, code: str) -> str:
     """The sentence the media check itself gives, with the code the corpus expects."""
-    limits = {"max_bytes": stack.settings.max_upload_mb * 1024 * 1024}
+    limits = {"max_bytes": stack.settings.max_upload_bytes}
     spec = get_model(MODEL)
     with pytest.raises(MediaError) as caught:
         if kind == "image":
