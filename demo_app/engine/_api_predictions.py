@@ -120,6 +120,7 @@ async def _create(runtime: Runtime, request: Request, model: HostedModel, body: 
         raise _invalid_input(
             [InvalidField("format", f"input.{model.image_field}", "Does not match format 'uri'")]
         )
+    model = runtime.scenario.served(model)
     problems = validate_input(model, values)[1]
     if problems:
         raise _invalid_input(problems)

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from demo_app.engine import _api_files, _api_predictions, _routes
+from demo_app.engine import _api_files, _api_models, _api_predictions, _routes
 from demo_app.engine._clock import Clock, ScaledClock
 from demo_app.engine._drop import EngineTransport
 from demo_app.engine._problems import Problem, unauthenticated
@@ -42,6 +42,8 @@ _ROUTES: list[tuple[Route, Handler, bool]] = [
     (_routes.LIST_PREDICTIONS, _api_predictions.list_predictions, True),
     (_routes.GET_PREDICTION, _api_predictions.get_prediction, True),
     (_routes.CANCEL_PREDICTION, _api_predictions.cancel_prediction, True),
+    (_routes.GET_MODEL, _api_models.get_model, True),
+    (_routes.GET_MODEL_VERSION, _api_models.get_model_version, True),
     (_routes.CREATE_FILE, _api_files.create_file, True),
     (_routes.LIST_FILES, _api_files.list_files, True),
     (_routes.GET_FILE, _api_files.get_file, True),

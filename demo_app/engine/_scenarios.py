@@ -1,10 +1,12 @@
 """Scripted behaviours of the engine, one small object each (like httpx's `DigestApp`).
 
-A scenario acts at two points:
+A scenario acts at three points:
 - on the wire: `on_request` may answer instead of the engine (429, 5xx, 401, a drop) and
   `on_response` may replace the engine's answer (drop it after the create happened);
 - in the prediction's life: its `script` says how long it queues, whether it renders,
-  fails, stalls or is canceled upstream, and what shape its output takes.
+  fails, stalls or is canceled upstream, and what shape its output takes;
+- in the models served: `served` may change a model's input fields (a new version whose schema
+  drifted), which both its schema and its create validation then follow.
 Wire counters are per (method, route template), so "the first 2 GETs" means the first 2
 GETs of a prediction, whatever else the client sent. All durations are clock seconds.
 """
@@ -13,17 +15,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
 
 from starlette.responses import Response
 
 from demo_app.engine._drop import DropAfterHeaders
+from demo_app.engine._hosted_models import HostedModel, InputField
 from demo_app.engine._problems import Problem, rate_limited, unauthenticated
 from demo_app.engine._routes import CREATES, GET_PREDICTION, Route
 
 ScriptedOutcome = Literal["render", "fail", "upstream_cancel", "stall"]
 OutputShape = Literal["string", "list", "missing"]
+UNREADABLE_SCHEMA = "unreadable"
 
 DEFAULT_FAILURE = (
     "The model ran out of GPU memory while generating the video. Try again, or use a shorter audio clip."
@@ -67,6 +71,14 @@ class Scenario:
     def on_response(self, route: Route, response: Response) -> Response:
         """Replace the engine's answer (it has already acted)."""
         return response
+
+    def served(self, model: HostedModel) -> HostedModel:
+        """The model as Replicate serves it now (its schema and what its creates accept)."""
+        return model
+
+    def served_schema(self, model: HostedModel, schema: dict[str, Any]) -> Any:
+        """The `openapi_schema` the model and version reads carry (anything JSON)."""
+        return schema
 
     def __repr__(self) -> str:
         return f"<scenario {self.name}>"
@@ -163,6 +175,78 @@ class TokenRevoked(Scenario):
         return unauthenticated(token_given=True).response() if route[1].startswith("/v1/") else None
 
 
+FieldsChange = Callable[[HostedModel], HostedModel]
+
+
+def renamed(old: str, new: str) -> FieldsChange:
+    """The field `old` is called `new` from now on (a media field's role moves with it)."""
+
+    def change(model: HostedModel) -> HostedModel:
+        fields = tuple(replace(f, name=new) if f.name == old else f for f in model.fields)
+        image = new if model.image_field == old else model.image_field
+        audio = new if model.audio_field == old else model.audio_field
+        return replace(model, fields=fields, image_field=image, audio_field=audio)
+
+    return change
+
+
+def required(name: str) -> FieldsChange:
+    """A new required string field `name` (or an existing field becomes required)."""
+
+    def change(model: HostedModel) -> HostedModel:
+        if any(f.name == name for f in model.fields):
+            return replace(
+                model, fields=tuple(replace(f, required=True) if f.name == name else f for f in model.fields)
+            )
+        return replace(model, fields=(*model.fields, InputField(name, "string", required=True)))
+
+    return change
+
+
+def narrowed(name: str, *, minimum: float | None = None, maximum: float | None = None) -> FieldsChange:
+    """The numeric field `name` takes a narrower range (None keeps that end)."""
+
+    def change(model: HostedModel) -> HostedModel:
+        def narrow(f: InputField) -> InputField:
+            low = f.minimum if minimum is None else minimum
+            high = f.maximum if maximum is None else maximum
+            return replace(f, minimum=low, maximum=high)
+
+        return replace(model, fields=tuple(narrow(f) if f.name == name else f for f in model.fields))
+
+    return change
+
+
+class SchemaDrift(Scenario):
+    """Replicate now serves `model_id` with changed input fields, or with an unreadable schema.
+
+    `change` (e.g. `renamed("image", "first_frame")`) applies to the schema and to the creates;
+    `unreadable` makes the model and version reads carry `openapi_schema: "unreadable"` (not an
+    object). Both may be set later on a running engine: the next schema read sees them.
+    """
+
+    name = "schema_drift"
+
+    def __init__(
+        self,
+        model_id: str = "wan-video/wan-2.2-s2v",
+        change: FieldsChange | None = None,
+        *,
+        unreadable: bool = False,
+    ) -> None:
+        self.model_id = model_id
+        self.change = change if change is not None or unreadable else renamed("image", "first_frame")
+        self.unreadable = unreadable
+
+    def served(self, model: HostedModel) -> HostedModel:
+        if model.id != self.model_id or self.change is None:
+            return model
+        return self.change(model)
+
+    def served_schema(self, model: HostedModel, schema: dict[str, Any]) -> Any:
+        return UNREADABLE_SCHEMA if self.unreadable and model.id == self.model_id else schema
+
+
 class _FirstN(Scenario):
     """Acts on the first `n` requests to each of `routes`."""
 
@@ -252,6 +336,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         TokenRevoked,
         InputRefused,
         Stall,
+        SchemaDrift,
     )
 }
 

@@ -1,4 +1,4 @@
-"""Async client of Replicate's HTTP API: predictions, files, downloads; nothing app-specific.
+"""Async client of Replicate's HTTP API: predictions, files, downloads, model schemas; nothing app-specific.
 
 The same code path talks to api.replicate.com and to the built-in engine (pass its in-process
 `transport`). Errors are the typed tree in `errors`; retries follow `RetryPolicy`.
@@ -9,6 +9,7 @@ from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
 
 from ._client import ReplicateClient
 from ._files import FileObject
+from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
 from ._output import pick_video
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
@@ -25,6 +26,7 @@ from .errors import (
     PayloadTooLarge,
     RateLimited,
     ReplicateError,
+    ResponseTooLarge,
     ServerError,
     TimedOut,
     TransportError,
@@ -35,6 +37,7 @@ from .errors import (
 
 __all__ = [
     "CREATE_CLOCK_MARGIN",
+    "MAX_MODEL_BYTES",
     "MIN_CANCEL_AFTER_S",
     "TERMINAL_STATUSES",
     "APIError",
@@ -43,6 +46,8 @@ __all__ = [
     "CreateOutcomeUnknown",
     "FileObject",
     "InvalidInput",
+    "ModelInfo",
+    "ModelVersion",
     "NotFound",
     "OutputTooLarge",
     "OutputUnavailable",
@@ -53,6 +58,7 @@ __all__ = [
     "RateLimited",
     "ReplicateClient",
     "ReplicateError",
+    "ResponseTooLarge",
     "RetryPolicy",
     "ServerError",
     "Status",

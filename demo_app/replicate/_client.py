@@ -1,4 +1,4 @@
-"""`ReplicateClient`: Replicate's predictions and files endpoints over one shared async httpx client.
+"""`ReplicateClient`: Replicate's predictions, files and model endpoints over one shared async httpx client.
 
 Layers, outermost first: an operation (create, get, …) picks its retry rule, `with_retries`
 waits and repeats, `_send` makes one request and turns error statuses into typed errors, and
@@ -25,12 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from ._download import save_data_url, stream_to_file
 from ._files import FileObject, encode_data_url
 from ._headers import cancel_after
+from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
 from ._prediction import Prediction
 from ._problem import error_from_response
 from ._redirects import RedirectPolicy, Resolver, resolve_host
 from ._retry import RetryPolicy, describe, is_ambiguous, surely_not_received, with_retries
 from ._transport import build_http_client, origin, translated_errors
-from .errors import CreateOutcomeUnknown, ReplicateError, UnexpectedResponse
+from .errors import CreateOutcomeUnknown, ReplicateError, ResponseTooLarge, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +237,24 @@ class ReplicateClient:
             f"download {httpx.URL(url).path}",
         )
 
+    # --- models ------------------------------------------------------------------------
+
+    async def get_model(self, model: str, *, max_bytes: int = MAX_MODEL_BYTES) -> ModelInfo:
+        """The model (`owner/name`) and its latest version with its input schema.
+
+        The body is read up to `max_bytes` (`ResponseTooLarge` past it); a schema that is not a
+        JSON object is an `UnexpectedResponse`. Retried like any GET.
+        """
+        path = _model_path(model)
+        return await self._retried(lambda: self._fetch_capped(ModelInfo, path, max_bytes), f"GET {path}")
+
+    async def get_model_version(
+        self, model: str, version: str, *, max_bytes: int = MAX_MODEL_BYTES
+    ) -> ModelVersion:
+        """One version of the model, with its input schema; bounded and validated like `get_model`."""
+        path = f"{_model_path(model)}/versions/{quote(version, safe='')}"
+        return await self._retried(lambda: self._fetch_capped(ModelVersion, path, max_bytes), f"GET {path}")
+
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._http.aclose()
@@ -279,6 +298,22 @@ class ReplicateClient:
         response = await self._send("GET", url, what="GET /v1/predictions", params=params)
         return self._validate(_Page, _json(response, "GET /v1/predictions"), "GET /v1/predictions")
 
+    async def _fetch_capped(self, model: type[M], path: str, max_bytes: int) -> M:
+        """GET a JSON body of at most `max_bytes` (counted while reading, whatever the headers say)."""
+        what = f"GET {path}"
+        with translated_errors(what):
+            async with self._http.stream("GET", path) as response:
+                body = await _read_capped(response, max_bytes, what)
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.headers, body, secret=self._secret())
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise UnexpectedResponse(
+                f"Replicate sent a response that is not JSON ({what}). Try again later."
+            ) from exc
+        return self._validate(model, data, what)
+
     def _prediction(self, response: httpx.Response, what: str) -> Prediction:
         return self._validate(Prediction, _json(response, what), what)
 
@@ -311,11 +346,32 @@ def _create_target(
     if (model is None) == (version is None):
         raise ValueError("Pass exactly one of model ('owner/name') or version.")
     if model is not None:
-        owner, _, name = model.partition("/")
-        if not owner or not name or "/" in name:
-            raise ValueError(f"A model is written 'owner/name', got {model!r}.")
-        return f"/v1/models/{quote(owner, safe='')}/{quote(name, safe='')}/predictions", {"input": input}
+        return f"{_model_path(model)}/predictions", {"input": input}
     return "/v1/predictions", {"version": version, "input": input}
+
+
+def _model_path(model: str) -> str:
+    owner, _, name = model.partition("/")
+    if not owner or not name or "/" in name:
+        raise ValueError(f"A model is written 'owner/name', got {model!r}.")
+    return f"/v1/models/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int, what: str) -> bytes:
+    """The whole body, refused as soon as it passes `max_bytes` (declared or counted)."""
+    too_large = ResponseTooLarge(
+        f"Replicate sent a response larger than {max_bytes:,} bytes ({what}); it was not read.",
+        max_bytes=max_bytes,
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
 
 
 def _bind(

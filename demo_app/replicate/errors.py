@@ -14,6 +14,7 @@ ReplicateError                     base; str(exc) is one readable sentence, neve
 │   ├── RateLimited                429: throttled (.retry_after_s from Retry-After or the body)
 │   └── ServerError                5xx: Replicate's side failed
 ├── UnexpectedResponse             a success status whose body is not what the API documents
+│   └── ResponseTooLarge           a body over the size the caller reads (model schemas)
 ├── CreateOutcomeUnknown           a create may or may not have started a prediction
 ├── OutputTooLarge                 an output file is over the caller's size cap
 └── OutputUnavailable              an output file is gone (404/410, expired or removed)
@@ -35,6 +36,7 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "ReplicateError",
+    "ResponseTooLarge",
     "ServerError",
     "TimedOut",
     "TransportError",
@@ -128,6 +130,14 @@ class ServerError(APIError):
 
 class UnexpectedResponse(ReplicateError):
     """A success status came with a body the API does not document (not JSON, missing fields)."""
+
+
+class ResponseTooLarge(UnexpectedResponse):
+    """A body larger than the caller reads; nothing of it was parsed."""
+
+    def __init__(self, message: str, *, max_bytes: int) -> None:
+        super().__init__(message)
+        self.max_bytes = max_bytes
 
 
 class CreateOutcomeUnknown(ReplicateError):
