@@ -123,15 +123,17 @@ def _progress_html(snap: JobSnapshot) -> str:
     )
 
 
-def model_info(model_id: str) -> str:
-    """One line about the model and how long a 10-second clip typically takes on it."""
+def model_info(model_id: str, unavailable: str | None = None) -> str:
+    """One line about the model and how long a 10-second clip typically takes on it; when the
+    model cannot run now, the sentence saying why follows (it quotes Replicate's schema: escaped)."""
     try:
         spec = get_model(model_id)
     except ValueError as exc:
         return str(exc)
     seconds = spec.typical_run_s(10.0)
     typical = f"{round(seconds)} s" if seconds < 90 else f"{round(seconds / 60)} min"
-    return f"{spec.description} Typically about {typical} for 10 s of audio."
+    line = f"{spec.description} Typically about {typical} for 10 s of audio."
+    return line if unavailable is None else f"{line}\n\n**⚠ {html.escape(unavailable)}**"
 
 
 def format_elapsed(seconds: float) -> str:

@@ -1,4 +1,4 @@
-"""The one place the app is assembled: engine -> client -> ledger -> media workers -> job manager.
+"""The one place the app is assembled: engine -> client -> schema watch -> ledger -> media workers -> jobs.
 
 The app, the tests and the benchmarks all open their services here, so none of them can measure
 a differently wired app. Offline (no token), the Replicate client talks to an in-process
@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from demo_app.catalog import CATALOG, SchemaWatch
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
 from demo_app.jobs import JobManager, JobSnapshot
@@ -31,13 +32,14 @@ class LocalEngine:
 
 @dataclass
 class Services:
-    """What the UI and the API ask: the job manager, the ledger and the settings."""
+    """What the UI and the API ask: the job manager, the ledger, the models' availability, the settings."""
 
     settings: Settings
     jobs: JobManager
     ledger: Ledger
     client: ReplicateClient
     engine: Engine | None
+    models: SchemaWatch
 
     @property
     def engine_label(self) -> str:
@@ -81,6 +83,9 @@ async def open_services(
             stack.push_async_callback(engine.engine.aclose)
         client = _client_for(settings, engine)
         stack.push_async_callback(client.aclose)
+        models = SchemaWatch(client, CATALOG.values(), recheck_s=settings.schema_recheck_s)
+        models.start()
+        stack.push_async_callback(models.aclose)
         ledger = Ledger(
             settings.data_dir / "ledger.json",
             starting_grant=settings.starting_grant,
@@ -97,7 +102,12 @@ async def open_services(
             )
             stack.push_async_callback(media_workers.aclose)
         jobs = await JobManager.open(
-            settings=settings, client=client, ledger=ledger, media_workers=media_workers, observer=observer
+            settings=settings,
+            client=client,
+            ledger=ledger,
+            media_workers=media_workers,
+            observer=observer,
+            unavailable=models.unavailable_reason,
         )
         stack.push_async_callback(jobs.aclose)
         yield Services(
@@ -106,6 +116,7 @@ async def open_services(
             ledger=ledger,
             client=client,
             engine=engine.engine if engine is not None else None,
+            models=models,
         )
 
 

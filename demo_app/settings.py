@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     """Pooled connections to Replicate: sized for many predictions followed at once."""
     poll_interval_s: float = Field(default=2.0, gt=0)
     """How often one follower asks Replicate for its prediction's status."""
+    schema_recheck_s: float = Field(default=3600.0, gt=0)
+    """How often each offered model's input schema is read again and checked (also once at start);
+    a model whose schema no longer takes what we send is unavailable until it fits again."""
     max_polls_per_s: float = Field(default=40.0, gt=0)
     """Status reads per second across all jobs; Replicate allows 3000/min for reads, and with many
     jobs running each one is polled less often rather than hitting 429s."""

@@ -39,5 +39,6 @@ def _served(runtime: Runtime, request: Request) -> HostedModel:
     owner, name = request.path_params["owner"], request.path_params["name"]
     model = hosted_by_name(owner, name)
     if model is None:
-        raise not_found(f"Model {owner}/{name} was not found. This engine serves: {', '.join(HOSTED_MODELS)}.")
+        served = ", ".join(HOSTED_MODELS)
+        raise not_found(f"Model {owner}/{name} was not found. This engine serves: {served}.")
     return runtime.scenario.served(model)

@@ -6,6 +6,7 @@ from demo_app.jobs._refusals import (
     CannotAfford,
     JobRefused,
     ModelNotOffered,
+    ModelUnavailable,
     OwnerBusy,
     StudioBusy,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "JobSnapshot",
     "JobStatus",
     "ModelNotOffered",
+    "ModelUnavailable",
     "OwnerBusy",
     "ProgressSource",
     "Quote",

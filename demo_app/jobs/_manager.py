@@ -23,7 +23,14 @@ from demo_app.jobs._context import JobContext
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._quote import quote
-from demo_app.jobs._refusals import BadOptions, CannotAfford, ModelNotOffered, OwnerBusy, StudioBusy
+from demo_app.jobs._refusals import (
+    BadOptions,
+    CannotAfford,
+    ModelNotOffered,
+    ModelUnavailable,
+    OwnerBusy,
+    StudioBusy,
+)
 from demo_app.jobs._retention import prune
 from demo_app.jobs._runner import JobRunner
 from demo_app.jobs._store import JobRecord, JobStore
@@ -39,6 +46,13 @@ REFUSED_KEPT_PER_OWNER = 5
 CPU_SLOTS = 2
 """CPU-heavy steps (media checks, video probes) at once: they share the cores with the page."""
 
+UnavailableReason = Callable[[str], str | None]
+"""Why a model may not start now (its schema no longer fits), or None; see `SchemaWatch`."""
+
+
+def _always_available(model_id: str) -> str | None:
+    return None
+
 
 class JobManager:
     """Start, watch, cancel and list jobs; recover them after a restart. Made by `open()`."""
@@ -52,8 +66,10 @@ class JobManager:
         media_workers: media.MediaWorkers,
         store: JobStore,
         observer: Callable[[JobSnapshot], None] | None = None,
+        unavailable: UnavailableReason = _always_available,
     ) -> None:
         self._settings = settings
+        self._unavailable = unavailable
         self._ledger = ledger
         self._store = store
         self._observer = observer
@@ -86,6 +102,7 @@ class JobManager:
         ledger: Ledger,
         media_workers: media.MediaWorkers,
         observer: Callable[[JobSnapshot], None] | None = None,
+        unavailable: UnavailableReason = _always_available,
     ) -> JobManager:
         """Load the job records, resume every unsettled job, release orphaned holds."""
         (settings.data_dir / "videos").mkdir(parents=True, exist_ok=True)
@@ -97,6 +114,7 @@ class JobManager:
             media_workers=media_workers,
             store=store,
             observer=observer,
+            unavailable=unavailable,
         )
         await jobs._recover()
         jobs._sweeper = asyncio.create_task(jobs._sweep_forever(), name="jobs-retention")
@@ -137,13 +155,17 @@ class JobManager:
         """Admit the job and return its first snapshot at once; the rest runs in the background.
 
         Everything that can be refused cheaply is refused here (a `JobRefused`), before any media
-        work and without writing anything: the model, its options, the studio's and the owner's
-        running jobs, and a balance that cannot pay even the model's shortest run.
+        work and without writing anything: the model (offered, and its schema still fitting), its
+        options, the studio's and the owner's running jobs, and a balance that cannot pay even the
+        model's shortest run.
         """
         try:
             spec = get_model(model_id)
         except UnknownModel as exc:
             raise ModelNotOffered(model_id, str(exc)) from None
+        reason = self._unavailable(model_id)
+        if reason is not None:
+            raise ModelUnavailable(model_id, reason)
         try:
             checked = spec.validate_options(options or {})
         except OptionError as exc:
@@ -224,6 +246,9 @@ class JobManager:
 
     async def quote(self, owner: str, model_id: str, image_path: str | None, audio_path: str | None) -> Quote:
         """What Generate would hold now, or why it cannot run yet."""
+        reason = self._unavailable(model_id)
+        if reason is not None:
+            return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
         return await quote(self._ledger, self.media, self._cpu_slots, owner, model_id, image_path, audio_path)
 
     async def prune(self) -> None:

@@ -21,6 +21,14 @@ class ModelNotOffered(JobRefused):
         super().__init__(detail)
 
 
+class ModelUnavailable(JobRefused):
+    """The model is offered, but its schema on Replicate no longer takes what we send."""
+
+    def __init__(self, model_id: str, reason: str) -> None:
+        self.model_id = model_id
+        super().__init__(reason)
+
+
 class BadOptions(JobRefused):
     """An option is unknown, of the wrong type, or out of its range."""
 

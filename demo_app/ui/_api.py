@@ -1,10 +1,11 @@
-"""The API researchers call with `gradio_client`: start, status, generate, cancel, credits.
+"""The API researchers call with `gradio_client`: models, start, status, generate, cancel, credits.
 
-Every endpoint takes the caller's API key first (shown on the Credits tab of the page) and
-answers plain JSON values. A key the server did not sign is refused; a job id of another owner
-looks exactly like a missing one. Files travel as `gradio_client.handle_file(path)`: an image or
-audio argument must be a file the caller uploaded (`UploadPolicy`). Any argument, of any JSON
-type, gets a sentence back when it is wrong (`speaks`).
+`/models` is public: it lists what the page shows anyone. Every other endpoint takes the caller's
+API key first (shown on the Credits tab of the page). All answer plain JSON values. A key the
+server did not sign is refused; a job id of another owner looks exactly like a missing one. Files
+travel as `gradio_client.handle_file(path)`: an image or audio argument must be a file the caller
+uploaded (`UploadPolicy`). Any argument, of any JSON type, gets a sentence back when it is wrong
+(`speaks`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 import gradio as gr
 
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
-from demo_app.catalog import DEFAULT_MODEL
+from demo_app.catalog import CATALOG, DEFAULT_MODEL
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
 from demo_app.ui._contract import credits_json, snapshot_json
+from demo_app.ui._contract_models import models_json
 from demo_app.ui._handlers import HEARTBEAT_S, ServicesSource
 from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
@@ -27,7 +29,7 @@ from demo_app.visitors import ForgedKey, Visitors
 
 
 class ApiEndpoints:
-    """The five named endpoints, bound to the services, the visitors service and the upload policy."""
+    """The six named endpoints, bound to the services, the visitors service and the upload policy."""
 
     def __init__(self, handle: ServicesSource, visitors: Visitors, uploads: UploadPolicy) -> None:
         self._handle = handle
@@ -36,11 +38,18 @@ class ApiEndpoints:
 
     def register(self) -> None:
         """Add the endpoints to the Blocks being built (call inside `with demo:`)."""
+        gr.api(self.models, api_name="models", concurrency_limit=None)
         gr.api(self.start, api_name="start", concurrency_limit=None)
         gr.api(self.status, api_name="status", concurrency_limit=None)
         gr.api(self.generate, api_name="generate", concurrency_limit=None)
         gr.api(self.cancel, api_name="cancel", concurrency_limit=None)
         gr.api(self.credits, api_name="credits", concurrency_limit=None)
+
+    @speaks
+    async def models(self) -> dict[str, Any]:
+        """Every offered model: limits, options, price rule (credits) and availability with its reason."""
+        services = await self._handle.get()
+        return models_json(CATALOG.values(), services.models.availability)
 
     @speaks
     async def start(

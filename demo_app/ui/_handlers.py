@@ -104,9 +104,17 @@ class PageHandlers:
         return quote_html(quote), gr.Button(interactive=quote.ready)
 
     @speaks
-    def choose_model(self, model_id: str) -> list[Any]:
-        """The model's one-line description and typical time, its prompt and its options."""
-        return [model_info(model_id), *self._model_inputs.show(model_id)]
+    async def choose_model(self, model_id: str) -> list[Any]:
+        """The model's one-line description and typical time (and why it cannot run now, if it
+        cannot), its prompt and its options."""
+        return [await self.about_model(model_id), *self._model_inputs.show(model_id)]
+
+    @speaks
+    async def about_model(self, model_id: str) -> str:
+        """The line about the model, with the reason it is unavailable when its schema no longer fits."""
+        model_id = model_text(model_id)
+        services = await self._handle.get()
+        return model_info(model_id, services.models.unavailable_reason(model_id))
 
     # ---- a run ------------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ def _wire_load(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
         [page.create.estimate, page.create.generate],
         **_raw_event("quote_after_resume"),
     )
+    loaded.success(
+        handlers.about_model, [page.create.model], [page.create.about_model], **_page_event("about_on_load")
+    )
     loaded.success(handlers.history, [page.owner], [page.history.table], **_page_event("history_on_load"))
     loaded.success(handlers.credits, [page.owner], _credits_outputs(page), **_page_event("credits_on_load"))
     loaded.success(
