@@ -22,6 +22,7 @@ from demo_app.engine._routes import (
     GET_OUTPUT,
     GET_PREDICTION,
     LIST_PREDICTIONS,
+    MODEL_READS,
     Route,
 )
 from demo_app.engine._scenarios import SCENARIOS, DropOnCreate, Scenario, Script, make_scenario
@@ -37,6 +38,7 @@ __all__ = [
     "GET_PREDICTION",
     "HOSTED_MODELS",
     "LIST_PREDICTIONS",
+    "MODEL_READS",
     "SCENARIOS",
     "Clock",
     "DropOnCreate",

@@ -220,7 +220,8 @@ def narrowed(name: str, *, minimum: float | None = None, maximum: float | None =
 class SchemaDrift(Scenario):
     """Replicate now serves `model_id` with changed input fields, or with an unreadable schema.
 
-    `change` (e.g. `renamed("image", "first_frame")`) applies to the schema and to the creates;
+    `change` (by default `renamed("image", "first_frame")`; None: no change) applies to the
+    schema and to the creates;
     `unreadable` makes the model and version reads carry `openapi_schema: "unreadable"` (not an
     object). Both may be set later on a running engine: the next schema read sees them.
     """
@@ -230,12 +231,12 @@ class SchemaDrift(Scenario):
     def __init__(
         self,
         model_id: str = "wan-video/wan-2.2-s2v",
-        change: FieldsChange | None = None,
+        change: FieldsChange | None = renamed("image", "first_frame"),  # noqa: B008 (a pure closure)
         *,
         unreadable: bool = False,
     ) -> None:
         self.model_id = model_id
-        self.change = change if change is not None or unreadable else renamed("image", "first_frame")
+        self.change = change
         self.unreadable = unreadable
 
     def served(self, model: HostedModel) -> HostedModel:

@@ -18,7 +18,7 @@ import replicate
 from replicate.exceptions import ModelError, ReplicateError
 from replicate.helpers import FileOutput
 
-from demo_app.engine._routes import CANCEL_PREDICTION, CREATE_BY_MODEL, CREATE_FILE
+from demo_app.engine._routes import CANCEL_PREDICTION, CREATE_BY_MODEL, CREATE_FILE, GET_MODEL_VERSION
 from demo_app.engine._server import LoopbackServer
 from tests.conftest import ENGINE_TOKEN, LoopbackFactory
 from tests.engine.conftest import FACE
@@ -118,3 +118,30 @@ def test_list_pages(served: LoopbackFactory, voice: Path) -> None:
     first = client.predictions.list()
     second = client.predictions.list(first.next)
     assert [p.id for p in first.results + second.results] == made[::-1] and second.next is None
+
+
+def test_run_by_model_and_version_reads_the_version_it_ran(served: LoopbackFactory, voice: Path) -> None:
+    server = served("normal", renderer=quick_render, time_scale=1.0)
+    client = _client(server)
+    output = client.run(
+        f"cjwbw/sadtalker:{SADTALKER_VERSION}", input={"source_image": FACE, "driven_audio": voice}, wait=30
+    )
+    assert isinstance(output, str)  # loopback serves http:, which run() leaves as a plain URL
+    assert FileOutput(output, client).read().startswith(b"\x00\x00\x00\x18ftyp")
+    assert server.engine.requests[GET_MODEL_VERSION] == 1, "run() reads the version's schema"
+
+
+def test_models_and_versions_carry_the_input_schema(served: LoopbackFactory) -> None:
+    server = served("normal")
+    client = _client(server)
+    model = client.models.get(WAN)
+    assert model.latest_version is not None
+    schema = model.latest_version.openapi_schema["components"]["schemas"]["Input"]
+    assert schema["required"] == ["image", "audio"]
+    assert schema["properties"]["num_frames_per_chunk"]["maximum"] == 121
+    version = client.models.get("cjwbw/sadtalker").versions.get(SADTALKER_VERSION)
+    assert version.id == SADTALKER_VERSION
+    assert version.openapi_schema["components"]["schemas"]["enhancer"]["enum"] == ["gfpgan", "RestoreFormer"]
+    with pytest.raises(ReplicateError) as missing:
+        client.models.get("cjwbw/sadtalker").versions.get("0" * 64)
+    assert missing.value.status == 404

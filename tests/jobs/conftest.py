@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from demo_app.catalog import SchemaWatch
 from demo_app.credits import Ledger
 from demo_app.engine import Engine, RenderPool, Scenario
 from demo_app.jobs import JobManager, JobSnapshot
@@ -33,6 +34,7 @@ class Stack:
     ledger: Ledger
     jobs: JobManager
     settings: Settings
+    models: SchemaWatch
     transitions: list[JobSnapshot] = field(default_factory=list)
     hooks: list[Callable[[JobSnapshot], None]] = field(default_factory=list)
     """Called at each transition, inside the follower (a test can race it)."""
@@ -113,7 +115,14 @@ async def make_stack(
                 )
             )
             return Stack(
-                engine, services.client, services.ledger, services.jobs, settings, transitions, hooks
+                engine,
+                services.client,
+                services.ledger,
+                services.jobs,
+                settings,
+                services.models,
+                transitions,
+                hooks,
             )
 
         yield build
