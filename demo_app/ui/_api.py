@@ -10,6 +10,8 @@ uploaded (`UploadPolicy`). Any argument, of any JSON type, gets a sentence back 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +28,9 @@ from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
 from demo_app.visitors import ForgedKey, Visitors
+
+FIRST_CHECK_WAIT_S = 5.0
+"""How long `/models` waits for the schema check that runs at start, at most."""
 
 
 class ApiEndpoints:
@@ -47,8 +52,13 @@ class ApiEndpoints:
 
     @speaks
     async def models(self) -> dict[str, Any]:
-        """Every offered model: limits, options, price rule (credits) and availability with its reason."""
+        """Every offered model: limits, options, price rule (credits) and availability with its reason.
+
+        Just after start the schemas may still be being read: the answer waits for that first
+        check a little (`FIRST_CHECK_WAIT_S`), then tells what it knows (`schema_checked_at`)."""
         services = await self._handle.get()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(services.models.checked(), FIRST_CHECK_WAIT_S)
         return models_json(CATALOG.values(), services.models.availability)
 
     @speaks

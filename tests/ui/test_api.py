@@ -15,7 +15,7 @@ from tests.ui.conftest import REPO, AppFactory, RunningApp
 
 pytestmark = pytest.mark.slow
 
-ENDPOINTS = {"/start", "/status", "/generate", "/cancel", "/credits"}
+ENDPOINTS = {"/models", "/start", "/status", "/generate", "/cancel", "/credits"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def readme_api_examples() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
-def test_only_the_five_endpoints_are_public(client: Client) -> None:
+def test_only_the_six_endpoints_are_public(client: Client) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     assert isinstance(api, dict)
     assert set(api["named_endpoints"]) == ENDPOINTS
@@ -55,7 +55,7 @@ def test_readme_examples_run_verbatim(
     app: RunningApp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocks = readme_api_examples()
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("LIPSYNC_URL", app.url)
     monkeypatch.setenv("LIPSYNC_API_KEY", new_key(app, "readme"))
@@ -76,6 +76,9 @@ def test_readme_examples_run_verbatim(
     assert polled["job_id"] != streamed["job_id"]
     printed = capsys.readouterr().out
     assert "video saved at" in printed
+    listed = namespace["models"]
+    assert listed[0]["id"] == "wan-video/wan-2.2-s2v"
+    assert all(m["available"] and m["unavailable_reason"] is None for m in listed)
 
 
 def test_start_returns_at_once_and_status_reads_the_same_job(
@@ -184,3 +187,40 @@ def test_bad_inputs_are_refused_with_a_sentence_and_cost_nothing(
             api_name="/generate",
         )
     assert client.predict(key, api_name="/credits")["available"] == 1000
+
+
+def test_models_lists_limits_options_prices_and_availability(client: Client) -> None:
+    answer = client.predict(api_name="/models")
+    assert answer["credit_usd"] == 0.001
+    wan = next(m for m in answer["models"] if m["id"] == "wan-video/wan-2.2-s2v")
+    assert wan["available"] is True and wan["unavailable_reason"] is None
+    assert wan["schema_checked_at"] is not None, "the schemas were read at start"
+    assert wan["limits"]["max_audio_s"] > 0 and wan["prompt_option"] == "prompt"
+    frames = next(o for o in wan["options"] if o["name"] == "num_frames_per_chunk")
+    assert (frames["kind"], frames["minimum"], frames["maximum"]) == ("int", 1, 121)
+    assert wan["price"]["per_output_second"] > 0 and wan["price"]["per_predict_second"] is None
+    assert wan["price"]["held_for_10s_audio"] >= 10 * wan["price"]["per_output_second"]
+    sadtalker = next(m for m in answer["models"] if m["id"] == "cjwbw/sadtalker")
+    assert sadtalker["price"]["per_predict_second"] > 0
+    preprocess = next(o for o in sadtalker["options"] if o["name"] == "preprocess")
+    assert preprocess["choices"] == ["crop", "resize", "full"]
+
+
+def test_a_drifted_model_is_unavailable_in_models_and_refused_by_start(
+    start_app: AppFactory, connect: Callable[[RunningApp], Client], face: Path, short_voice: Path
+) -> None:
+    drifted = start_app(engine_scenario="schema_drift")  # Wan's "image" renamed upstream
+    client = connect(drifted)
+    answer = {m["id"]: m for m in client.predict(api_name="/models")["models"]}
+    wan = answer["wan-video/wan-2.2-s2v"]
+    assert wan["available"] is False
+    assert wan["unavailable_reason"] == (
+        "Wan 2.2 S2V is unavailable: its current input schema on Replicate no longer has the input "
+        "“image” this Space sends."
+    )
+    assert all(m["available"] for model_id, m in answer.items() if model_id != "wan-video/wan-2.2-s2v")
+    key = new_key(drifted, "drifted")
+    with pytest.raises(AppError, match="no longer has the input “image”"):
+        client.predict(key, handle_file(face), handle_file(short_voice), api_name="/start")
+    credits = client.predict(key, api_name="/credits")
+    assert (credits["available"], credits["held"], credits["statement"][-1]["kind"]) == (1000, 0, "grant")
