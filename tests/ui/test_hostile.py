@@ -294,6 +294,11 @@ def test_a_five_thousand_digit_seed_that_fits_the_size_limit_is_refused_by_the_o
 def test_page_events_called_by_index_answer_bad_arguments_in_sentences(session: RawSession) -> None:
     quote = session.join("page_quote", page_args(session, "page_quote", model=["x"]))
     assert quote.error is not None and "model must be one of" in quote.error
+    for event in ("page_choose_model", "page_about_on_load"):
+        about = session.join(event, [["x"]])  # the menu itself refuses what it does not list
+        assert about.error is not None and "not in the list of choices" in about.error, event
+        listed = session.join(event, ["cjwbw/sadtalker"])
+        assert listed.output is not None and "SadTalker" in str(listed.output), event
     # File arguments Gradio would fail on before our handler: refused first, in a sentence.
     for image in (
         [1, 2],

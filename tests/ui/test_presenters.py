@@ -136,3 +136,9 @@ def test_model_info_gives_the_description_and_typical_time() -> None:
     assert model_info("wan-video/wan-2.2-s2v").endswith("Typically about 85 s for 10 s of audio.")
     assert "min for 10 s" in model_info("bytedance/omni-human")
     assert "no model" in model_info("someone/else")
+
+
+def test_model_info_says_why_a_model_cannot_run_escaped() -> None:
+    line = model_info("cjwbw/sadtalker", "SadTalker is unavailable: it now requires “<b>x</b>”.")
+    assert line.startswith("SadTalker: a talking head")
+    assert line.endswith("\n\n**⚠ SadTalker is unavailable: it now requires “&lt;b&gt;x&lt;/b&gt;”.**")
