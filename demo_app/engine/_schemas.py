@@ -27,7 +27,7 @@ def openapi_schema(model: HostedModel) -> dict[str, Any]:
         if field.choices:
             components[field.name] = {
                 "enum": list(field.choices),
-                "type": "string",
+                "type": "string" if field.kind == "uri" else field.kind,
                 "title": field.name,
                 "description": "An enumeration.",
             }
