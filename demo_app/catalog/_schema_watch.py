@@ -68,7 +68,8 @@ class SchemaWatch:
 
     def availability(self, model_id: str) -> Availability:
         """The model's availability now (available until a schema read shows otherwise)."""
-        return self._status.get(model_id, Availability(available=True))
+        known = self._status.get(model_id) if isinstance(model_id, str) else None
+        return known if known is not None else Availability(available=True)
 
     def unavailable_reason(self, model_id: str) -> str | None:
         """Why the model may not start now, or None."""
@@ -82,6 +83,17 @@ class SchemaWatch:
         """Return once the first check round has ended."""
         async with self._round_ended:
             await self._round_ended.wait_for(lambda: self._rounds_done >= 1)
+
+    async def checked_within(self, seconds: float) -> bool:
+        """Wait at most `seconds` for the first check round; True if it has ended.
+
+        For answers given just after start (`/models`, the page's model line): a few GETs usually
+        take far less, and past the wait the answer tells what is known so far."""
+        try:
+            await asyncio.wait_for(self.checked(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def next_check(self) -> None:
         """Return once a check round that starts after this call has ended."""

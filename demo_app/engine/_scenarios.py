@@ -217,13 +217,16 @@ def narrowed(name: str, *, minimum: float | None = None, maximum: float | None =
     return change
 
 
+IMAGE_RENAMED = renamed("image", "first_frame")
+"""What `schema_drift` does by default: Wan's image field gets another name."""
+
+
 class SchemaDrift(Scenario):
     """Replicate now serves `model_id` with changed input fields, or with an unreadable schema.
 
-    `change` (by default `renamed("image", "first_frame")`; None: no change) applies to the
-    schema and to the creates;
-    `unreadable` makes the model and version reads carry `openapi_schema: "unreadable"` (not an
-    object). Both may be set later on a running engine: the next schema read sees them.
+    `change` (None: no change) applies to the schema and to the creates; `unreadable` makes the
+    model and version reads carry `openapi_schema: "unreadable"` (not an object). Both may be
+    set later on a running engine: the next schema read sees them.
     """
 
     name = "schema_drift"
@@ -231,7 +234,7 @@ class SchemaDrift(Scenario):
     def __init__(
         self,
         model_id: str = "wan-video/wan-2.2-s2v",
-        change: FieldsChange | None = renamed("image", "first_frame"),  # noqa: B008 (a pure closure)
+        change: FieldsChange | None = IMAGE_RENAMED,
         *,
         unreadable: bool = False,
     ) -> None:

@@ -10,8 +10,6 @@ uploaded (`UploadPolicy`). Any argument, of any JSON type, gets a sentence back 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,14 +21,11 @@ from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
 from demo_app.ui._contract import credits_json, snapshot_json
 from demo_app.ui._contract_models import models_json
-from demo_app.ui._handlers import HEARTBEAT_S, ServicesSource
+from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, HEARTBEAT_S, ServicesSource
 from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
 from demo_app.visitors import ForgedKey, Visitors
-
-FIRST_CHECK_WAIT_S = 5.0
-"""How long `/models` waits for the schema check that runs at start, at most."""
 
 
 class ApiEndpoints:
@@ -57,8 +52,7 @@ class ApiEndpoints:
         Just after start the schemas may still be being read: the answer waits for that first
         check a little (`FIRST_CHECK_WAIT_S`), then tells what it knows (`schema_checked_at`)."""
         services = await self._handle.get()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.models.checked(), FIRST_CHECK_WAIT_S)
+        await services.models.checked_within(FIRST_CHECK_WAIT_S)
         return models_json(CATALOG.values(), services.models.availability)
 
     @speaks

@@ -44,6 +44,9 @@ from demo_app.visitors import Visitors
 HEARTBEAT_S = 1.0
 """How often a running job's panel refreshes its elapsed time when nothing else changes."""
 
+FIRST_CHECK_WAIT_S = 5.0
+"""How long the model line and `/models` wait, at most, for the schema check that runs at start."""
+
 HISTORY_LIMIT = 50
 TITLES = {model_id: spec.title for model_id, spec in CATALOG.items()}
 
@@ -114,6 +117,7 @@ class PageHandlers:
         """The line about the model, with the reason it is unavailable when its schema no longer fits."""
         model_id = model_text(model_id)
         services = await self._handle.get()
+        await services.models.checked_within(FIRST_CHECK_WAIT_S)
         return model_info(model_id, services.models.unavailable_reason(model_id))
 
     # ---- a run ------------------------------------------------------------------------------

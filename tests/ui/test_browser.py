@@ -346,3 +346,19 @@ def test_new_anonymous_visitors_past_the_address_cap_get_no_grant(
     assert second.balance() == {"balance": 0, "held": 0, "available": 0}
     first.reload()
     assert first.balance()["balance"] == 1000, "a returning visitor keeps the grant"
+
+
+def test_a_drifted_model_says_why_it_cannot_run_and_generate_stays_off(
+    start_app: AppFactory, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    drifted = start_app(engine_scenario="schema_drift")  # Wan's "image" renamed upstream
+    studio = Studio(new_page(), drifted.url).open()
+    page = studio.page
+    reason = "no longer has the input “image” this Space sends"
+    expect(page.locator("#model-info")).to_contain_text("Typically about")
+    expect(page.locator("#model-info")).to_contain_text(reason)
+    studio.give(face=face, voice=short_voice)
+    expect(page.locator("#estimate")).to_contain_text(reason)
+    expect(page.locator("#generate")).to_be_disabled()
+    assert studio.balance() == {"balance": 1000, "held": 0, "available": 1000}
+    page.screenshot(path=artifact("model-unavailable"), full_page=True)
