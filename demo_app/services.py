@@ -17,7 +17,7 @@ from demo_app.credits import Ledger
 from demo_app.engine import Engine
 from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
-from demo_app.replicate import ReplicateClient
+from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
 
 
@@ -130,6 +130,7 @@ def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClie
             transport=engine.engine.transport(),
             timeout=settings.http_timeout_s,
             max_connections=settings.http_max_connections,
+            pacing=_pacing(settings),
         )
     assert settings.replicate_api_token is not None
     return ReplicateClient(
@@ -137,4 +138,10 @@ def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClie
         settings.replicate_api_token,
         timeout=settings.http_timeout_s,
         max_connections=settings.http_max_connections,
+        pacing=_pacing(settings),
     )
+
+
+def _pacing(settings: Settings) -> Pacing:
+    """The read and create budgets of this process (see `Settings.reads_per_min`)."""
+    return Pacing.per_minute(settings.reads_per_min, settings.creates_per_min)

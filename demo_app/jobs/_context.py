@@ -16,6 +16,9 @@ from demo_app.media import MediaWorkers
 from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient
 from demo_app.settings import Settings
 
+POLL_SHARE = 0.8
+"""Of the read budget's steady rate, what the followers' polls may use together."""
+
 
 @dataclass
 class JobContext:
@@ -49,8 +52,10 @@ class JobContext:
 
     def poll_interval(self) -> float:
         """Seconds between two polls of one job: the setting, stretched when many jobs run at once
-        so that all followers together stay under Replicate's rate limit for reads."""
-        return max(self.settings.poll_interval_s, self.followers() / self.settings.max_polls_per_s)
+        so that all followers together use at most `POLL_SHARE` of the read budget (the rest is
+        for uploads, cancels and list pages; the client's pacer holds the line either way)."""
+        polls_per_s = self.client.pacing.reads.rate_per_s * POLL_SHARE
+        return max(self.settings.poll_interval_s, self.followers() / polls_per_s)
 
     def past_deadline(self, job: LiveJob) -> bool:
         """True once the job's time-out (counted from the create, else from the job) has passed."""

@@ -10,6 +10,17 @@ from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
 from ._client import ReplicateClient
 from ._files import FileObject
 from ._output import pick_video
+from ._pacing import (
+    CREATES_CEILING_PER_MIN,
+    DEFAULT_CREATES_PER_MIN,
+    DEFAULT_READS_PER_MIN,
+    READS_CEILING_PER_MIN,
+    Call,
+    Pacer,
+    Pacing,
+    Priority,
+    TokenBucket,
+)
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
 from ._retry import RetryPolicy
@@ -34,10 +45,15 @@ from .errors import (
 )
 
 __all__ = [
+    "CREATES_CEILING_PER_MIN",
     "CREATE_CLOCK_MARGIN",
+    "DEFAULT_CREATES_PER_MIN",
+    "DEFAULT_READS_PER_MIN",
     "MIN_CANCEL_AFTER_S",
+    "READS_CEILING_PER_MIN",
     "TERMINAL_STATUSES",
     "APIError",
+    "Call",
     "ConnectFailed",
     "ConnectionDropped",
     "CreateOutcomeUnknown",
@@ -46,9 +62,12 @@ __all__ = [
     "NotFound",
     "OutputTooLarge",
     "OutputUnavailable",
+    "Pacer",
+    "Pacing",
     "PayloadTooLarge",
     "Prediction",
     "PredictionUrls",
+    "Priority",
     "Progress",
     "RateLimited",
     "ReplicateClient",
@@ -57,6 +76,7 @@ __all__ = [
     "ServerError",
     "Status",
     "TimedOut",
+    "TokenBucket",
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",
