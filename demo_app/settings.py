@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     creates_per_min: int = Field(default=DEFAULT_CREATES_PER_MIN, ge=10, le=CREATES_CEILING_PER_MIN)
     """Predictions created in any sliding minute (Replicate allows 600); past it jobs wait in
     the create line, first come first served, with their place and an estimated wait."""
-    max_line: int = Field(default=1000, ge=0)
+    max_line: int = Field(default=1000, ge=1)
     """Jobs that may wait in the create line at once; past it Generate is refused with how long
     the wait would be (nothing held)."""
 

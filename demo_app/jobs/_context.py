@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demo_app.credits import Ledger, utc_now
+from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import JobSnapshot, JobStatus
@@ -33,6 +34,8 @@ class JobContext:
     """CPU-heavy steps (media checks, video probes) share the cores with the page and the engine."""
     followers: Callable[[], int]
     """How many jobs are being followed now (the read budget is shared among them)."""
+    line: CreateLine
+    """Where jobs wait for their create (see `_line`)."""
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
