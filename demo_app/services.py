@@ -66,11 +66,13 @@ async def open_services(
     engine: LocalEngine | None = None,
     media_workers: MediaWorkers | None = None,
     observer: Callable[[JobSnapshot], None] | None = None,
+    pacing: Pacing | None = None,
 ) -> AsyncIterator[Services]:
     """Open everything the app runs on; recover unsettled jobs; close in reverse.
 
     `engine` and `media_workers`, when given, are borrowed (shared by many stacks in tests and
-    benchmarks) and left open; `observer` sees every job transition.
+    benchmarks) and left open; `observer` sees every job transition; `pacing`, when given,
+    replaces the budgets the settings describe (stacks sharing one account, or a test's clock).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
@@ -79,7 +81,7 @@ async def open_services(
             engine = LocalEngine(_engine_from(settings, token), token)
             await engine.engine.start()
             stack.push_async_callback(engine.engine.aclose)
-        client = _client_for(settings, engine)
+        client = _client_for(settings, engine, pacing or _pacing(settings))
         stack.push_async_callback(client.aclose)
         ledger = Ledger(
             settings.data_dir / "ledger.json",
@@ -121,7 +123,7 @@ def _engine_from(settings: Settings, token: str) -> Engine:
     )
 
 
-def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClient:
+def _client_for(settings: Settings, engine: LocalEngine | None, pacing: Pacing) -> ReplicateClient:
     """The Replicate client: to the local engine in process, else to Replicate with the token."""
     if engine is not None:
         return ReplicateClient(
@@ -130,7 +132,7 @@ def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClie
             transport=engine.engine.transport(),
             timeout=settings.http_timeout_s,
             max_connections=settings.http_max_connections,
-            pacing=_pacing(settings),
+            pacing=pacing,
         )
     assert settings.replicate_api_token is not None
     return ReplicateClient(
@@ -138,7 +140,7 @@ def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClie
         settings.replicate_api_token,
         timeout=settings.http_timeout_s,
         max_connections=settings.http_max_connections,
-        pacing=_pacing(settings),
+        pacing=pacing,
     )
 
 

@@ -104,6 +104,7 @@ class CreateLine:
         entry = _Entry((joined_at, next(self._numbers)), job, asyncio.get_running_loop().create_future())
         bisect.insort(self._entries, entry)
         job.place = lambda: self._place_of(entry)
+        job.publish()
         self._advance()
         try:
             await entry.reserved
@@ -145,8 +146,9 @@ class CreateLine:
         """Seconds until the job at `position` leaves: the slower of the create tokens it must
         wait for, and the running places that must free for the ones ahead of it."""
         tokens = max(0.0, position - self._creates.available()) / self._creates.rate_per_s
+        needing = position - (self._reserved is not None)  # the next one holds its place already
         free = self._places - self._occupied()
-        places = max(0, position - free) * self._run_s / self._places
+        places = max(0, needing - free) * self._run_s / self._places
         return math.ceil(max(tokens, places))
 
     def _moved(self) -> None:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from demo_app import media
-from demo_app.catalog import CATALOG, OptionError, UnknownModel, get_model
+from demo_app.catalog import DEFAULT_MODEL, OptionError, UnknownModel, get_model
 from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
@@ -79,7 +79,7 @@ class JobManager:
             bound=settings.max_line,
             places=settings.max_jobs_total,
             occupied=self._occupied,
-            typical_run_s=max(spec.typical_run_s(TYPICAL_AUDIO_S) for spec in CATALOG.values()),
+            typical_run_s=get_model(DEFAULT_MODEL).typical_run_s(TYPICAL_AUDIO_S),
         )
         self._runner = JobRunner(
             JobContext(

@@ -8,38 +8,7 @@ import asyncio
 import pytest
 
 from demo_app.replicate import Pacing, Priority, TokenBucket
-
-
-class VirtualTime:
-    """A clock that moves only when the bucket sleeps: minutes of pacing take milliseconds."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-class ManualTime(VirtualTime):
-    """A clock the test moves (`advance`): sleepers wake only when it has moved far enough."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._moved = asyncio.Event()
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        moved, self._moved = self._moved, asyncio.Event()
-        moved.set()
-
-    async def sleep(self, seconds: float) -> None:
-        until = self.now + seconds
-        while self.now < until:
-            await self._moved.wait()
+from tests.virtual_time import ManualTime, VirtualTime
 
 
 def most_in_any_minute(times: list[float]) -> int:
