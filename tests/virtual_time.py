@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+SETTLE_STEPS = 20
+"""Loop turns a sleeper lets pass before the clock jumps, so that callers granted a moment ago
+send their requests at that moment rather than after the jump."""
+
 
 class VirtualTime:
     """A clock that moves only when a pacer sleeps: it jumps straight to the next token."""
@@ -15,8 +19,9 @@ class VirtualTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        for _ in range(SETTLE_STEPS):
+            await asyncio.sleep(0)
         self.now += seconds
-        await asyncio.sleep(0)
 
 
 class ManualTime(VirtualTime):
