@@ -39,6 +39,8 @@ class _Entry:
     key: tuple[float, int]
     job: LiveJob = field(compare=False)
     reserved: asyncio.Future[None] = field(compare=False)
+    present: bool = field(default=True, compare=False)
+    """False while a resumed job's place is kept for it (it is uploading its inputs again)."""
 
 
 class CreateLine:
@@ -59,6 +61,7 @@ class CreateLine:
         self._occupied = occupied
         self._run_s = typical_run_s
         self._entries: list[_Entry] = []
+        self._by_job: dict[str, _Entry] = {}
         self._reserved: _Entry | None = None
         self._left_at: dict[str, float] = {}
         self._numbers = itertools.count()
@@ -87,6 +90,17 @@ class CreateLine:
         """A running job ended: hand its place to the next in line before anyone else sees it."""
         self._advance()
 
+    def keep_place(self, job: LiveJob, joined_at: float) -> None:
+        """Hold the place of a job resumed after a restart until it comes back to the line, so
+        the order is the original one whatever order the resumed jobs finish uploading in."""
+        self._insert(job, joined_at, present=False)
+
+    def forget(self, job_id: str) -> None:
+        """The job ended without coming back to its kept place: free it."""
+        entry = self._by_job.get(job_id)
+        if entry is not None and not entry.present:
+            self._leave(entry)
+
     def ran(self, job_id: str) -> None:
         """A job that came through the line ended: fold its run time into the estimate."""
         left = self._left_at.pop(job_id, None)
@@ -101,9 +115,8 @@ class CreateLine:
         When it returns the token is taken (pass `prepaid=True` to the create); canceled, it
         leaves the line and takes nothing.
         """
-        entry = _Entry((joined_at, next(self._numbers)), job, asyncio.get_running_loop().create_future())
-        bisect.insort(self._entries, entry)
-        job.place = lambda: self._place_of(entry)
+        entry = self._by_job.get(job.record.job_id) or self._insert(job, joined_at, present=True)
+        entry.present = True
         job.publish()
         self._advance()
         try:
@@ -115,21 +128,30 @@ class CreateLine:
 
     # ---- internals --------------------------------------------------------------------------
 
+    def _insert(self, job: LiveJob, joined_at: float, *, present: bool) -> _Entry:
+        future = asyncio.get_running_loop().create_future()
+        entry = _Entry((joined_at, next(self._numbers)), job, future, present)
+        bisect.insort(self._entries, entry)
+        self._by_job[job.record.job_id] = entry
+        job.place = lambda: self._place_of(entry)
+        return entry
+
     def _advance(self) -> None:
-        """Reserve a running place for the next job, if one is free and none is reserved."""
+        """Reserve a running place for the first job, if it is here, one is free and none is
+        reserved: strictly one at a time, in order."""
         if self._reserved is not None or not self._entries:
             return
-        if self._occupied() >= self._places:
+        head = self._entries[0]
+        if not head.present or head.reserved.done() or self._occupied() >= self._places:
             return
-        entry = next((e for e in self._entries if not e.reserved.done()), None)
-        if entry is not None:
-            self._reserved = entry
-            entry.reserved.set_result(None)
+        self._reserved = head
+        head.reserved.set_result(None)
 
     def _leave(self, entry: _Entry) -> None:
         index = bisect.bisect_left(self._entries, entry)
         if index < len(self._entries) and self._entries[index] is entry:
             del self._entries[index]
+        self._by_job.pop(entry.job.record.job_id, None)
         entry.job.place = None
         if not entry.reserved.done():
             entry.reserved.cancel()

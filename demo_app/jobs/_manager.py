@@ -134,6 +134,10 @@ class JobManager:
 
     async def _recover(self) -> None:
         for job in self._jobs.values():
+            r = job.record
+            if not r.settled and r.line_joined_at is not None and r.create_sent_at is None:
+                self._line.keep_place(job, r.line_joined_at.timestamp())
+        for job in self._jobs.values():
             if not job.record.settled:
                 log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
                 self._follow(job, self._runner.resume(job))
@@ -291,6 +295,7 @@ class JobManager:
     def _ended(self, owner: str, job_id: str) -> None:
         self._running.discard(job_id)
         self._free_slot(owner, job_id)
+        self._line.forget(job_id)
         self._line.ran(job_id)
         self._line.place_freed()
 

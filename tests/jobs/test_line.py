@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from demo_app.engine import CREATES
-from demo_app.jobs import JobRefused, JobSnapshot, JobStatus, LineFull, OwnerBusy, StudioBusy
+from demo_app.jobs import JobManager, JobRefused, JobSnapshot, JobStatus, LineFull, OwnerBusy, StudioBusy
+from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, TokenBucket
 from tests.jobs.conftest import Stack, StackFactory
 from tests.virtual_time import ManualTime
@@ -38,11 +39,11 @@ async def paced_stack(make_stack: StackFactory, clock: ManualTime, **overrides: 
 
 
 async def until(
-    stack: Stack, owner: str, job_id: str, wanted: Callable[[JobSnapshot], bool], within_s: float = 30.0
+    jobs: JobManager, owner: str, job_id: str, wanted: Callable[[JobSnapshot], bool], within_s: float = 30.0
 ) -> JobSnapshot:
     """The job's first snapshot that is `wanted` (viewers are woken as the line moves)."""
     async with asyncio.timeout(within_s):
-        async for snap in stack.jobs.subscribe(owner, job_id):
+        async for snap in jobs.subscribe(owner, job_id):
             if wanted(snap):
                 return snap
     raise AssertionError(f"job {job_id} ended without the wanted snapshot")
@@ -60,7 +61,7 @@ async def join(stack: Stack, owner: str, face: Path, voice: Path) -> JobSnapshot
     """Start a job and wait until it stands in the line (so joins happen in the order called)."""
     await stack.ledger.open_account(owner)
     started = await stack.jobs.start(owner, str(face), str(voice), MODEL, {})
-    return await until(stack, owner, started.job_id, in_line)
+    return await until(stack.jobs, owner, started.job_id, in_line)
 
 
 def expected_eta(position: int) -> int:
@@ -91,15 +92,15 @@ async def test_first_come_first_served_across_owners_with_place_and_eta_as_it_mo
     # One token: the first leaves, and everyone behind moves up.
     clock.advance(TOKEN_S)
     first, second, third, fourth = ((owner, snap.job_id) for owner, snap in zip(owners, waiting, strict=True))
-    await until(stack, *first, lambda s: s.prediction_id is not None)
-    moved = await until(stack, *second, lambda s: s.queue_position == 1)
+    await until(stack.jobs, *first, lambda s: s.prediction_id is not None)
+    moved = await until(stack.jobs, *second, lambda s: s.queue_position == 1)
     assert moved.eta_s == expected_eta(1)
     assert stack.jobs.snapshot(*fourth).queue_position == 3
 
     # Another: the second takes the last running place.
     clock.advance(TOKEN_S)
-    await until(stack, *second, lambda s: s.prediction_id is not None)
-    head = await until(stack, *third, lambda s: s.queue_position == 1)
+    await until(stack.jobs, *second, lambda s: s.prediction_id is not None)
+    head = await until(stack.jobs, *third, lambda s: s.queue_position == 1)
     assert creates(stack) == 2
 
     # Tokens to spare now, but both places are taken: the third waits for a run to end, and its
@@ -112,7 +113,7 @@ async def test_first_come_first_served_across_owners_with_place_and_eta_as_it_mo
 
     # A run ends: its place goes to the head of the line, not to a newcomer.
     await stack.jobs.cancel(*first)
-    await until(stack, *third, lambda s: s.prediction_id is not None)
+    await until(stack.jobs, *third, lambda s: s.prediction_id is not None)
     started = [s.job_id for s in stack.transitions if s.status is JobStatus.STARTING]
     assert started == [first[1], second[1], third[1]]
     assert stack.jobs.snapshot(*fourth).queue_position == 1
@@ -141,7 +142,7 @@ async def test_a_cancel_while_waiting_releases_the_hold_at_once_and_the_next_mov
 
     clock.advance(TOKEN_S)
     clock.advance(TOKEN_S)
-    await until(stack, "browser:z", z.job_id, lambda s: s.prediction_id is not None)
+    await until(stack.jobs, "browser:z", z.job_id, lambda s: s.prediction_id is not None)
     assert creates(stack) == 2  # x and z; never y
     for owner, snap in (("browser:x", x), ("browser:z", z)):
         await stack.jobs.cancel(owner, snap.job_id)
@@ -167,3 +168,32 @@ async def test_a_full_line_refuses_with_the_wait_and_holds_nothing(
     assert (await stack.ledger.balance("browser:r")).held == 0
     for owner, snap in zip(("browser:p", "browser:q"), waiting, strict=True):
         await stack.jobs.cancel(owner, snap.job_id)
+
+
+async def test_after_a_restart_the_jobs_in_line_take_their_places_back(
+    make_stack: StackFactory, face: Path, voice: Path, media_workers: MediaWorkers
+) -> None:
+    clock = ManualTime()
+    stack = await paced_stack(make_stack, clock)
+    owners = ["browser:r1", "browser:r2", "browser:r3"]
+    waiting = [await join(stack, owner, face, voice) for owner in owners]
+    ids = [snap.job_id for snap in waiting]
+    await stack.jobs.aclose()  # the process stops: nothing is settled, the holds stay
+    assert {hold.ref for hold in await stack.ledger.open_holds()} == set(ids)
+
+    jobs = await JobManager.open(
+        settings=stack.settings, client=stack.client, ledger=stack.ledger, media_workers=media_workers
+    )
+    try:
+        for owner, job_id in zip(owners, ids, strict=True):
+            await until(jobs, owner, job_id, in_line)
+        # Resumed newest first and uploaded again in any order, yet each is back at its place.
+        assert [jobs.snapshot(o, j).queue_position for o, j in zip(owners, ids, strict=True)] == [1, 2, 3]
+        clock.advance(TOKEN_S)
+        resumed = await until(jobs, owners[0], ids[0], lambda s: s.prediction_id is not None)
+        assert resumed.status is JobStatus.STARTING and creates(stack) == 1
+        for owner, job_id in zip(owners, ids, strict=True):
+            assert (await jobs.cancel(owner, job_id)).status is JobStatus.CANCELED
+        assert await stack.ledger.open_holds() == []
+    finally:
+        await jobs.aclose()
