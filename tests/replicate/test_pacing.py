@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from demo_app.replicate import Pacing, Priority, TokenBucket
 from tests.virtual_time import ManualTime, VirtualTime
@@ -58,6 +60,40 @@ async def test_arrivals_spread_over_time_stay_under_the_ceiling_too() -> None:
         await asyncio.gather(*(call() for _ in range(200)))
         clock.now += 7.0  # idle long enough for the burst to come back
     assert most_in_any_minute(granted) <= 600
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    per_minute=st.integers(min_value=10, max_value=600),
+    waves=st.lists(
+        st.tuples(st.floats(min_value=0.0, max_value=90.0), st.integers(min_value=0, max_value=400)),
+        min_size=1,
+        max_size=8,
+    ),
+    urgent_every=st.integers(min_value=2, max_value=50),
+)
+def test_any_arrivals_stay_under_the_ceiling_in_every_minute(
+    per_minute: int, waves: list[tuple[float, int]], urgent_every: int
+) -> None:
+    """Waves of any size after any pause, normal and urgent mixed: never above the ceiling."""
+
+    async def run() -> list[float]:
+        clock = VirtualTime()
+        bucket = TokenBucket(per_minute, clock=clock, sleep=clock.sleep)
+        granted: list[float] = []
+
+        async def call(n: int) -> None:
+            await bucket.acquire(Priority.URGENT if n % urgent_every == 0 else Priority.NORMAL)
+            granted.append(clock.now)
+
+        for pause, count in waves:
+            clock.now += pause
+            await asyncio.gather(*(call(n) for n in range(count)))
+        return granted
+
+    granted = asyncio.run(run())
+    assert len(granted) == sum(count for _, count in waves)
+    assert most_in_any_minute(granted) <= per_minute
 
 
 async def test_a_cancel_goes_before_a_thousand_waiting_polls() -> None:
