@@ -69,9 +69,6 @@ class CreateLine:
 
     # ---- what the manager asks ------------------------------------------------------------
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     @property
     def full(self) -> bool:
         """True when a new job may not join (the visitor reads how long the wait would be)."""
@@ -186,6 +183,7 @@ class CreateLine:
             entry.job.publish()
 
     def close(self) -> None:
+        """Stop the pending wake-up (the manager is closing)."""
         if self._refresh is not None:
             self._refresh.cancel()
             self._refresh = None
