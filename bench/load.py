@@ -161,7 +161,7 @@ async def measure(
         f"    status read          p50 {statistics.median(status_lat) * 1e6:.0f} µs, "
         f"p99 {pct(status_lat, 0.99) * 1e6:.0f} µs"
     )
-    print(f"    upstream reads       {reads / held_s:.1f}/s (budget {settings.max_polls_per_s:g}/s)")
+    print(f"    upstream reads       {reads / held_s:.1f}/s (budget {settings.reads_per_min / 60:g}/s)")
     print(f"  peak memory (RSS)      {rss_mb:.0f} MiB")
 
 

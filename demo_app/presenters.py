@@ -13,7 +13,7 @@ from typing import Any
 
 from demo_app.catalog import get_model
 from demo_app.credits import Balance, OpenHold, StatementLine
-from demo_app.jobs import JobSnapshot, JobStatus, ProgressSource, Quote
+from demo_app.jobs import JobSnapshot, JobStatus, LineView, ProgressSource, Quote, about
 from demo_app.money import format_credits
 
 STATUS_LABELS: dict[JobStatus, str] = {
@@ -94,11 +94,27 @@ def status_html(snap: JobSnapshot) -> str:
 
 
 def outcome_sentence(snap: JobSnapshot) -> str:
-    """The sentence under the bar: the job's own message (it names the credits charged or returned)."""
+    """The sentence under the bar: its place while in the create line, else the job's own
+    message (it names the credits charged or returned)."""
+    if snap.queue_position is not None and not snap.terminal:
+        return line_sentence(snap.queue_position, snap.eta_s or 0.0)
     message = snap.message or snap.error or ""
     if snap.status is JobStatus.REJECTED:
         return f"{message} Nothing was charged; your balance is unchanged."
     return message
+
+
+def line_sentence(position: int, eta_s: float) -> str:
+    """"You are 37th in line, about 2 min." — a job waiting for its turn to start."""
+    if position == 1:
+        return f"You are next in line to start, {about(eta_s)}."
+    return f"You are {ordinal(position)} in line to start, {about(eta_s)}."
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, …"""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
 
 
 def _progress_html(snap: JobSnapshot) -> str:
@@ -178,8 +194,9 @@ def log_text(snap: JobSnapshot) -> str:
     return snap.log_tail or ""
 
 
-def quote_html(quote: Quote | None, *, busy: bool = False) -> str:
-    """The live estimate, or why Generate is not possible yet (`busy`: the owner's job limit is reached)."""
+def quote_html(quote: Quote | None, *, busy: bool = False, line: LineView | None = None) -> str:
+    """The live estimate, or why Generate is not possible yet (`busy`: the owner's job limit is
+    reached), and how long the create line is when there is one."""
     if quote is None:
         return "Loading your balance…"
     if busy:
@@ -187,9 +204,16 @@ def quote_html(quote: Quote | None, *, busy: bool = False) -> str:
             "⏳ A job is running and you may run no more at once: wait for one to finish or cancel it "
             "before starting another."
         )
+    waiting = f" {_esc(line_outlook(line))}" if line is not None and line.waiting else ""
     if quote.ready:
-        return f"**{_esc(quote.text)}**"
-    return f"⚠️ {_esc(quote.reason)}"
+        return f"**{_esc(quote.text)}**{waiting}"
+    return f"⚠️ {_esc(quote.reason)}{waiting}"
+
+
+def line_outlook(line: LineView) -> str:
+    """How long the create line is, said before Generate is pressed."""
+    jobs = "job is" if line.waiting == 1 else "jobs are"
+    return f"⏳ {line.waiting:,} {jobs} waiting to start; a new one would start in {about(line.eta_s)}."
 
 
 def balance_html(balance: Balance) -> str:

@@ -18,7 +18,7 @@ from demo_app.credits import Ledger
 from demo_app.engine import Engine
 from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
-from demo_app.replicate import ReplicateClient
+from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
 
 
@@ -68,11 +68,13 @@ async def open_services(
     engine: LocalEngine | None = None,
     media_workers: MediaWorkers | None = None,
     observer: Callable[[JobSnapshot], None] | None = None,
+    pacing: Pacing | None = None,
 ) -> AsyncIterator[Services]:
     """Open everything the app runs on; recover unsettled jobs; close in reverse.
 
     `engine` and `media_workers`, when given, are borrowed (shared by many stacks in tests and
-    benchmarks) and left open; `observer` sees every job transition.
+    benchmarks) and left open; `observer` sees every job transition; `pacing`, when given,
+    replaces the budgets the settings describe (stacks sharing one account, or a test's clock).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
@@ -81,7 +83,7 @@ async def open_services(
             engine = LocalEngine(_engine_from(settings, token), token)
             await engine.engine.start()
             stack.push_async_callback(engine.engine.aclose)
-        client = _client_for(settings, engine)
+        client = _client_for(settings, engine, pacing or _pacing(settings))
         stack.push_async_callback(client.aclose)
         models = SchemaWatch(client, CATALOG.values(), recheck_s=settings.schema_recheck_s)
         models.start()
@@ -132,7 +134,7 @@ def _engine_from(settings: Settings, token: str) -> Engine:
     )
 
 
-def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClient:
+def _client_for(settings: Settings, engine: LocalEngine | None, pacing: Pacing) -> ReplicateClient:
     """The Replicate client: to the local engine in process, else to Replicate with the token."""
     if engine is not None:
         return ReplicateClient(
@@ -141,6 +143,7 @@ def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClie
             transport=engine.engine.transport(),
             timeout=settings.http_timeout_s,
             max_connections=settings.http_max_connections,
+            pacing=pacing,
         )
     assert settings.replicate_api_token is not None
     return ReplicateClient(
@@ -148,4 +151,10 @@ def _client_for(settings: Settings, engine: LocalEngine | None) -> ReplicateClie
         settings.replicate_api_token,
         timeout=settings.http_timeout_s,
         max_connections=settings.http_max_connections,
+        pacing=pacing,
     )
+
+
+def _pacing(settings: Settings) -> Pacing:
+    """The read and create budgets of this process (see `Settings.reads_per_min`)."""
+    return Pacing.per_minute(settings.reads_per_min, settings.creates_per_min)

@@ -12,6 +12,13 @@ from pathlib import Path
 from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from demo_app.replicate import (
+    CREATES_CEILING_PER_MIN,
+    DEFAULT_CREATES_PER_MIN,
+    DEFAULT_READS_PER_MIN,
+    READS_CEILING_PER_MIN,
+)
+
 
 class Settings(BaseSettings):
     """Offline-safe defaults: with nothing set, the app runs on the built-in engine."""
@@ -38,13 +45,20 @@ class Settings(BaseSettings):
     http_max_connections: int = Field(default=200, ge=1)
     """Pooled connections to Replicate: sized for many predictions followed at once."""
     poll_interval_s: float = Field(default=2.0, gt=0)
-    """How often one follower asks Replicate for its prediction's status."""
+    """How often one follower asks Replicate for its prediction's status (at most; see below)."""
     schema_recheck_s: float = Field(default=3600.0, gt=0)
     """How often each offered model's input schema is read again and checked (also once at start);
     a model whose schema no longer takes what we send is unavailable until it fits again."""
-    max_polls_per_s: float = Field(default=40.0, gt=0)
-    """Status reads per second across all jobs; Replicate allows 3000/min for reads, and with many
-    jobs running each one is polled less often rather than hitting 429s."""
+    reads_per_min: int = Field(default=DEFAULT_READS_PER_MIN, ge=10, le=READS_CEILING_PER_MIN)
+    """Replicate calls other than creates — polls, list pages, file uploads, cancels, schema
+    reads — in any sliding minute, all jobs together (Replicate allows 3000). A call past it
+    waits (cancels first), never dropped; with many jobs running each is polled less often."""
+    creates_per_min: int = Field(default=DEFAULT_CREATES_PER_MIN, ge=10, le=CREATES_CEILING_PER_MIN)
+    """Predictions created in any sliding minute (Replicate allows 600); past it jobs wait in
+    the create line, first come first served, with their place and an estimated wait."""
+    max_line: int = Field(default=1000, ge=1)
+    """Jobs that may wait in the create line at once; past it Generate is refused with how long
+    the wait would be (nothing held)."""
 
     # --- Gradio server -----------------------------------------------------------------
     server_name: str = Field(
@@ -110,7 +124,10 @@ class Settings(BaseSettings):
     what its settled runs cost upstream (charges, and the compute of runs that failed, were
     canceled or timed out after they started, even though the visitor got everything back)."""
     max_jobs_per_owner: int = Field(default=2, ge=1)
+    """Open jobs of one owner, waiting in the create line included."""
     max_jobs_total: int = Field(default=100, ge=1)
+    """Jobs running at once (checking, uploading, on the model, saving), all owners together; jobs
+    waiting in the create line do not count, and leave it only when one of these is free."""
 
     # --- Media checks ----------------------------------------------------------------------
     media_workers: int = Field(default=2, ge=1)

@@ -1,10 +1,12 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
 from demo_app.jobs._manager import JobManager
+from demo_app.jobs._messages import about
 from demo_app.jobs._refusals import (
     BadOptions,
     CannotAfford,
     JobRefused,
+    LineFull,
     ModelNotOffered,
     ModelUnavailable,
     OwnerBusy,
@@ -15,6 +17,7 @@ from demo_app.jobs._types import (
     JobNotFound,
     JobSnapshot,
     JobStatus,
+    LineView,
     ProgressSource,
     Quote,
 )
@@ -28,10 +31,13 @@ __all__ = [
     "JobRefused",
     "JobSnapshot",
     "JobStatus",
+    "LineFull",
+    "LineView",
     "ModelNotOffered",
     "ModelUnavailable",
     "OwnerBusy",
     "ProgressSource",
     "Quote",
     "StudioBusy",
+    "about",
 ]

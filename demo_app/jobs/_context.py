@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from demo_app.credits import Ledger, utc_now
+from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import JobSnapshot, JobStatus
 from demo_app.media import MediaWorkers
 from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient
 from demo_app.settings import Settings
+
+POLL_SHARE = 0.8
+"""Of the read budget's steady rate, what the followers' polls may use together."""
 
 
 @dataclass
@@ -30,6 +34,8 @@ class JobContext:
     """CPU-heavy steps (media checks, video probes) share the cores with the page and the engine."""
     followers: Callable[[], int]
     """How many jobs are being followed now (the read budget is shared among them)."""
+    line: CreateLine
+    """Where jobs wait for their create (see `_line`)."""
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
@@ -49,8 +55,10 @@ class JobContext:
 
     def poll_interval(self) -> float:
         """Seconds between two polls of one job: the setting, stretched when many jobs run at once
-        so that all followers together stay under Replicate's rate limit for reads."""
-        return max(self.settings.poll_interval_s, self.followers() / self.settings.max_polls_per_s)
+        so that all followers together use at most `POLL_SHARE` of the read budget (the rest is
+        for uploads, cancels and list pages; the client's pacer holds the line either way)."""
+        polls_per_s = self.client.pacing.reads.rate_per_s * POLL_SHARE
+        return max(self.settings.poll_interval_s, self.followers() / polls_per_s)
 
     def past_deadline(self, job: LiveJob) -> bool:
         """True once the job's time-out (counted from the create, else from the job) has passed."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from demo_app.credits import utc_now
 from demo_app.jobs._store import JobRecord
@@ -27,6 +27,8 @@ class LiveJob:
         self.settled = asyncio.Event()
         self.settle_lock = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
+        self.place: Callable[[], tuple[int, float]] | None = None
+        """While the job waits in the create line: its (position, estimated wait in seconds)."""
         self._changed = asyncio.Event()
         if record.settled:
             self.settled.set()
@@ -36,6 +38,7 @@ class LiveJob:
         """The job as a viewer sees it now (elapsed is computed at call time)."""
         r = self.record
         end = r.finished_at or utc_now()
+        position, eta_s = self.place() if self.place is not None else (None, None)
         return JobSnapshot(
             job_id=r.job_id,
             owner=r.owner,
@@ -54,6 +57,8 @@ class LiveJob:
             created_at=r.created_at,
             finished_at=r.finished_at,
             message=r.message,
+            queue_position=position,
+            eta_s=eta_s,
         )
 
     def publish(self) -> None:

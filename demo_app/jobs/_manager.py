@@ -16,16 +16,18 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from demo_app import media
-from demo_app.catalog import OptionError, UnknownModel, get_model
+from demo_app.catalog import DEFAULT_MODEL, OptionError, UnknownModel, get_model
 from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
+from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._quote import quote
 from demo_app.jobs._refusals import (
     BadOptions,
     CannotAfford,
+    LineFull,
     ModelNotOffered,
     ModelUnavailable,
     OwnerBusy,
@@ -34,7 +36,7 @@ from demo_app.jobs._refusals import (
 from demo_app.jobs._retention import prune
 from demo_app.jobs._runner import JobRunner
 from demo_app.jobs._store import JobRecord, JobStore
-from demo_app.jobs._types import JobNotFound, JobSnapshot, JobStatus, Quote
+from demo_app.jobs._types import JobNotFound, JobSnapshot, JobStatus, LineView, Quote
 from demo_app.replicate import ReplicateClient
 from demo_app.settings import Settings
 
@@ -45,6 +47,8 @@ REFUSED_KEPT_PER_OWNER = 5
 """Refused jobs live in memory only, so a caller can read why; at most this many per owner."""
 CPU_SLOTS = 2
 """CPU-heavy steps (media checks, video probes) at once: they share the cores with the page."""
+TYPICAL_AUDIO_S = 10.0
+"""The clip length the line's first run-time estimate assumes, before any run is measured."""
 
 UnavailableReason = Callable[[str], str | None]
 """Why a model may not start now (its schema no longer fits), or None; see `SchemaWatch`."""
@@ -80,6 +84,13 @@ class JobManager:
         self._open_per_owner: dict[str, set[str]] = {}
         self._refused: dict[str, deque[str]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._line = CreateLine(
+            client.pacing.creates,
+            bound=settings.max_line,
+            places=settings.max_jobs_total,
+            occupied=self._occupied,
+            typical_run_s=get_model(DEFAULT_MODEL).typical_run_s(TYPICAL_AUDIO_S),
+        )
         self._runner = JobRunner(
             JobContext(
                 settings=settings,
@@ -88,7 +99,8 @@ class JobManager:
                 ledger=ledger,
                 media=media_workers,
                 cpu_slots=self._cpu_slots,
-                followers=lambda: len(self._running),
+                followers=self._occupied,
+                line=self._line,
                 observer=self._observe,
             )
         )
@@ -128,10 +140,15 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._line.close()
         await self._runner.aclose()
         self._store.close()
 
     async def _recover(self) -> None:
+        for job in self._jobs.values():
+            r = job.record
+            if not r.settled and r.line_joined_at is not None and r.create_sent_at is None:
+                self._line.keep_place(job, r.line_joined_at.timestamp())
         for job in self._jobs.values():
             if not job.record.settled:
                 log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
@@ -156,8 +173,8 @@ class JobManager:
 
         Everything that can be refused cheaply is refused here (a `JobRefused`), before any media
         work and without writing anything: the model (offered, and its schema still fitting), its
-        options, the studio's and the owner's running jobs, and a balance that cannot pay even the
-        model's shortest run.
+        options, a full create line, the studio's and the owner's running jobs, and a balance that
+        cannot pay even the model's shortest run.
         """
         try:
             spec = get_model(model_id)
@@ -172,8 +189,11 @@ class JobManager:
             raise BadOptions(str(exc)) from None
         available = (await self._ledger.balance(owner)).available
         # No await from here on: the limits are checked and taken in one step.
-        if len(self._running) >= self._settings.max_jobs_total:
-            raise StudioBusy(len(self._running))
+        if self._line.full:
+            line = self._line.outlook()
+            raise LineFull(line.waiting, line.eta_s)
+        if self._occupied() >= self._settings.max_jobs_total:
+            raise StudioBusy(self._occupied())
         mine = len(self._open_per_owner.get(owner, ()))
         if mine >= self._settings.max_jobs_per_owner:
             raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
@@ -251,6 +271,10 @@ class JobManager:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
         return await quote(self._ledger, self.media, self._cpu_slots, owner, model_id, image_path, audio_path)
 
+    def line(self) -> LineView:
+        """How long the create line is and about how long a job started now would wait in it."""
+        return self._line.outlook()
+
     async def prune(self) -> None:
         """Forget jobs past their keep time and bound the videos' disk use, oldest first."""
         await prune(self._jobs, self._store, self._settings)
@@ -289,6 +313,13 @@ class JobManager:
     def _ended(self, owner: str, job_id: str) -> None:
         self._running.discard(job_id)
         self._free_slot(owner, job_id)
+        self._line.forget(job_id)
+        self._line.ran(job_id)
+        self._line.place_freed()
+
+    def _occupied(self) -> int:
+        """Jobs holding a running place: every job with a follower but those waiting in the line."""
+        return len(self._running) - self._line.not_running()
 
     def _free_slot(self, owner: str, job_id: str) -> None:
         open_jobs = self._open_per_owner.get(owner)

@@ -77,6 +77,7 @@ _REASONS = {
 
 CHECKING = "Checking your inputs…"
 UPLOADING = "Sending your files to the model…"
+IN_LINE = "Waiting in line to start…"
 STARTING = "Waiting for the model to start…"
 PROCESSING = "Generating the video…"
 SAVING = "Saving the video…"
@@ -111,6 +112,17 @@ def duration_limit(seconds: float) -> str:
     """A time limit as the sentences say it: "10 min", "1.5 min", "45 s"."""
     minutes = seconds / 60
     return f"{minutes:g} min" if minutes >= 1 else f"{seconds:g} s"
+
+
+def about(seconds: float) -> str:
+    """An estimated wait as a visitor reads it: "under a minute", "about 2 min", "about 1 h 20 min"."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"about {hours} h {rest} min" if rest else f"about {hours} h"
 
 
 def short(text: str | None, limit: int = 300) -> str:

@@ -6,6 +6,7 @@ type; `str()` is the sentence a visitor reads (worded here, at the jobs boundary
 
 from __future__ import annotations
 
+from demo_app.jobs._messages import about
 from demo_app.money import format_credits
 
 
@@ -39,6 +40,17 @@ class StudioBusy(JobRefused):
     def __init__(self, running: int) -> None:
         self.running = running
         super().__init__(f"The studio is busy ({running} jobs running); try again in a minute.")
+
+
+class LineFull(JobRefused):
+    """The create line is as long as it may be; the sentence says how long the wait would be."""
+
+    def __init__(self, waiting: int, eta_s: float) -> None:
+        self.waiting, self.eta_s = waiting, eta_s
+        super().__init__(
+            f"{waiting:,} jobs are already waiting to start, so a new one would wait {about(eta_s)}; "
+            "try again later."
+        )
 
 
 class OwnerBusy(JobRefused):

@@ -20,7 +20,7 @@ from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._prepare import hold, prepare
 from demo_app.jobs._settle import settle
-from demo_app.jobs._submit import find_created, record_prediction, submit
+from demo_app.jobs._submit import find_created, inputs_kept, record_prediction, submit
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,12 @@ class JobRunner:
 
     async def _resume(self, job: LiveJob, spec: ModelSpec) -> None:
         r = job.record
+        if r.prediction_id is None and r.create_sent_at is None and r.line_joined_at is not None:
+            if not inputs_kept(job):
+                raise JobEnded(Ending.RESTARTED_BEFORE_MODEL)
+            # It was waiting in the create line: upload again and take its old place back.
+            prediction = await submit(self.ctx, job, spec)
+            await follow(self.ctx, job, spec, prediction)
         if r.prediction_id is None and r.create_sent_at is not None and r.prediction_input is not None:
             try:
                 found = await find_created(self.ctx, job, r.prediction_input)

@@ -41,6 +41,8 @@ class JobRecord(BaseModel):
     charged: int | None = None
     returned: int | None = None
     prediction_input: dict[str, Any] | None = None
+    line_joined_at: datetime | None = None
+    """When the job first joined the create line: its place there, kept across a restart."""
     create_sent_at: datetime | None = None
     prediction_id: str | None = None
     video_path: str | None = None

@@ -1,5 +1,6 @@
-"""Submitting: upload the inputs, create the prediction exactly once, and after a create whose
-outcome stayed unknown, find it — or hunt it down later so it never runs unwanted."""
+"""Submitting: upload the inputs, wait in the create line, create the prediction exactly once,
+and after a create whose outcome stayed unknown, find it — or hunt it down later so it never
+runs unwanted."""
 
 from __future__ import annotations
 
@@ -30,15 +31,15 @@ from demo_app.replicate import (
 log = logging.getLogger(__name__)
 
 
-
 async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
-    """Upload the inputs and create the prediction, never creating it twice."""
+    """Upload the inputs, wait for the job's turn, and create the prediction, never twice."""
     r = job.record
     assert r.image_path and r.audio_path and r.image_type and r.audio_type
     image_url = await interruptible(job, ctx.client.file_input(Path(r.image_path), content_type=r.image_type))
     audio_url = await interruptible(job, ctx.client.file_input(Path(r.audio_path), content_type=r.audio_type))
     if job.cancel_requested.is_set():
         raise Canceled
+    await wait_in_line(ctx, job)
     r.prediction_input = spec.build_input(image_url, audio_url, r.options)
     r.create_sent_at = utc_now()
     await ctx.store.save(r)
@@ -49,6 +50,7 @@ async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
             version=target.get("version"),
             input=r.prediction_input,
             cancel_after_s=ctx.cancel_after_s,
+            prepaid=True,
         )
     except CreateOutcomeUnknown:
         prediction = await find_created(ctx, job, r.prediction_input)
@@ -60,6 +62,27 @@ async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
         raise JobEnded(Ending.CREATE_FAILED, detail=str(exc)) from None
     await record_prediction(ctx, job, prediction)
     return prediction
+
+
+async def wait_in_line(ctx: JobContext, job: LiveJob) -> None:
+    """Wait for the job's turn to create (its create token taken); a cancel leaves the line at once.
+
+    The job's place is the time it first joined, written to disk, so after a restart it joins
+    again at that place.
+    """
+    r = job.record
+    if r.line_joined_at is None:
+        r.line_joined_at = utc_now()
+    await ctx.transition(job, JobStatus.QUEUED, say.IN_LINE)
+    await interruptible(job, ctx.line.turn(job, r.line_joined_at.timestamp()))
+    if job.cancel_requested.is_set():
+        raise Canceled  # the turn came with the cancel; the token is spent, nothing was created
+
+
+def inputs_kept(job: LiveJob) -> bool:
+    """True when the checked inputs are still on disk, so the job can be submitted again."""
+    r = job.record
+    return all(path is not None and Path(path).is_file() for path in (r.image_path, r.audio_path))
 
 
 async def record_prediction(ctx: JobContext, job: LiveJob, prediction: Prediction) -> None:

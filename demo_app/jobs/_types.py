@@ -59,6 +59,10 @@ class JobSnapshot:
     created_at: datetime
     finished_at: datetime | None
     message: str
+    queue_position: int | None = None
+    """While the job waits in the create line: its place (1 is next)."""
+    eta_s: float | None = None
+    """While it waits in the create line: about how many seconds until it leaves it."""
 
     @property
     def terminal(self) -> bool:
@@ -75,3 +79,12 @@ class Quote:
     estimate: int | None
     audio_s: float | None
     text: str
+
+
+@dataclass(frozen=True)
+class LineView:
+    """The create line as a visitor sees it before pressing Generate."""
+
+    waiting: int
+    eta_s: float
+    """About how long a job joining now would wait for its create."""

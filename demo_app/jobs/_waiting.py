@@ -40,6 +40,9 @@ async def interruptible(job: LiveJob, step: Awaitable[T]) -> T:
     waiter = asyncio.ensure_future(job.cancel_requested.wait())
     try:
         done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()  # the follower itself is stopped (shutdown): the step goes with it
+        raise
     finally:
         waiter.cancel()
     if task in done:

@@ -11,6 +11,17 @@ from ._client import ReplicateClient
 from ._files import FileObject
 from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
 from ._output import pick_video
+from ._pacing import (
+    CREATES_CEILING_PER_MIN,
+    DEFAULT_CREATES_PER_MIN,
+    DEFAULT_READS_PER_MIN,
+    READS_CEILING_PER_MIN,
+    Call,
+    Pacer,
+    Pacing,
+    Priority,
+    TokenBucket,
+)
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
 from ._retry import RetryPolicy
@@ -36,11 +47,16 @@ from .errors import (
 )
 
 __all__ = [
+    "CREATES_CEILING_PER_MIN",
     "CREATE_CLOCK_MARGIN",
+    "DEFAULT_CREATES_PER_MIN",
+    "DEFAULT_READS_PER_MIN",
     "MAX_MODEL_BYTES",
     "MIN_CANCEL_AFTER_S",
+    "READS_CEILING_PER_MIN",
     "TERMINAL_STATUSES",
     "APIError",
+    "Call",
     "ConnectFailed",
     "ConnectionDropped",
     "CreateOutcomeUnknown",
@@ -51,9 +67,12 @@ __all__ = [
     "NotFound",
     "OutputTooLarge",
     "OutputUnavailable",
+    "Pacer",
+    "Pacing",
     "PayloadTooLarge",
     "Prediction",
     "PredictionUrls",
+    "Priority",
     "Progress",
     "RateLimited",
     "ReplicateClient",
@@ -63,6 +82,7 @@ __all__ = [
     "ServerError",
     "Status",
     "TimedOut",
+    "TokenBucket",
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",

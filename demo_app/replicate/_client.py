@@ -4,6 +4,12 @@ Layers, outermost first: an operation (create, get, …) picks its retry rule, `
 waits and repeats, `_send` makes one request and turns error statuses into typed errors, and
 `translated_errors` turns httpx exceptions into ours. The same code talks to api.replicate.com
 and to the built-in engine; only `base_url` and `transport` differ.
+
+Every request to the API passes `_send`, which first waits for its budget (`Pacing`): creates
+for the create bucket, everything else (polls, list pages, uploads, cancels — cancels first —
+and whatever later calls are added) for the read bucket. Pacing here, at the one door, means no
+caller can forget it and a retry pays like any other request. Output downloads go to the file
+delivery host, not the API, and are not paced.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from ._download import save_data_url, stream_to_file
 from ._files import FileObject, encode_data_url
 from ._headers import cancel_after
 from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
+from ._pacing import Call, Pacing
 from ._prediction import Prediction
 from ._problem import error_from_response
 from ._redirects import RedirectPolicy, Resolver, resolve_host
@@ -65,6 +72,7 @@ class ReplicateClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         resolve: Resolver = resolve_host,
+        pacing: Pacing | None = None,
     ) -> None:
         if isinstance(token, str):
             token = SecretStr(token)
@@ -73,6 +81,8 @@ class ReplicateClient:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.pacing = pacing or Pacing.per_minute()
+        """The budgets every request waits for; the jobs' create line takes create tokens from it."""
         self._http = build_http_client(
             self._base_url, self._token, transport=transport, timeout=timeout, max_connections=max_connections
         )
@@ -92,8 +102,12 @@ class ReplicateClient:
         version: str | None = None,
         input: dict[str, Any],
         cancel_after_s: float | None = None,
+        prepaid: bool = False,
     ) -> Prediction:
         """Start a prediction by official model (`owner/name`) or by version.
+
+        Each POST takes a token from `pacing.creates`; with `prepaid` the caller already took the
+        first one (the jobs' create line does, so that wait can be abandoned on cancel).
 
         Never blindly re-sent once it may have reached the server: after an ambiguous failure
         (dropped connection, read time-out, 5xx) recent predictions are listed and matched on
@@ -107,11 +121,15 @@ class ReplicateClient:
         what = f"POST {path}"
         resent = False
         retry = 0
+        paid = prepaid
         while True:
+            if not paid:
+                await self.pacing.admit(Call.CREATE)
+            paid = False
             sent_at = datetime.now(UTC)
             try:
                 response = await self._send(
-                    "POST", path, what=what, json=body, headers=headers
+                    "POST", path, what=what, json=body, headers=headers, call=None
                 )
                 return self._remember(self._prediction(response, what))
             except ReplicateError as error:
@@ -181,7 +199,9 @@ class ReplicateClient:
     async def cancel_prediction(self, prediction_id: str) -> Prediction:
         """Ask Replicate to stop it; retried like a GET because cancelling twice changes nothing."""
         path = f"/v1/predictions/{quote(prediction_id, safe='')}/cancel"
-        return await self._retried(lambda: self._fetch_prediction("POST", path), f"POST {path}")
+        return await self._retried(
+            lambda: self._fetch_prediction("POST", path, call=Call.CANCEL), f"POST {path}"
+        )
 
     async def list_predictions(
         self, *, created_after: datetime | None = None
@@ -272,8 +292,12 @@ class ReplicateClient:
         files: Any = None,
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        call: Call | None = Call.READ,
     ) -> httpx.Response:
-        """One request; an error status becomes the matching `APIError`."""
+        """One request, once its budget allows (`call=None`: the caller paid already); an error
+        status becomes the matching `APIError`."""
+        if call is not None:
+            await self.pacing.admit(call)
         with translated_errors(what):
             response = await self._http.request(
                 method,
@@ -290,9 +314,9 @@ class ReplicateClient:
             )
         return response
 
-    async def _fetch_prediction(self, method: str, path: str) -> Prediction:
+    async def _fetch_prediction(self, method: str, path: str, *, call: Call = Call.READ) -> Prediction:
         what = f"{method} {path}"
-        return self._prediction(await self._send(method, path, what=what), what)
+        return self._prediction(await self._send(method, path, what=what, call=call), what)
 
     async def _fetch_page(self, url: str, params: dict[str, str] | None) -> _Page:
         response = await self._send("GET", url, what="GET /v1/predictions", params=params)
@@ -301,6 +325,7 @@ class ReplicateClient:
     async def _fetch_capped(self, model: type[M], path: str, max_bytes: int) -> M:
         """GET a JSON body of at most `max_bytes` (counted while reading, whatever the headers say)."""
         what = f"GET {path}"
+        await self.pacing.admit(Call.READ)
         with translated_errors(what):
             async with self._http.stream("GET", path) as response:
                 body = await _read_capped(response, max_bytes, what)

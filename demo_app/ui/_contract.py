@@ -37,6 +37,8 @@ def snapshot_json(snap: JobSnapshot) -> dict[str, Any]:
         "returned": snap.returned,
         "created_at": snap.created_at.isoformat(),
         "finished_at": snap.finished_at.isoformat() if snap.finished_at else None,
+        "queue_position": snap.queue_position,
+        "eta_s": snap.eta_s,
         "video": _video(snap),
     }
 

@@ -104,7 +104,7 @@ class PageHandlers:
         quote = await services.jobs.quote(owner, model_id, image_path, audio_path)
         if _at_job_limit(services, owner):
             return quote_html(quote, busy=True), gr.Button(interactive=False)
-        return quote_html(quote), gr.Button(interactive=quote.ready)
+        return quote_html(quote, line=services.jobs.line()), gr.Button(interactive=quote.ready)
 
     @speaks
     async def choose_model(self, model_id: str) -> list[Any]:

@@ -16,7 +16,7 @@ from demo_app.credits import Ledger
 from demo_app.engine import Engine, RenderPool, Scenario
 from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
-from demo_app.replicate import ReplicateClient
+from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.services import LocalEngine, open_services
 from demo_app.settings import Settings
 
@@ -74,6 +74,7 @@ async def make_stack(
             time_scale: float = 20.0,
             output_ttl_s: float = 3600.0,
             grace_s: float = 0.0,
+            pacing: Pacing | None = None,
             **overrides: Any,
         ) -> Stack:
             nonlocal engines
@@ -112,6 +113,7 @@ async def make_stack(
                     engine=LocalEngine(engine, TOKEN),
                     media_workers=media_workers,
                     observer=observe,
+                    pacing=pacing,
                 )
             )
             return Stack(

@@ -152,12 +152,12 @@ async def test_quote_explains_what_is_missing_and_what_it_costs(
 async def test_many_running_jobs_share_the_read_rate_limit(
     make_stack: StackFactory, face: Path, voice: Path
 ) -> None:
-    """Five jobs polling every 10 ms would read ~500 times a second; the shared budget allows 5."""
+    """Five jobs polling every 10 ms would read ~500 times a second; 300 reads a minute allow 5."""
     stack = await make_stack(
         "stall",
         time_scale=1.0,
         poll_interval_s=0.01,
-        max_polls_per_s=5.0,
+        reads_per_min=300,
         job_timeout_s=2.0,
         max_jobs_per_owner=5,
     )

@@ -224,3 +224,27 @@ def test_a_drifted_model_is_unavailable_in_models_and_refused_by_start(
         client.predict(key, handle_file(face), handle_file(short_voice), api_name="/start")
     credits = client.predict(key, api_name="/credits")
     assert (credits["available"], credits["held"], credits["statement"][-1]["kind"]) == (1000, 0, "grant")
+
+
+def test_a_job_waiting_in_the_create_line_reports_its_place_and_wait(
+    start_app: AppFactory, connect: Callable[[RunningApp], Client], face: Path, short_voice: Path
+) -> None:
+    """Ten creates a minute: the first job takes the only token at hand, the second waits ~7 s."""
+    app = start_app(engine_scenario="stall", creates_per_min=10)
+    c = connect(app)
+    first_key, second_key = new_key(app, "line-first"), new_key(app, "line-second")
+    first = c.predict(first_key, handle_file(face), handle_file(short_voice), api_name="/start")
+    stream = c.submit(
+        second_key, handle_file(face), handle_file(short_voice), "wan-video/wan-2.2-s2v", "{}",
+        api_name="/generate",
+    )  # fmt: skip
+    waiting = next(snap for snap in stream if snap["queue_position"] is not None)
+    assert waiting["status"] == "queued" and waiting["queue_position"] == 1
+    assert 0 < waiting["eta_s"] <= 7
+    status = c.predict(second_key, waiting["job_id"], api_name="/status")
+    assert status["queue_position"] == 1 and status["eta_s"] is not None
+    ended = c.predict(second_key, waiting["job_id"], api_name="/cancel")
+    assert ended["status"] == "canceled" and ended["queue_position"] is None and ended["held"] > 0
+    assert ended["returned"] == ended["held"] and ended["prediction_id"] is None
+    stream.cancel()
+    c.predict(first_key, first["job_id"], api_name="/cancel")

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from demo_app.credits import Balance, StatementLine
-from demo_app.jobs import JobSnapshot, JobStatus, ProgressSource, Quote
+from demo_app.jobs import JobSnapshot, JobStatus, LineView, ProgressSource, Quote
 from demo_app.presenters import (
     balance_html,
     format_elapsed,
     history_rows,
     model_info,
+    ordinal,
     quote_html,
     statement_rows,
     status_html,
@@ -91,6 +92,42 @@ def test_snapshot_json_is_plain_json() -> None:
     assert data["status"] == "processing"
     assert data["progress_source"] == "logs"
     assert "owner" not in data
+
+
+def test_a_job_in_the_create_line_shows_its_place_and_wait_on_the_page_and_in_the_api() -> None:
+    waiting = replace(
+        RUNNING,
+        status=JobStatus.QUEUED,
+        progress=None,
+        progress_source=None,
+        prediction_id=None,
+        message="Waiting in line to start…",
+        queue_position=37,
+        eta_s=118.0,
+    )
+    page = status_html(waiting)
+    assert 'data-status="queued"' in page and ">Queued<" in page
+    assert "You are 37th in line to start, about 2 min." in page
+    assert "You are next in line to start, under a minute." in status_html(
+        replace(waiting, queue_position=1, eta_s=4.0)
+    )
+    data = snapshot_json(waiting)
+    assert (data["queue_position"], data["eta_s"]) == (37, 118.0)
+    assert (snapshot_json(RUNNING)["queue_position"], snapshot_json(RUNNING)["eta_s"]) == (None, None)
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111, 1002)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th", "1,002nd",
+    ]  # fmt: skip
+
+
+def test_the_line_is_shown_before_generate() -> None:
+    ready = Quote(ready=True, reason="", estimate=254, audio_s=12.7, text="≈ $0.254 for 12.7 s of audio")
+    assert "waiting" not in quote_html(ready, line=LineView(waiting=0, eta_s=0.0))
+    text = quote_html(ready, line=LineView(waiting=412, eta_s=3000.0))
+    assert "≈ $0.254" in text
+    assert "412 jobs are waiting to start; a new one would start in about 50 min." in text
+    assert "1 job is waiting to start; a new one would start in under a minute." in quote_html(
+        ready, line=LineView(waiting=1, eta_s=14.0)
+    )
 
 
 def test_history_rows_show_when_title_status_and_cost() -> None:
