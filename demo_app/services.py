@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from demo_app.catalog import read_offer, use_offer
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
 from demo_app.jobs import JobManager, JobSnapshot
@@ -70,10 +71,13 @@ async def open_services(
     """Open everything the app runs on; recover unsettled jobs; close in reverse.
 
     `engine` and `media_workers`, when given, are borrowed (shared by many stacks in tests and
-    benchmarks) and left open; `observer` sees every job transition.
+    benchmarks) and left open; `observer` sees every job transition. The Space's offer
+    (`LIPSYNC_MODELS`, the price file) is made current for as long as the services are open.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
+        previous = use_offer(read_offer(settings.models, settings.prices_path))
+        stack.callback(use_offer, previous)
         if engine is None and not settings.uses_replicate:
             token = "r8_local_" + secrets.token_hex(16)
             engine = LocalEngine(_engine_from(settings, token), token)

@@ -30,7 +30,6 @@ from demo_app.replicate import (
 log = logging.getLogger(__name__)
 
 
-
 async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
     """Upload the inputs and create the prediction, never creating it twice."""
     r = job.record
@@ -48,7 +47,7 @@ async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
             model=target.get("model"),
             version=target.get("version"),
             input=r.prediction_input,
-            cancel_after_s=ctx.cancel_after_s,
+            cancel_after_s=ctx.cancel_after_for(spec, r.held, r.options),
         )
     except CreateOutcomeUnknown:
         prediction = await find_created(ctx, job, r.prediction_input)
