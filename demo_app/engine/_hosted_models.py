@@ -74,6 +74,15 @@ class HostedModel:
     output_fps: int | None = None
     chunk_field: str | None = None
     """The input giving frames per generated chunk: the model pads its video to whole chunks."""
+    max_file_bytes: tuple[tuple[str, int], ...] = ()
+    """(field, bytes): file inputs the model refuses above a size (its prediction fails)."""
+
+    def oversized(self, field: str, size: int) -> str | None:
+        """The prediction's error when file input `field` of `size` bytes is too large, or None."""
+        limit = dict(self.max_file_bytes).get(field)
+        if limit is None or size <= limit:
+            return None
+        return f"input.{field}: the file is {size:,} bytes; this model takes at most {limit:,} bytes."
 
     @property
     def id(self) -> str:
@@ -166,6 +175,7 @@ HOSTED_MODELS: dict[str, HostedModel] = {
             ),
             image_field="image",
             audio_field="audio",
+            max_file_bytes=(("image", 10 * 1024 * 1024), ("audio", 5 * 1024 * 1024)),
         ),
         HostedModel(
             owner="prunaai",

@@ -106,6 +106,10 @@ async def _render(record: PredictionRecord, script: Script, own_host: str, tools
         except InputUnavailable as exc:
             record.finish(RecordStatus.FAILED, clock.now(), error=str(exc))
             return
+        for field, path in ((model.image_field, image), (model.audio_field, audio)):
+            if (error := model.oversized(field, path.stat().st_size)) is not None:
+                record.finish(RecordStatus.FAILED, clock.now(), error=error)
+                return
         values = validate_input(model, record.input)[0]
         if script.pad_output:
             from demo_app.engine._loudness import pad_with_silence  # PyAV stays out of the parent otherwise

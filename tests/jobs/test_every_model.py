@@ -23,7 +23,9 @@ MODELS = pytest.mark.parametrize("model_id", list(CATALOG))
 async def test_every_model_succeeds_captures_once_and_keeps_the_video(
     make_stack: StackFactory, face: Path, voice: Path, model_id: str
 ) -> None:
-    stack = await make_stack("normal")
+    # The engine's clock at real speed: a time-billed model's Cancel-After is the run time its
+    # hold buys (38 s for Wav2Lip and this clip), which a sped-up clock would spend on a real render.
+    stack = await make_stack("normal", time_scale=1.0)
     await stack.ledger.open_account(OWNER)
     first = await stack.jobs.start(OWNER, str(face), str(voice), model_id, {})
     final = await stack.jobs.wait(OWNER, first.job_id)
