@@ -53,7 +53,9 @@ def test_an_option_priced_model_holds_and_charges_the_price_of_the_choice(
 ) -> None:
     assert spec.hold_for(10.0, options) == 10 * per_second
     rule = spec.pricing_for(options)
-    assert rule.actual(output_s=9.5, predict_time_s=None, held=10 * per_second) == round(9.5 * per_second + 0.4999)
+    assert rule.actual(output_s=9.5, predict_time_s=None, held=10 * per_second) == round(
+        9.5 * per_second + 0.4999
+    )
 
 
 @pytest.mark.parametrize("spec", [SADTALKER, WAV2LIP], ids=lambda s: s.id)

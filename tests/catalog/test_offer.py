@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from demo_app.catalog import CATALOG, OfferError, UnknownModel, current_offer, get_model, read_offer, use_offer
+from demo_app.catalog import (
+    CATALOG,
+    OfferError,
+    UnknownModel,
+    current_offer,
+    get_model,
+    read_offer,
+    use_offer,
+)
 from demo_app.presenters import model_info
 
 WAV2LIP = "devxpy/cog-wav2lip"

@@ -35,8 +35,10 @@ def test_no_file_keeps_the_catalogs_prices(tmp_path: Path) -> None:
 
 
 def test_a_rate_and_a_margin_replace_the_price_for_every_choice(tmp_path: Path) -> None:
-    path = prices(tmp_path, f'["{WAN}"]\nusd_per_output_second = "0.05"\nmargin_percent = 10\n'
-                  f'["{KLING}"]\nusd_per_run = 0.5\n')
+    path = prices(
+        tmp_path,
+        f'["{WAN}"]\nusd_per_output_second = "0.05"\nmargin_percent = 10\n["{KLING}"]\nusd_per_run = 0.5\n',
+    )
     offer = read_offer(None, path)
     wan, kling = offer.models[WAN], offer.models[KLING]
     assert wan.pricing.per_output_second == 55 and wan.price_set_by_space
@@ -71,7 +73,10 @@ def test_a_time_billed_override_keeps_its_run_time_bound(tmp_path: Path) -> None
         ('["a/b"\nusd_per_run = 1\n', "is not valid TOML: "),
         ('["someone/else"]\nusd_per_run = 1\n', "prices “someone/else”, which is not a model of this app"),
         (f'["{WAN}"]\nusd_per_second = 1\n', f"for {WAN}, has the unknown key “usd_per_second”"),
-        (f'["{WAN}"]\nusd_per_run = 1\nusd_per_output_second = 1\n', "sets both usd_per_output_second and usd_per_run"),
+        (
+            f'["{WAN}"]\nusd_per_run = 1\nusd_per_output_second = 1\n',
+            "sets both usd_per_output_second and usd_per_run",
+        ),
         (f'["{WAN}"]\nusd_per_run = "a lot"\n', "usd_per_run must be a dollar amount"),
         (f'["{WAN}"]\nusd_per_run = true\n', "usd_per_run must be a dollar amount"),
         (f'["{WAN}"]\nusd_per_output_second = -0.02\n', "must be between $0 and $10"),

@@ -25,7 +25,9 @@ SADTALKER = "cjwbw/sadtalker"
 WAV2LIP = "devxpy/cog-wav2lip"
 
 
-async def test_a_padded_output_is_covered_by_the_hold(make_stack: StackFactory, face: Path, voice: Path) -> None:
+async def test_a_padded_output_is_covered_by_the_hold(
+    make_stack: StackFactory, face: Path, voice: Path
+) -> None:
     """Wan pads its video to whole chunks of 81 frames at 16 fps: 2 s of audio make 5.06 s of
     video, billed per second. The hold covers that bill, so the capture is the whole bill."""
     stack = await make_stack("padded_output")
