@@ -28,8 +28,8 @@ class OfferError(ValueError):
 class UnknownModel(ValueError):
     """A model id the Space does not offer; `str()` lists the ones it does."""
 
-    def __init__(self, model_id: str, offered: Mapping[str, ModelSpec] | None = None) -> None:
-        names = ", ".join(offered if offered is not None else _current.models)
+    def __init__(self, model_id: str) -> None:
+        names = ", ".join(_current.models)
         super().__init__(f"There is no model “{model_id}” here; choose one of {names}.")
         self.model_id = model_id
 

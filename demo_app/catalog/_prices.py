@@ -14,6 +14,7 @@ a bad file stops the app with one sentence naming the line or the model.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -91,6 +92,11 @@ def _apply(path: Path, spec: ModelSpec, entry: Any) -> ModelSpec:
     if rates:
         key = rates[0]
         field, cap = _RATES[key]
+        if field == "per_predict_second" and not spec.pricing.time_billed:
+            raise PriceFileError(
+                f"{where} sets {key}, but Replicate bills this model per second of video; "
+                "use usd_per_output_second or usd_per_run."
+            )
         credits = _credits(where, key, entry[key], cap)
         source = f"Set by this Space in {path.name}: {key} = {entry[key]}{plus}."
         rule = _replaced(spec.pricing, field, credits).with_margin(margin)
@@ -114,7 +120,7 @@ def _replaced(base: PricingRule, field: str, credits: int) -> PricingRule:
         per_output_second=rates["per_output_second"],
         per_predict_second=rates["per_predict_second"],
         per_run=rates["per_run"],
-        confirmed=True,
+        confirmed=False,
         estimate_predict_overhead_s=base.estimate_predict_overhead_s,
         estimate_predict_s_per_audio_s=base.estimate_predict_s_per_audio_s or 1,
         bills_unsuccessful_runs=base.bills_unsuccessful_runs,
@@ -123,11 +129,17 @@ def _replaced(base: PricingRule, field: str, credits: int) -> PricingRule:
 
 
 def _credits(where: str, key: str, value: Any, cap: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, str | int | float) or len(str(value)) > 20:
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, str | int | float)
+        or len(str(value)) > 20
+        or not finite
+    ):
         raise PriceFileError(f'{where} {key} must be a dollar amount like "0.02"; got {echo(value)}.')
     try:
         credits = credits_from_dollars(str(value), round_up=True)
-    except ValueError:
+    except (ValueError, ArithmeticError):
         raise PriceFileError(
             f'{where} {key} must be a dollar amount like "0.02"; got {echo(value)}.'
         ) from None
