@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import sys
 
+from demo_app.catalog import OfferError, read_offer, use_offer
 from demo_app.settings import SettingsError, load_settings
 
 
 def main() -> None:
-    """Start Lipsync Studio; a bad setting stops here with one readable line, before anything loads."""
+    """Start Lipsync Studio; a bad setting (or price file) stops here with one readable line,
+    before anything loads."""
     try:
         settings = load_settings()
-    except SettingsError as exc:
+        use_offer(read_offer(settings.models, settings.prices_path))
+    except (SettingsError, OfferError) as exc:
         sys.exit(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)

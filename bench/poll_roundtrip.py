@@ -52,6 +52,7 @@ async def run(calls: int, warmup: int) -> None:
             prediction = await client.create_prediction(
                 model="wan-video/wan-2.2-s2v",
                 input={
+                    "prompt": "A person talking.",
                     "image": await client.file_input(FACE, content_type="image/png", inline_max_bytes=0),
                     "audio": await client.file_input(VOICE, content_type="audio/wav", inline_max_bytes=0),
                 },

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from demo_app.catalog import CATALOG
+from demo_app.catalog import offered
 from demo_app.quoting import echo
 
 MAX_KEY_CHARS = 200
@@ -70,7 +70,7 @@ def model_text(value: Any) -> str:
     if isinstance(value, str) and 0 < len(value) <= MAX_MODEL_CHARS:
         return value
     raise BadArgument(
-        f"model must be one of {', '.join(CATALOG)}; got {echo(value)}.", title="Unknown model"
+        f"model must be one of {', '.join(offered())}; got {echo(value)}.", title="Unknown model"
     )
 
 

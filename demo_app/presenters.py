@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from demo_app.catalog import get_model
+from demo_app.catalog import ModelSpec, PricingRule, get_model
 from demo_app.credits import Balance, OpenHold, StatementLine
 from demo_app.jobs import JobSnapshot, JobStatus, LineView, ProgressSource, Quote, about
 from demo_app.money import format_credits
@@ -140,16 +140,42 @@ def _progress_html(snap: JobSnapshot) -> str:
 
 
 def model_info(model_id: str, unavailable: str | None = None) -> str:
-    """One line about the model and how long a 10-second clip typically takes on it; when the
-    model cannot run now, the sentence saying why follows (it quotes Replicate's schema: escaped)."""
+    """About the model: what it does, how long a 10-second clip typically takes, its price (and
+    whether the Space set it) and its licence note; when the model cannot run now, the sentence
+    saying why follows (it quotes Replicate's schema: escaped)."""
     try:
         spec = get_model(model_id)
     except ValueError as exc:
         return str(exc)
     seconds = spec.typical_run_s(10.0)
     typical = f"{round(seconds)} s" if seconds < 90 else f"{round(seconds / 60)} min"
-    line = f"{spec.description} Typically about {typical} for 10 s of audio."
+    about = f"{spec.description} Typically about {typical} for 10 s of audio."
+    line = f"{about} {price_text(spec)} {spec.licence}"
     return line if unavailable is None else f"{line}\n\n**⚠ {html.escape(unavailable)}**"
+
+
+def price_text(spec: ModelSpec) -> str:
+    """The model's price rule in a sentence, saying who set it."""
+    if spec.priced_by is not None:
+        rates = " or ".join(f"{_rate(rule)} ({choice})" for choice, rule in spec.choice_pricing)
+    else:
+        rates = _rate(spec.pricing)
+    if spec.price_set_by_space:
+        who = "set by this Space"
+    elif spec.pricing.confirmed:
+        who = "Replicate's price"
+    else:
+        who = "Replicate's price as read from public sources, unconfirmed"
+    return f"Price: {rates} — {who}."
+
+
+def _rate(rule: PricingRule) -> str:
+    if rule.per_run is not None:
+        return f"{format_credits(rule.per_run)} per run"
+    if rule.per_output_second is not None:
+        return f"{format_credits(rule.per_output_second)} per second of video"
+    assert rule.per_predict_second is not None
+    return f"{format_credits(rule.per_predict_second)} per second of GPU time"
 
 
 def format_elapsed(seconds: float) -> str:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from demo_app.catalog import CATALOG, SchemaWatch
+from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
 from demo_app.jobs import JobManager, JobSnapshot
@@ -75,9 +75,13 @@ async def open_services(
     `engine` and `media_workers`, when given, are borrowed (shared by many stacks in tests and
     benchmarks) and left open; `observer` sees every job transition; `pacing`, when given,
     replaces the budgets the settings describe (stacks sharing one account, or a test's clock).
+    The Space's offer (`LIPSYNC_MODELS`, the price file) is made current for as long as the
+    services are open.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with contextlib.AsyncExitStack() as stack:
+        previous = use_offer(read_offer(settings.models, settings.prices_path))
+        stack.callback(use_offer, previous)
         if engine is None and not settings.uses_replicate:
             token = "r8_local_" + secrets.token_hex(16)
             engine = LocalEngine(_engine_from(settings, token), token)
@@ -85,7 +89,7 @@ async def open_services(
             stack.push_async_callback(engine.engine.aclose)
         client = _client_for(settings, engine, pacing or _pacing(settings))
         stack.push_async_callback(client.aclose)
-        models = SchemaWatch(client, CATALOG.values(), recheck_s=settings.schema_recheck_s)
+        models = SchemaWatch(client, offered().values(), recheck_s=settings.schema_recheck_s)
         models.start()
         stack.push_async_callback(models.aclose)
         ledger = Ledger(

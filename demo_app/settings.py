@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     max_video_disk_mb: float = Field(default=2000.0, gt=0)
     """Upper bound of the videos folder; the oldest finished videos go first."""
 
+    # --- Models and prices ---------------------------------------------------------------
+    models: str | None = None
+    """`LIPSYNC_MODELS`: comma-separated model ids the Space offers; unset, every commercially
+    usable model (a non-commercial one is offered only when named here, and labelled)."""
+    prices_file: Path | None = None
+    """`LIPSYNC_PRICES_FILE`: the owner's price overrides (TOML); unset, `prices.toml` in the
+    data directory when it exists (see `demo_app.catalog._prices` for its form)."""
+
     # --- Jobs and credits ----------------------------------------------------------------
     job_timeout_s: float = Field(default=600.0, gt=0)
     """Overall time-out of one job; also sent upstream as `Cancel-After`."""
@@ -153,6 +161,11 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """`max_upload_mb` in bytes: what one upload, and so one job input, may be."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def prices_path(self) -> Path:
+        """Where the owner's price overrides are read from (absent: the catalog's prices)."""
+        return self.prices_file if self.prices_file is not None else self.data_dir / "prices.toml"
 
     @property
     def uses_replicate(self) -> bool:

@@ -85,3 +85,41 @@ def test_app_stops_with_one_line_on_a_bad_value(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert result.stderr.strip() == "Bad setting LIPSYNC_JOB_TIMEOUT_S: Input should be greater than 0."
+
+
+@pytest.mark.parametrize(
+    ("env", "prices", "says"),
+    [
+        (
+            {"LIPSYNC_MODELS": "someone/else"},
+            None,
+            "LIPSYNC_MODELS names “someone/else”, which is not a model",
+        ),
+        ({}, '["wan-video/wan-2.2-s2v"]\nusd_per_run = "free"\n', "usd_per_run must be a dollar amount"),
+        ({}, '["wan-video/wan-2.2-s2v"\n', "is not valid TOML: "),
+    ],
+)
+def test_app_stops_with_one_line_on_a_bad_model_list_or_price_file(
+    tmp_path: Path, env: dict[str, str], prices: str | None, says: str
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    if prices is not None:
+        (data / "prices.toml").write_text(prices, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LIPSYNC_DATA_DIR": str(data), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+
+
+def test_the_price_file_lives_in_the_data_directory_unless_set(tmp_path: Path) -> None:
+    assert Settings(_env_file=None, data_dir=tmp_path).prices_path == tmp_path / "prices.toml"
+    chosen = tmp_path / "elsewhere.toml"
+    assert Settings(_env_file=None, data_dir=tmp_path, prices_file=chosen).prices_path == chosen

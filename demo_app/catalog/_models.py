@@ -3,7 +3,10 @@ and `pricing.source`; each is one edit away here.
 
 Sources: the team's Replicate notes (shared reference replicate-api.md §9), the models' Cog
 `predict.py` files in public repositories (field names, defaults, choices), replicate.com/pricing
-(hardware rates, per GPU-second).
+(hardware rates, per GPU-second), and the public readings quoted in issue #11 (model pages and
+API schemas as quoted by third parties; read 2026-11-30, none confirmed on replicate.com from
+here: there is no network access where this catalog was written). The schemas are checked
+against the live service when a Space starts with a token.
 """
 
 from __future__ import annotations
@@ -14,6 +17,23 @@ from demo_app.catalog._spec import ModelSpec
 from demo_app.money import credits_from_dollars
 
 DEFAULT_MODEL = "wan-video/wan-2.2-s2v"
+
+_ISSUE_11 = "issue #11's public readings (read 2026-11-30; unconfirmed on replicate.com)"
+
+
+def _page_price(dollars: str, choice: str) -> PricingRule:
+    """A per-output-second price read off a model page, as quoted in issue #11."""
+    return PricingRule(
+        per_output_second=credits_from_dollars(dollars),
+        confirmed=False,
+        source=f"About ${dollars} per second of output {choice}, read off its model page ({_ISSUE_11}).",
+    )
+
+
+_OFFICIAL_LICENCE = (
+    "Licence: an official Replicate model, run through Replicate's API under its terms; "
+    "the videos may be used commercially."
+)
 
 _HARDWARE_RATES = (
     "replicate.com/pricing bills community models per GPU-second: A100 (80GB) $0.0014/s, "
@@ -60,8 +80,8 @@ WAN_S2V = ModelSpec(
     max_audio_s=60.0,
     min_image_side=256,
     max_image_side=1280,
-    typical_run_s_per_audio_s=7.0,
-    typical_overhead_s=15.0,
+    typical_run_s_per_audio_s=15.0,
+    typical_overhead_s=90.0,
     pricing=PricingRule(
         per_output_second=credits_from_dollars("0.02"),
         confirmed=False,
@@ -71,10 +91,24 @@ WAN_S2V = ModelSpec(
         ),
     ),
     notes=(
-        "Fields from the version 09607e6e… input schema. The 60 s audio and image-side limits are "
-        "ours (other hosts of the model take up to 120 s). Typical run: about 1 min 52 s for "
-        "14.8 s of audio on a warm model (one third-party note, unconfirmed)."
+        "Fields from the version 09607e6e… input schema; the current schema requires `prompt` "
+        f"(two independent readings, {_ISSUE_11}), so a blank prompt is sent as `default_prompt`. "
+        "The latest version has gained `interpolate` and a resolution, left at their defaults. "
+        "The 60 s audio and image-side limits are ours (other hosts of the model take up to "
+        f"120 s). Public runs took 112 to 531 s ({_ISSUE_11}): the typical time (90 s + 15 s per "
+        "second of audio, 4 min for 10 s) sits inside that range. Output: 16 frames per second "
+        "(sample_fps of the Wan2.2 S2V configuration, unconfirmed on Replicate), generated in "
+        "chunks of `num_frames_per_chunk` frames, so the video (and the bill) is padded to whole "
+        "chunks; the hold covers the padding."
     ),
+    licence=(
+        "Licence: Wan 2.2 is released under Apache-2.0 and runs here as an official Replicate "
+        "model; the videos may be used commercially."
+    ),
+    commercial=True,
+    default_prompt="A person talking naturally to the camera.",
+    output_fps=16,
+    chunk_option="num_frames_per_chunk",
 )
 
 OMNI_HUMAN = ModelSpec(
@@ -87,7 +121,7 @@ OMNI_HUMAN = ModelSpec(
     audio_field="audio",
     prompt_field=None,
     options=(),
-    max_audio_s=30.0,
+    max_audio_s=15.0,
     min_image_side=256,
     max_image_side=2048,
     typical_run_s_per_audio_s=15.0,
@@ -98,10 +132,231 @@ OMNI_HUMAN = ModelSpec(
         source="About $0.14 per second of output video, from a third-party configuration; unconfirmed.",
     ),
     notes=(
-        "Official model taking image and audio only. The 30 s audio limit follows another host's "
-        "documentation of the same model (unconfirmed on Replicate); third-party reports put a "
-        "run at 3 to 10 minutes."
+        "Official model taking image and audio only. Audio limit 15 s: Replicate's own field help "
+        f"says quality degrades after 15 s and recommends 15 s chunks ({_ISSUE_11}); longer clips "
+        "are refused with a sentence offering to trim. Third-party reports put a run at 3 to 10 "
+        "minutes."
     ),
+    licence=_OFFICIAL_LICENCE,
+    commercial=True,
+)
+
+OMNI_HUMAN_15 = ModelSpec(
+    id="bytedance/omni-human-1.5",
+    title="OmniHuman 1.5",
+    description="ByteDance OmniHuman 1.5: expressive full-body or portrait animation, steered by a prompt.",
+    endpoint="model",
+    version=None,
+    image_field="image",
+    audio_field="audio",
+    prompt_field="prompt",
+    options=(
+        OptionSpec(
+            name="prompt",
+            label="Prompt",
+            kind="text",
+            default="",
+            max_length=500,
+            help="Optional: describe the scene, the camera or how the person should move.",
+        ),
+        OptionSpec(
+            name="seed",
+            label="Seed",
+            kind="int",
+            default=None,
+            minimum=0,
+            maximum=2**31 - 1,
+            help="Leave blank for a random seed; set one to repeat a result.",
+        ),
+        OptionSpec(
+            name="fast_mode",
+            label="Fast mode",
+            kind="bool",
+            default=False,
+            help="Quicker, at some cost in quality.",
+        ),
+    ),
+    max_audio_s=35.0,
+    min_image_side=256,
+    max_image_side=2048,
+    typical_run_s_per_audio_s=15.0,
+    typical_overhead_s=60.0,
+    pricing=PricingRule(
+        per_output_second=credits_from_dollars("0.14"),
+        confirmed=False,
+        source=(
+            "No public reading of its price was found: OmniHuman's $0.14 per second of output is "
+            "held as a stand-in (unconfirmed); set its real price in prices.toml."
+        ),
+    ),
+    notes=(
+        f"Fields prompt, seed and fast_mode, and audio over 35 s being an error, from {_ISSUE_11}. "
+        "The fast_mode default (off), the image sides and the typical time are ours."
+    ),
+    licence=_OFFICIAL_LICENCE,
+    commercial=True,
+)
+
+KLING_AVATAR = ModelSpec(
+    id="kwaivgi/kling-avatar-v2",
+    title="Kling Avatar v2",
+    description="Kuaishou Kling Avatar v2: a talking avatar from one photo and speech, standard or pro.",
+    endpoint="model",
+    version=None,
+    image_field="image",
+    audio_field="audio",
+    prompt_field="prompt",
+    options=(
+        OptionSpec(
+            name="prompt",
+            label="Prompt",
+            kind="text",
+            default="",
+            max_length=500,
+            help="Optional: describe the expression or the motion.",
+        ),
+        OptionSpec(
+            name="mode",
+            label="Quality",
+            kind="choice",
+            default="std",
+            choices=("std", "pro"),
+            help='"pro" is sharper and costs about twice as much per second.',
+        ),
+    ),
+    max_audio_s=60.0,
+    min_image_side=300,
+    max_image_side=2048,
+    typical_run_s_per_audio_s=8.0,
+    typical_overhead_s=30.0,
+    pricing=_page_price("0.056", "in std mode"),
+    priced_by="mode",
+    choice_pricing=(
+        (
+            "std",
+            _page_price("0.056", "in std mode"),
+        ),
+        (
+            "pro",
+            _page_price("0.11", "in pro mode"),
+        ),
+    ),
+    notes=(
+        f"Fields image, audio, prompt and mode (std/pro), and the limits: image at least 300 px, "
+        f"at most 10 MB, aspect between 1:2.5 and 2.5:1; audio mp3/wav/m4a/aac at most 5 MB "
+        f"({_ISSUE_11}). Audio is sent as WAV, or compressed to AAC when the WAV would pass 5 MB. "
+        "The 60 s audio limit and the typical time are ours."
+    ),
+    licence=_OFFICIAL_LICENCE,
+    commercial=True,
+    max_image_bytes=10 * 1024 * 1024,
+    max_image_aspect=2.5,
+    max_audio_bytes=5 * 1024 * 1024,
+)
+
+P_VIDEO_AVATAR = ModelSpec(
+    id="prunaai/p-video-avatar",
+    title="P-Video Avatar",
+    description="Pruna P-Video Avatar: a fast talking avatar from one photo and speech, at 720p or 1080p.",
+    endpoint="model",
+    version=None,
+    image_field="image",
+    audio_field="audio",
+    prompt_field="video_prompt",
+    options=(
+        OptionSpec(
+            name="video_prompt",
+            label="Prompt",
+            kind="text",
+            default="",
+            max_length=500,
+            help="Optional: describe the scene or how the person should move.",
+        ),
+        OptionSpec(
+            name="resolution",
+            label="Resolution",
+            kind="choice",
+            default="720p",
+            choices=("720p", "1080p"),
+            help="1080p costs almost twice as much per second.",
+        ),
+        OptionSpec(
+            name="seed",
+            label="Seed",
+            kind="int",
+            default=None,
+            minimum=0,
+            maximum=2**31 - 1,
+            help="Leave blank for a random seed; set one to repeat a result.",
+        ),
+    ),
+    max_audio_s=60.0,
+    min_image_side=256,
+    max_image_side=2048,
+    typical_run_s_per_audio_s=3.0,
+    typical_overhead_s=20.0,
+    pricing=_page_price("0.025", "at 720p"),
+    priced_by="resolution",
+    choice_pricing=(
+        (
+            "720p",
+            _page_price("0.025", "at 720p"),
+        ),
+        (
+            "1080p",
+            _page_price("0.045", "at 1080p"),
+        ),
+    ),
+    notes=(
+        f"Fields image, audio, video_prompt, resolution (720p/1080p) and seed from {_ISSUE_11}. "
+        "The 60 s audio limit, the image sides, the 720p default and the typical time are ours."
+    ),
+    licence=_OFFICIAL_LICENCE,
+    commercial=True,
+)
+
+FABRIC = ModelSpec(
+    id="veed/fabric-1.0",
+    title="Fabric 1.0",
+    description="VEED Fabric 1.0: a talking video from one image and speech, up to a minute long.",
+    endpoint="model",
+    version=None,
+    image_field="image",
+    audio_field="audio",
+    prompt_field=None,
+    options=(
+        OptionSpec(
+            name="resolution",
+            label="Resolution",
+            kind="choice",
+            default="480p",
+            choices=("480p", "720p"),
+            help="720p costs almost twice as much per second.",
+        ),
+    ),
+    max_audio_s=60.0,
+    min_image_side=256,
+    max_image_side=2048,
+    typical_run_s_per_audio_s=8.0,
+    typical_overhead_s=30.0,
+    pricing=_page_price("0.08", "at 480p"),
+    priced_by="resolution",
+    choice_pricing=(
+        (
+            "480p",
+            _page_price("0.08", "at 480p"),
+        ),
+        (
+            "720p",
+            _page_price("0.15", "at 720p"),
+        ),
+    ),
+    notes=(
+        f"Fields image, audio and resolution (480p/720p), and audio up to 60 s, from {_ISSUE_11}. "
+        "The 480p default, the image sides and the typical time are ours."
+    ),
+    licence=_OFFICIAL_LICENCE,
+    commercial=True,
 )
 
 SADTALKER = ModelSpec(
@@ -155,8 +410,17 @@ SADTALKER = ModelSpec(
     ),
     notes=(
         "Version id seen in five public projects calling cjwbw/sadtalker (not checked on "
-        "replicate.com). Fields and choices from the model's Cog predict.py. Limits are ours."
+        "replicate.com). Fields and choices from the model's Cog predict.py; another public "
+        f"version uses entirely different field names ({_ISSUE_11}). It returns no output when it "
+        "finds no face (its predict() just returns): that run fails and its hold is released. "
+        "Limits are ours."
     ),
+    licence=(
+        "Licence: unclear — SadTalker's README and its LICENSE file disagree about commercial use "
+        f"({_ISSUE_11}), so it is treated as a non-commercial research model until its LICENSE "
+        "is confirmed to allow selling runs."
+    ),
+    commercial=False,
 )
 
 WAV2LIP = ModelSpec(
@@ -226,22 +490,24 @@ WAV2LIP = ModelSpec(
         "Cog predict.py of devxpy/cog-Wav2Lip (its batch-size fields are left at their defaults). "
         "Limits are ours."
     ),
+    licence=(
+        "Licence: non-commercial — Wav2Lip's weights forbid commercial use (“any form of "
+        f"commercial use is strictly prohibited”, {_ISSUE_11}); for research only."
+    ),
+    commercial=False,
 )
 
-CATALOG: dict[str, ModelSpec] = {spec.id: spec for spec in (WAN_S2V, OMNI_HUMAN, SADTALKER, WAV2LIP)}
-
-
-class UnknownModel(ValueError):
-    """A model id we do not offer; `str()` lists the ones we do."""
-
-    def __init__(self, model_id: str) -> None:
-        super().__init__(f"There is no model “{model_id}” here; choose one of {', '.join(CATALOG)}.")
-        self.model_id = model_id
-
-
-def get_model(model_id: str) -> ModelSpec:
-    """The model's spec, or UnknownModel (a ValueError) with a readable sentence."""
-    try:
-        return CATALOG[model_id]
-    except (KeyError, TypeError):
-        raise UnknownModel(str(model_id)) from None
+CATALOG: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        WAN_S2V,
+        OMNI_HUMAN,
+        OMNI_HUMAN_15,
+        KLING_AVATAR,
+        P_VIDEO_AVATAR,
+        FABRIC,
+        SADTALKER,
+        WAV2LIP,
+    )
+}
+"""Every model this app knows, at the catalog's prices (the Space offers some: see `_offer`)."""

@@ -2,15 +2,16 @@
 
     grant    amount +g        held 0      (g may be 0: it marks the account as opened)
     hold     amount 0         held +h
-    capture  amount −charged  held −h     (0 ≤ charged ≤ h; the rest is returned)
+    capture  amount −charged  held −h     (0 ≤ charged ≤ h; the rest is returned) spent s ≥ charged
     release  amount 0         held −h     spent s ≥ 0 (absent in older files: 0)
     adjust   amount ±a        held 0
 
 So an owner's balance is the sum of its `amount`s and its held credits the sum of its `held`s.
 The Space owner's spend — what Replicate bills — is a second figure per UTC day of the hold:
-a capture spends what it charged, a release spends `spent` (compute that ran, while the
-visitor gets everything back). It lives in the settling entry itself, so it is written exactly
-once, with the settlement, and survives restarts and moves to archives like any entry.
+a capture spends what it charged (or its `spent`, when the run cost more than its hold), a
+release spends `spent` (compute that ran, while the visitor gets everything back). It lives
+in the settling entry itself, so it is written exactly once, with the settlement, and
+survives restarts and moves to archives like any entry.
 `Books.apply` refuses entries valid operations cannot produce (a hold ending twice, a capture
 above its hold...) and `Books.verify` checks the totals: together, the integrity check run on
 every open. Sums do not depend on order, so entries are replayed file by file (a hold and its
@@ -172,5 +173,7 @@ def end(rec: HoldRecord, e: Entry, seq: int) -> None:
     if e.kind is RELEASE:
         rec.state, rec.spent = RELEASED, e.spent or 0
     else:
-        rec.state, rec.spent = CAPTURED, charged
+        if e.spent is not None and e.spent < charged:
+            raise CorruptEntry(f"entry {seq}: a capture of {charged} spending only {e.spent}")
+        rec.state, rec.spent = CAPTURED, charged if e.spent is None else e.spent
     rec.charged, rec.reason = charged, e.reason

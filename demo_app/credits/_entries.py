@@ -2,7 +2,8 @@
 
     {"time": ISO-8601 UTC, "owner": str, "kind": grant|hold|capture|release|adjust,
      "amount": change to the balance, "held": change to the held credits,
-     "ref": job ref or None, "reason": human text, "spent": release only}
+     "ref": job ref or None, "reason": human text,
+     "spent": a release's spend, or a capture's when it exceeds the charge}
 
 `Entry.from_doc` is the only way in from the files: a document of the wrong shape is a
 `CorruptEntry` (the ledger refuses to open), never a half-typed value deeper in the books.
@@ -35,7 +36,8 @@ class Entry(NamedTuple):
     ref: str | None
     reason: str
     spent: int | None = None
-    """A release's spend (None: not written — every other kind, and releases of older files)."""
+    """A release's spend, or a capture's when the run cost more than it charged (None: not
+    written — every other kind, captures that spent their charge, releases of older files)."""
 
     @property
     def day(self) -> str:
@@ -80,7 +82,9 @@ class Entry(NamedTuple):
             and (ref is None or type(ref) is str)
         ):
             raise CorruptEntry(f"entry {seq}: {_mistyped(e)}")
-        if spent is not None and (type(spent) is not int or spent < 0 or kind is not Kind.RELEASE):
+        if spent is not None and (
+            type(spent) is not int or spent < 0 or kind not in (Kind.RELEASE, Kind.CAPTURE) or spent < -amount
+        ):
             raise CorruptEntry(f"entry {seq}: {kind} of {ref!r} spending {spent!r}")
         return e
 

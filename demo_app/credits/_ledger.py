@@ -153,13 +153,17 @@ class Ledger:
             )
         return hold_view(known, applied=False)
 
-    async def capture(self, ref: str, actual: int, *, reason: str) -> Settlement:
+    async def capture(self, ref: str, actual: int, *, reason: str, spent: int | None = None) -> Settlement:
         """End hold `ref` charging `actual` (≤ held); the rest goes back in the same entry.
 
-        `actual` is also the Space owner's spend for the job, on the day of the hold.
+        `spent` (default `actual`, never less) is the Space owner's spend for the job, on the day
+        of the hold: a run billed above its hold is charged the hold, and the difference still
+        counts against the owner's budget, written in the same entry, never lost.
         """
         check_credits("actual", actual)
-        return await self._settle(ref, HoldState.CAPTURED, actual, reason, actual)
+        if spent is not None:
+            check_credits("spent", spent, minimum=actual)
+        return await self._settle(ref, HoldState.CAPTURED, actual, reason, actual if spent is None else spent)
 
     async def release(self, ref: str, *, reason: str, spent: int = 0) -> Settlement:
         """End hold `ref` returning all of it to the owner (failure, cancel, time-out, any error).
@@ -257,7 +261,7 @@ class Ledger:
             -rec.amount,
             rec.ref,
             reason,
-            spent=spent if kind == Kind.RELEASE else None,
+            spent=spent if kind == Kind.RELEASE or spent != actual else None,
         )
         day = rec.day
         note = (

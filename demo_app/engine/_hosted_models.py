@@ -4,8 +4,10 @@ This is Replicate's side, not our catalog (`demo_app.catalog`): the two are kept
 purpose and tied by a contract test (everything the catalog may send, this table accepts).
 
 Field names, types, defaults and bounds are taken from each model's version page on
-replicate.com (the input schema). Where Replicate does not show whether a field is required,
-only the image and audio are treated as required; that choice is marked below.
+replicate.com (the input schema) or, for the models added later, from the public readings quoted
+in issue #11 (read 2026-11-30, unconfirmed on replicate.com). Where no reading shows whether a
+field is required, only the image and audio are treated as required; that choice is marked
+below. Official models hide their version ids; the ids given to them here are the engine's own.
 Validation answers like Replicate's 422 (`invalid_fields` of gojsonschema-style types and
 descriptions: `required`, `invalid_type`, `number_gte`, `number_lte`, `enum`, `format`).
 Fields a model does not know are ignored, as Cog ignores them.
@@ -13,6 +15,8 @@ Fields a model does not know are ignored, as Cog ignores them.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -67,6 +71,18 @@ class HostedModel:
     fields: tuple[InputField, ...]
     image_field: str
     audio_field: str
+    output_fps: int | None = None
+    chunk_field: str | None = None
+    """The input giving frames per generated chunk: the model pads its video to whole chunks."""
+    max_file_bytes: tuple[tuple[str, int], ...] = ()
+    """(field, bytes): file inputs the model refuses above a size (its prediction fails)."""
+
+    def oversized(self, field: str, size: int) -> str | None:
+        """The prediction's error when file input `field` of `size` bytes is too large, or None."""
+        limit = dict(self.max_file_bytes).get(field)
+        if limit is None or size <= limit:
+            return None
+        return f"input.{field}: the file is {size:,} bytes; this model takes at most {limit:,} bytes."
 
     @property
     def id(self) -> str:
@@ -75,6 +91,14 @@ class HostedModel:
     @property
     def reported_version(self) -> str:
         return "hidden" if self.official else self.version
+
+    def padded_duration_s(self, values: Mapping[str, Any], audio_s: float) -> float:
+        """How long the video of a chunked model is for `audio_s` of audio: whole chunks."""
+        if self.chunk_field is None or self.output_fps is None:
+            return audio_s
+        chunk = max(1, int(values.get(self.chunk_field) or 1))
+        frames = math.ceil(audio_s * self.output_fps - 1e-9)
+        return math.ceil(frames / chunk) * chunk / self.output_fps
 
     def render_options(self, values: Mapping[str, Any]) -> RenderOptions:
         """Map the model's own knobs onto the renderer's (only cog-wav2lip has any)."""
@@ -89,6 +113,11 @@ def _uri(name: str) -> InputField:
     return InputField(name, "uri", required=True)
 
 
+def _engine_version(model_id: str) -> str:
+    """A stable 64-hex version id of the engine's own, for an official model whose id is hidden."""
+    return hashlib.sha256(f"lipsync-engine:{model_id}".encode()).hexdigest()
+
+
 HOSTED_MODELS: dict[str, HostedModel] = {
     m.id: m
     for m in (
@@ -98,7 +127,7 @@ HOSTED_MODELS: dict[str, HostedModel] = {
             version="09607e6e761d2f015b0d740f938ec59199f54aa623384465a5054b230405acf4",
             official=True,
             fields=(
-                InputField("prompt", "string"),  # required-ness not shown by Replicate: optional here
+                InputField("prompt", "string", required=True),  # required: two readings of issue #11
                 _uri("image"),
                 _uri("audio"),
                 InputField("num_frames_per_chunk", "integer", default=81, minimum=1, maximum=121),
@@ -106,6 +135,8 @@ HOSTED_MODELS: dict[str, HostedModel] = {
             ),
             image_field="image",
             audio_field="audio",
+            output_fps=16,
+            chunk_field="num_frames_per_chunk",
         ),
         HostedModel(
             owner="bytedance",
@@ -113,6 +144,64 @@ HOSTED_MODELS: dict[str, HostedModel] = {
             version="995b21f1d52efebc4af957713ae8b0d72f118dfcb67cb45730ffa9257c48cf72",
             official=True,
             fields=(_uri("image"), _uri("audio")),
+            image_field="image",
+            audio_field="audio",
+        ),
+        HostedModel(
+            owner="bytedance",
+            name="omni-human-1.5",
+            version=_engine_version("bytedance/omni-human-1.5"),
+            official=True,
+            fields=(
+                _uri("image"),
+                _uri("audio"),
+                InputField("prompt", "string"),
+                InputField("seed", "integer"),
+                InputField("fast_mode", "boolean"),
+            ),
+            image_field="image",
+            audio_field="audio",
+        ),
+        HostedModel(
+            owner="kwaivgi",
+            name="kling-avatar-v2",
+            version=_engine_version("kwaivgi/kling-avatar-v2"),
+            official=True,
+            fields=(
+                _uri("image"),
+                _uri("audio"),
+                InputField("prompt", "string"),
+                InputField("mode", "string", default="std", choices=("std", "pro")),
+            ),
+            image_field="image",
+            audio_field="audio",
+            max_file_bytes=(("image", 10 * 1024 * 1024), ("audio", 5 * 1024 * 1024)),
+        ),
+        HostedModel(
+            owner="prunaai",
+            name="p-video-avatar",
+            version=_engine_version("prunaai/p-video-avatar"),
+            official=True,
+            fields=(
+                _uri("image"),
+                _uri("audio"),
+                InputField("video_prompt", "string"),
+                InputField("resolution", "string", default="720p", choices=("720p", "1080p")),
+                InputField("seed", "integer"),
+            ),
+            image_field="image",
+            audio_field="audio",
+        ),
+        HostedModel(
+            owner="veed",
+            name="fabric-1.0",
+            version=_engine_version("veed/fabric-1.0"),
+            official=True,
+            fields=(
+                _uri("image"),
+                _uri("audio"),
+                InputField("resolution", "string", default="480p", choices=("480p", "720p")),
+            ),
             image_field="image",
             audio_field="audio",
         ),

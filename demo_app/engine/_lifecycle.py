@@ -106,7 +106,18 @@ async def _render(record: PredictionRecord, script: Script, own_host: str, tools
         except InputUnavailable as exc:
             record.finish(RecordStatus.FAILED, clock.now(), error=str(exc))
             return
-        options = model.render_options(validate_input(model, record.input)[0])
+        for field, path in ((model.image_field, image), (model.audio_field, audio)):
+            if (error := model.oversized(field, path.stat().st_size)) is not None:
+                record.finish(RecordStatus.FAILED, clock.now(), error=error)
+                return
+        values = validate_input(model, record.input)[0]
+        if script.pad_output:
+            from demo_app.engine._loudness import pad_with_silence  # PyAV stays out of the parent otherwise
+
+            audio = await asyncio.to_thread(
+                pad_with_silence, audio, work / "padded.wav", lambda s: model.padded_duration_s(values, s)
+            )
+        options = model.render_options(values)
         record.append_log(
             f"Rendering a talking face at {options.fps} fps, at most {options.max_side} px a side"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,23 @@ def read_audio(path: Path) -> DecodedAudio:
     if len(samples) < rate // 100:
         raise ValueError(f"The sound file {path.name} is empty; upload a clip with some sound in it.")
     return DecodedAudio(samples=np.clip(samples, -1.0, 1.0), rate=rate)
+
+
+def pad_with_silence(src: Path, dest: Path, padded_s: Callable[[float], float]) -> Path:
+    """A WAV of `src` followed by silence up to `padded_s(its duration)` seconds (the sound of a
+    model that generates whole chunks); `src` itself when no padding is due."""
+    audio = read_audio(src)
+    total = round(padded_s(audio.duration_s) * audio.rate)
+    if total <= len(audio.samples):
+        return src
+    samples = np.zeros(total, np.float32)
+    samples[: len(audio.samples)] = audio.samples
+    with wave.open(str(dest), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(audio.rate)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return dest
 
 
 def frame_count(duration_s: float, fps: int) -> int:

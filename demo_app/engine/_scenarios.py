@@ -56,6 +56,8 @@ class Script:
     """The output URL is already expired when the prediction succeeds."""
     reject_input: bool = False
     """Every create answers 422 on the model's image field."""
+    pad_output: bool = False
+    """Chunked models return whole chunks: the video runs past the audio (silent at the end)."""
 
 
 class Scenario:
@@ -150,6 +152,13 @@ class MissingOutput(Scenario):
 
     name = "missing_output"
     script = Script(output_shape="missing")
+
+
+class PaddedOutput(Scenario):
+    """Chunked models (Wan's frames per chunk) pad the video to whole chunks, as they do upstream."""
+
+    name = "padded_output"
+    script = Script(pad_output=True)
 
 
 class ExpiredOutput(Scenario):
@@ -336,6 +345,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         DropOnGet,
         ListOutput,
         MissingOutput,
+        PaddedOutput,
         ExpiredOutput,
         TokenRevoked,
         InputRefused,

@@ -4,10 +4,12 @@ ways it reports (persisting a transition; telling viewers and the observer)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from demo_app.catalog import ModelSpec
 from demo_app.credits import Ledger, utc_now
 from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
@@ -52,6 +54,11 @@ class JobContext:
     def cancel_after_s(self) -> float:
         """The deadline sent with each create, so Replicate itself stops a run we lost."""
         return max(MIN_CANCEL_AFTER_S, self.settings.job_timeout_s)
+
+    def cancel_after_for(self, spec: ModelSpec, held: int, options: Mapping[str, Any]) -> float:
+        """The create's `Cancel-After`: the time-out, or less for a time-billed model, whose hold
+        buys only so many seconds at its hardware rate (so the bill cannot pass the hold)."""
+        return max(MIN_CANCEL_AFTER_S, spec.cancel_after_s(held, options, self.cancel_after_s))
 
     def poll_interval(self) -> float:
         """Seconds between two polls of one job: the setting, stretched when many jobs run at once

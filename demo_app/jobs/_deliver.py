@@ -13,6 +13,7 @@ from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import JobEnded
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobStatus
 from demo_app.replicate import OutputTooLarge, OutputUnavailable, Prediction, ReplicateError, pick_video
 
@@ -24,7 +25,7 @@ async def deliver(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Pr
     r = job.record
     await ctx.transition(job, JobStatus.DOWNLOADING, say.SAVING)
     dest = ctx.videos_dir / f"{r.job_id}.mp4"
-    billed = _success_bill(spec, prediction, r.held)
+    billed = _success_bill(spec, prediction, r)
     if not dest.exists():
         url = pick_video(prediction.output_urls)
         if url is None:
@@ -43,14 +44,17 @@ async def deliver(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Pr
     except ValueError:
         dest.unlink(missing_ok=True)
         raise JobEnded(Ending.NOT_A_VIDEO, spent=billed) from None
-    actual = spec.pricing.actual(output_s=seconds, predict_time_s=prediction.predict_time, held=r.held)
+    rule = spec.pricing_for(r.options)
+    bill = rule.bill(output_s=seconds, predict_time_s=prediction.predict_time, held=r.held)
     r.video_path = str(dest)
     await ctx.transition(job, JobStatus.DOWNLOADING, say.SETTLING)
-    raise JobEnded(Ending.DONE, capture=actual)
+    # The visitor pays the bill up to the hold; anything above it is the owner's spend, recorded.
+    raise JobEnded(Ending.DONE, capture=min(bill, r.held), spent=bill)
 
 
-def _success_bill(spec: ModelSpec, prediction: Prediction, held: int) -> int:
+def _success_bill(spec: ModelSpec, prediction: Prediction, record: JobRecord) -> int:
     """What Replicate bills for a run that succeeded but whose video we could not keep."""
-    if spec.pricing.time_billed and prediction.predict_time is not None:
-        return spec.pricing.upstream_cost(ran_s=prediction.predict_time, held=held)
-    return max(held, 0)
+    rule = spec.pricing_for(record.options)
+    if rule.time_billed and prediction.predict_time is not None:
+        return rule.upstream_cost(ran_s=prediction.predict_time, held=record.held)
+    return max(record.held, 0)

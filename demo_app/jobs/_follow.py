@@ -135,7 +135,8 @@ def _ended_by_deadline(prediction: Prediction) -> bool:
 
 def _upstream_cost(job: LiveJob, spec: ModelSpec, prediction: Prediction | None) -> int:
     """What Replicate bills for this unsuccessful run (0 if it never started), in credits."""
-    return spec.pricing.upstream_cost(ran_s=_ran_seconds(job, prediction), held=job.record.held)
+    rule = spec.pricing_for(job.record.options)
+    return rule.upstream_cost(ran_s=_ran_seconds(job, prediction), held=job.record.held)
 
 
 def _ran_seconds(job: LiveJob, prediction: Prediction | None) -> float | None:

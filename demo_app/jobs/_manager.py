@@ -12,7 +12,7 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from demo_app import media
@@ -197,7 +197,7 @@ class JobManager:
         mine = len(self._open_per_owner.get(owner, ()))
         if mine >= self._settings.max_jobs_per_owner:
             raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
-        floor = spec.pricing.smallest_charge(media.DEFAULT_MIN_SECONDS)
+        floor = spec.hold_for(media.DEFAULT_MIN_SECONDS, checked)
         if available < floor:
             raise CannotAfford(available, floor, spec.title)
         record = JobRecord(
@@ -264,12 +264,21 @@ class JobManager:
             return None
         return max(running, key=lambda j: j.record.created_at).snapshot()
 
-    async def quote(self, owner: str, model_id: str, image_path: str | None, audio_path: str | None) -> Quote:
+    async def quote(
+        self,
+        owner: str,
+        model_id: str,
+        image_path: str | None,
+        audio_path: str | None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Quote:
         """What Generate would hold now, or why it cannot run yet."""
         reason = self._unavailable(model_id)
         if reason is not None:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
-        return await quote(self._ledger, self.media, self._cpu_slots, owner, model_id, image_path, audio_path)
+        return await quote(
+            self._ledger, self.media, self._cpu_slots, owner, model_id, image_path, audio_path, options or {}
+        )
 
     def line(self) -> LineView:
         """How long the create line is and about how long a job started now would wait in it."""

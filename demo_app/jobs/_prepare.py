@@ -36,6 +36,9 @@ async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
     except (media.MediaError, OptionError) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise JobEnded(Ending.REFUSED, detail=str(exc)) from None
+    except JobEnded:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: Path) -> int:
@@ -50,13 +53,20 @@ async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: 
             max_side=spec.max_image_side,
             max_bytes=max_bytes,
         )
+        problem = spec.image_problem(image.width, image.height, image.path.stat().st_size)
+        if problem is not None:
+            raise JobEnded(Ending.REFUSED, detail=problem)
         audio = await ctx.media.prepare_audio(
-            Path(r.source_audio), folder, max_seconds=spec.max_audio_s, max_bytes=max_bytes
+            Path(r.source_audio),
+            folder,
+            max_seconds=spec.max_audio_s,
+            max_bytes=max_bytes,
+            max_result_bytes=spec.max_audio_bytes,
         )
     r.image_path, r.image_type = str(image.path), image.content_type
     r.audio_path, r.audio_type = str(audio.path), audio.content_type
     r.audio_s = audio.duration_s
-    return spec.pricing.estimate(audio.duration_s)
+    return spec.hold_for(audio.duration_s, r.options)
 
 
 async def hold(ctx: JobContext, job: LiveJob, estimate: int) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from demo_app import media
-from demo_app.catalog import UnknownModel, get_model
+from demo_app.catalog import OptionError, UnknownModel, get_model
 from demo_app.credits import Ledger
 from demo_app.jobs._types import Quote
 from demo_app.money import format_credits
@@ -20,11 +22,14 @@ async def quote(
     model_id: str,
     image_path: str | None,
     audio_path: str | None,
+    options: Mapping[str, Any],
 ) -> Quote:
-    """Measures the audio for real (in a media worker); never holds anything."""
+    """Measures the audio for real (in a media worker); never holds anything. The options
+    chosen count: a price may follow one (a resolution), and padding may follow another."""
     try:
         spec = get_model(model_id)
-    except UnknownModel as exc:
+        checked = spec.validate_options(options)
+    except (UnknownModel, OptionError) as exc:
         return _not_ready(str(exc))
     if not audio_path:
         return _not_ready("Add an audio clip." if image_path else "Add a face image and an audio clip.")
@@ -33,7 +38,7 @@ async def quote(
             audio_s = await workers.audio_duration(Path(audio_path))
     except media.MediaError as exc:
         return _not_ready(str(exc))
-    estimate = spec.pricing.estimate(audio_s)
+    estimate = spec.hold_for(audio_s, checked)
     text = f"≈ {format_credits(estimate)} for {audio_s:.1f} s of audio — held now, charged only on success"
     try:
         media.check_audio_length(audio_s, max_seconds=spec.max_audio_s)

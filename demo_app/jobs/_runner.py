@@ -12,7 +12,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from demo_app.catalog import ModelSpec, get_model
+from demo_app.catalog import ModelSpec, find_model
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import Canceled, JobEnded, PastDeadline
 from demo_app.jobs._follow import follow, read_until_deadline, stop
@@ -33,12 +33,13 @@ class JobRunner:
 
     async def run(self, job: LiveJob) -> None:
         """Take a new job from its inputs to settled credits."""
-        spec = get_model(job.record.model)
+        spec = find_model(job.record.model)
         await self._settle_by(job, spec, self._run(job, spec))
 
     async def resume(self, job: LiveJob) -> None:
-        """Carry on a job found unsettled at start-up, from wherever it stopped."""
-        spec = get_model(job.record.model)
+        """Carry on a job found unsettled at start-up, from wherever it stopped (its model may no
+        longer be offered: it is still known, and the job still ends and settles)."""
+        spec = find_model(job.record.model)
         await self._settle_by(job, spec, self._resume(job, spec))
 
     async def end(self, job: LiveJob, ending: Ending) -> None:

@@ -67,7 +67,10 @@ async def _settle_with_retries(ctx: JobContext, job: LiveJob, end: JobEnded) -> 
     while True:
         try:
             if end.capture is not None:
-                return await ctx.ledger.capture(r.job_id, end.capture, reason=f"{r.model}: video delivered")
+                spent = max(end.spent, end.capture)
+                return await ctx.ledger.capture(
+                    r.job_id, end.capture, reason=f"{r.model}: video delivered", spent=spent
+                )
             # Also when nothing is recorded as held: a crash may have come between hold and record.
             return await ctx.ledger.release(r.job_id, reason=end.reason, spent=end.spent)
         except UnknownHold:

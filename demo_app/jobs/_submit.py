@@ -49,7 +49,7 @@ async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
             model=target.get("model"),
             version=target.get("version"),
             input=r.prediction_input,
-            cancel_after_s=ctx.cancel_after_s,
+            cancel_after_s=ctx.cancel_after_for(spec, r.held, r.options),
             prepaid=True,
         )
     except CreateOutcomeUnknown:

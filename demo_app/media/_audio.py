@@ -81,8 +81,13 @@ def prepare_audio(
     max_seconds: float,
     max_bytes: int,
     min_seconds: float = DEFAULT_MIN_SECONDS,
+    max_result_bytes: int | None = None,
 ) -> PreparedAudio:
-    """Mono 16-bit PCM WAV at the source rate (kept within 16-48 kHz), or MediaError saying why not."""
+    """Mono 16-bit PCM WAV at the source rate (kept within 16-48 kHz), or MediaError saying why not.
+
+    `max_result_bytes`: the largest file the model takes. A WAV above it is sent as AAC in an
+    M4A instead (about a tenth of the size); if even that does not fit, the clip is refused.
+    """
     check_file(src, max_bytes=max_bytes, kind="audio")
     decoded = _decode(src, keep_seconds=max_seconds + LENGTH_TOLERANCE_S)
     check_audio_length(decoded.seconds, max_seconds=max_seconds, min_seconds=min_seconds)
@@ -100,7 +105,37 @@ def prepare_audio(
         out.setsampwidth(2)
         out.setframerate(decoded.rate)
         out.writeframes(samples.astype("<i2").tobytes())
-    return PreparedAudio(path=dest, duration_s=len(samples) / decoded.rate, content_type="audio/wav")
+    duration_s = len(samples) / decoded.rate
+    if max_result_bytes is None or dest.stat().st_size <= max_result_bytes:
+        return PreparedAudio(path=dest, duration_s=duration_s, content_type="audio/wav")
+    dest.unlink()
+    compressed = new_path(dest_dir, "audio", ".m4a")
+    _encode_aac(samples, decoded.rate, compressed)
+    if compressed.stat().st_size > max_result_bytes:
+        compressed.unlink()
+        raise MediaError(
+            "audio_too_large",
+            f"This model takes audio files of at most {max_result_bytes / (1024 * 1024):g} MB, and "
+            "this clip does not fit even compressed; use a shorter clip.",
+        )
+    return PreparedAudio(path=compressed, duration_s=duration_s, content_type="audio/mp4")
+
+
+AAC_BIT_RATE = 128_000
+"""Speech in AAC at 128 kbit/s: about 1 MB a minute, clear enough for lip-sync."""
+
+
+def _encode_aac(samples: np.ndarray, rate: int, dest: Path) -> None:
+    """Write mono 16-bit `samples` as AAC in an M4A (MP4) container."""
+    with av.open(str(dest), "w", format="ipod") as container:
+        stream = container.add_stream("aac", rate=rate, layout="mono")
+        stream.bit_rate = AAC_BIT_RATE
+        frame = av.AudioFrame.from_ndarray(samples.astype("<i2")[None, :], format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
 
 
 def check_audio_length(

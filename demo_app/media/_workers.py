@@ -123,11 +123,23 @@ class MediaWorkers:
         return result
 
     async def prepare_audio(
-        self, src: Path, dest_dir: Path, *, max_seconds: float, max_bytes: int
+        self,
+        src: Path,
+        dest_dir: Path,
+        *,
+        max_seconds: float,
+        max_bytes: int,
+        max_result_bytes: int | None = None,
     ) -> PreparedAudio:
         """`prepare_audio` in a worker."""
         result = await self._run(
-            "audio", "prepare_audio", src, dest_dir, max_seconds=max_seconds, max_bytes=max_bytes
+            "audio",
+            "prepare_audio",
+            src,
+            dest_dir,
+            max_seconds=max_seconds,
+            max_bytes=max_bytes,
+            max_result_bytes=max_result_bytes,
         )
         assert isinstance(result, PreparedAudio)
         return result

@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
-from demo_app.catalog import CATALOG, DEFAULT_MODEL
+from demo_app.catalog import DEFAULT_MODEL, offered
 from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
 from demo_app.ui._contract import credits_json, snapshot_json
@@ -53,7 +53,7 @@ class ApiEndpoints:
         check a little (`FIRST_CHECK_WAIT_S`), then tells what it knows (`schema_checked_at`)."""
         services = await self._handle.get()
         await services.models.checked_within(FIRST_CHECK_WAIT_S)
-        return models_json(CATALOG.values(), services.models.availability)
+        return models_json(offered().values(), services.models.availability)
 
     @speaks
     async def start(

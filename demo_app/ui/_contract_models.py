@@ -28,6 +28,9 @@ def model_json(spec: ModelSpec, availability: Availability) -> dict[str, Any]:
         "id": spec.id,
         "title": spec.title,
         "description": spec.description,
+        "label": spec.label,
+        "licence": spec.licence,
+        "commercial": spec.commercial,
         "available": availability.available,
         "unavailable_reason": availability.reason,
         "schema_checked_at": availability.checked_at.isoformat() if availability.checked_at else None,
@@ -35,10 +38,13 @@ def model_json(spec: ModelSpec, availability: Availability) -> dict[str, Any]:
             "max_audio_s": spec.max_audio_s,
             "min_image_side": spec.min_image_side,
             "max_image_side": spec.max_image_side,
+            "max_image_bytes": spec.max_image_bytes,
+            "max_image_aspect": spec.max_image_aspect,
+            "max_audio_bytes": spec.max_audio_bytes,
         },
         "prompt_option": spec.prompt_field,
         "options": [option_json(option) for option in spec.options],
-        "price": price_json(spec.pricing),
+        "price": price_json(spec),
         "typical_run_s_for_10s_audio": round(spec.typical_run_s(TYPICAL_AUDIO_S)),
         "notes": spec.notes,
     }
@@ -59,12 +65,25 @@ def option_json(option: OptionSpec) -> dict[str, Any]:
     }
 
 
-def price_json(rule: PricingRule) -> dict[str, Any]:
-    """The rule in credits per second, what 10 s of audio holds, and where the price comes from."""
+def price_json(spec: ModelSpec) -> dict[str, Any]:
+    """The rule in credits per second or per run (per choice when an option sets it), what 10 s
+    of audio holds with the default options, who set the price and where it comes from."""
+    rule = spec.pricing
+    return {
+        **rule_json(rule),
+        "priced_by_option": spec.priced_by,
+        "per_choice": {choice: rule_json(choice_rule) for choice, choice_rule in spec.choice_pricing} or None,
+        "held_for_10s_audio": spec.hold_for(TYPICAL_AUDIO_S, {}),
+        "set_by_space": spec.price_set_by_space,
+        "confirmed": rule.confirmed,
+        "source": rule.source,
+    }
+
+
+def rule_json(rule: PricingRule) -> dict[str, Any]:
+    """One price rule in whole credits."""
     return {
         "per_output_second": rule.per_output_second,
         "per_predict_second": rule.per_predict_second,
-        "held_for_10s_audio": rule.estimate(TYPICAL_AUDIO_S),
-        "confirmed": rule.confirmed,
-        "source": rule.source,
+        "per_run": rule.per_run,
     }

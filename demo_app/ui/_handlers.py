@@ -94,14 +94,17 @@ class PageHandlers:
     # ---- before a run -------------------------------------------------------------------
 
     @speaks
-    async def quote(self, owner: str | None, model_id: str, image: Any, audio: Any) -> tuple[str, Any]:
-        """The live estimate, and Generate enabled only when the job could start."""
+    async def quote(
+        self, owner: str | None, model_id: str, image: Any, audio: Any, *option_values: Any
+    ) -> tuple[str, Any]:
+        """The live estimate for the options chosen, and Generate enabled only when the job could start."""
         if owner is None:
             return quote_html(None), gr.Button(interactive=False)
         model_id = model_text(model_id)
         image_path, audio_path = self._upload(image, "face image"), self._upload(audio, "audio clip")
         services = await self._handle.get()
-        quote = await services.jobs.quote(owner, model_id, image_path, audio_path)
+        options = self._model_inputs.collect(model_id, option_values) if option_values else {}
+        quote = await services.jobs.quote(owner, model_id, image_path, audio_path, options)
         if _at_job_limit(services, owner):
             return quote_html(quote, busy=True), gr.Button(interactive=False)
         return quote_html(quote, line=services.jobs.line()), gr.Button(interactive=quote.ready)

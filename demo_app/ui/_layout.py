@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.helpers import Examples
 
-from demo_app.catalog import CATALOG, DEFAULT_MODEL
+from demo_app.catalog import current_offer
 from demo_app.presenters import STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
@@ -148,14 +148,15 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
 
 def _model_choice() -> tuple[gr.Dropdown, gr.Markdown, ModelInputs]:
     """The model menu, a line about the chosen model, and its prompt and options."""
+    offer = current_offer()
     model = gr.Dropdown(
-        choices=[(spec.title, model_id) for model_id, spec in CATALOG.items()],
-        value=DEFAULT_MODEL,
+        choices=[(spec.label, model_id) for model_id, spec in offer.models.items()],
+        value=offer.default,
         label="Model",
         elem_id="model",
     )
-    about_model = gr.Markdown(model_info(DEFAULT_MODEL), elem_id="model-info")
-    return model, about_model, ModelInputs(CATALOG, DEFAULT_MODEL)
+    about_model = gr.Markdown(model_info(offer.default), elem_id="model-info")
+    return model, about_model, ModelInputs(offer.models, offer.default)
 
 
 def history_tab() -> HistoryTab:

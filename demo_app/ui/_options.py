@@ -31,7 +31,7 @@ class ModelInputs:
             elem_id="prompt",
         )
         self.groups: dict[str, gr.Column] = {}
-        self.components: list[gr.components.Component] = []
+        self.components: list[OptionComponent] = []
         self._slots: list[tuple[str, OptionSpec]] = []
         with gr.Accordion("Advanced options", open=False, elem_id="advanced"):
             for model_id, spec in catalog.items():
@@ -79,7 +79,10 @@ class ModelInputs:
         return [self.prompt, *self.groups.values()]
 
 
-def option_component(option: OptionSpec) -> gr.components.Component:
+OptionComponent = gr.Checkbox | gr.Dropdown | gr.Textbox | gr.Slider | gr.Number
+
+
+def option_component(option: OptionSpec) -> OptionComponent:
     """The input that fits an option: slider, number box, checkbox, dropdown or text box."""
     common: dict[str, Any] = {"label": option.label, "info": option.help or None}
     if option.kind == "bool":

@@ -29,7 +29,9 @@ def _run_outputs(page: Page) -> list[Any]:
 
 
 def _quote_inputs(page: Page) -> list[Any]:
-    return [page.owner, page.create.model, page.create.image, page.create.audio]
+    """The estimate follows the options too: a price may follow one (a resolution, a mode)."""
+    c = page.create
+    return [page.owner, c.model, c.image, c.audio, *c.model_inputs.inputs]
 
 
 def _credits_outputs(page: Page) -> list[Any]:
@@ -65,8 +67,9 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     """The live estimate, the model's options, Generate / Try again and Cancel."""
     c = page.create
     quote_outputs = [c.estimate, c.generate]
+    option_changes = [component.change for component in c.model_inputs.components]
     gr.on(
-        [c.image.change, c.audio.change, c.model.change],
+        [c.image.change, c.audio.change, c.model.change, *option_changes],
         handlers.quote,
         _quote_inputs(page),
         quote_outputs,

@@ -31,8 +31,8 @@ def props(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("model_id", sorted(CATALOG))
-def test_every_offered_model_fits_the_schema_the_engine_serves(model_id: str) -> None:
-    assert schema_problem(get_model(model_id), schema_of(model_id)) is None
+def test_every_known_model_fits_the_schema_the_engine_serves(model_id: str) -> None:
+    assert schema_problem(CATALOG[model_id], schema_of(model_id)) is None
 
 
 def test_a_renamed_field_is_named() -> None:
@@ -72,14 +72,14 @@ def test_a_narrowed_bound_says_both_ranges() -> None:
 def test_a_lower_bound_appearing_on_an_unbounded_field() -> None:
     drifted = openapi_schema(narrowed("fps", minimum=10)(HOSTED_MODELS[WAV2LIP]))
     assert "“fps” only from 10 to any, but this Space offers 1 to 60" in (
-        schema_problem(get_model(WAV2LIP), drifted) or ""
+        schema_problem(CATALOG[WAV2LIP], drifted) or ""
     )
 
 
 def test_a_choice_dropped_from_the_enum_component() -> None:
     schema = schema_of(SADTALKER)
     schema["components"]["schemas"]["preprocess"]["enum"] = ["crop", "full"]
-    assert schema_problem(get_model(SADTALKER), schema) == (
+    assert schema_problem(CATALOG[SADTALKER], schema) == (
         "SadTalker is unavailable: its current input schema on Replicate no longer accepts “resize” "
         "for “preprocess”."
     )
@@ -88,7 +88,7 @@ def test_a_choice_dropped_from_the_enum_component() -> None:
 def test_an_inline_enum_with_every_choice_fits() -> None:
     schema = schema_of(SADTALKER)
     props(schema)["enhancer"] = {"type": "string", "enum": ["gfpgan", "RestoreFormer", "codeformer"]}
-    assert schema_problem(get_model(SADTALKER), schema) is None
+    assert schema_problem(CATALOG[SADTALKER], schema) is None
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_a_changed_type(field: str, new_type: str, words: str) -> None:
 def test_a_float_option_against_an_integer_field() -> None:
     schema = schema_of(WAV2LIP)
     props(schema)["fps"]["type"] = "integer"
-    assert "expects “fps” to be “integer”, not a number" in (schema_problem(get_model(WAV2LIP), schema) or "")
+    assert "expects “fps” to be “integer”, not a number" in (schema_problem(CATALOG[WAV2LIP], schema) or "")
 
 
 def test_text_longer_than_the_schema_allows() -> None:
@@ -152,11 +152,11 @@ def test_shapes_it_cannot_follow_are_unreadable_not_a_verdict(garble: Any) -> No
     schema = copy.deepcopy(schema_of(SADTALKER))
     garble(schema)
     with pytest.raises(UnreadableSchema):
-        schema_problem(get_model(SADTALKER), schema)
+        schema_problem(CATALOG[SADTALKER], schema)
 
 
 def test_a_reference_loop_is_unreadable() -> None:
     schema = schema_of(SADTALKER)
     schema["components"]["schemas"]["preprocess"] = {"allOf": [{"$ref": "#/components/schemas/preprocess"}]}
     with pytest.raises(UnreadableSchema, match="nests deeper"):
-        schema_problem(get_model(SADTALKER), schema)
+        schema_problem(CATALOG[SADTALKER], schema)

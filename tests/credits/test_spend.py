@@ -135,3 +135,35 @@ async def test_open_holds_of_one_owner(ledger: Ledger) -> None:
     assert [h.ref for h in await ledger.open_holds(OWNER)] == ["a2"]
     assert [h.ref for h in await ledger.open_holds("hf:bob")] == ["b1"]
     assert await ledger.open_holds("hf:nobody") == []
+
+
+async def test_a_bill_above_the_hold_charges_the_hold_and_counts_all_of_it_as_spend(
+    make_ledger: LedgerFactory, ledger_path: Path, clock: Clock
+) -> None:
+    """The visitor never pays more than was held; the owner's spend still counts the whole bill,
+    written in the capture entry itself, so a reopened ledger counts it too."""
+    ledger = make_ledger(daily_budget=1000)
+    await ledger.open_account(OWNER)
+    await ledger.hold(OWNER, 300, "long-video", reason="r")
+    s = await ledger.capture("long-video", 300, reason="video delivered", spent=360)
+    assert (s.outcome, s.charged, s.returned, s.spent) == ("captured", 300, 0, 360)
+    assert (await ledger.balance(OWNER)).balance == 700
+    assert await ledger.spend() == DaySpend(clock.now.date(), 0, 360, 1000, 640)
+    with pytest.raises(ValueError, match="spent must be at least 100"):
+        await ledger.hold(OWNER, 100, "under", reason="r")
+        await ledger.capture("under", 100, reason="r", spent=99)
+    ledger.close()
+    reopened = make_ledger(daily_budget=1000)
+    assert (await reopened.spend()).spent == 360
+    capture = [e for _, e in read_entries(ledger_path) if e["ref"] == "long-video"][-1]
+    assert (capture["amount"], capture["spent"]) == (-300, 360)
+
+
+async def test_a_capture_that_spent_its_charge_writes_no_spent_field(
+    make_ledger: LedgerFactory, ledger_path: Path
+) -> None:
+    ledger = make_ledger()
+    await ledger.open_account(OWNER)
+    await ledger.hold(OWNER, 300, "plain", reason="r")
+    await ledger.capture("plain", 250, reason="video delivered", spent=250)
+    assert [e.get("spent") for _, e in read_entries(ledger_path) if e["ref"] == "plain"] == [None, None]

@@ -26,7 +26,9 @@ async def upload(client: httpx.AsyncClient, path: Path, content_type: str) -> st
 
 
 async def wan_input(client: httpx.AsyncClient, voice: Path) -> dict[str, str]:
+    """A valid input of wan-2.2-s2v (its schema requires a prompt)."""
     return {
+        "prompt": "A person talking to the camera.",
         "image": await upload(client, FACE, "image/png"),
         "audio": await upload(client, voice, "audio/wav"),
     }

@@ -78,13 +78,19 @@ def test_every_catalog_model_is_hosted_under_the_endpoint_we_call(spec: ModelSpe
 
 
 @SPECS
-def test_the_media_fields_are_the_hosted_models_only_required_inputs(spec: ModelSpec) -> None:
+def test_every_required_input_is_always_sent(spec: ModelSpec) -> None:
+    """The media fields are required URIs; any other required field (Wan's prompt) is sent with
+    every input the catalog builds, a blank prompt included."""
     model = hosted(spec)
     assert (spec.image_field, spec.audio_field) == (model.image_field, model.audio_field)
     by_name = fields(model)
     for name in (spec.image_field, spec.audio_field):
         assert by_name[name].kind == "uri" and by_name[name].required
-    assert {field.name for field in model.fields if field.required} == {spec.image_field, spec.audio_field}
+    required = {field.name for field in model.fields if field.required}
+    blank = {spec.prompt_field: "  "} if spec.prompt_field else {}
+    for options, model_input in [*edge_inputs(spec), (blank, spec.build_input(FILE_URL, FILE_URL, blank))]:
+        missing = {name for name in required if model_input.get(name) in (None, "")}
+        assert not missing, (options, missing)
 
 
 @SPECS

@@ -108,6 +108,7 @@ async def test_data_urls_are_accepted_as_inputs(engine_factory: EngineFactory, a
     engine = await engine_factory()
     client = api(engine)
     inputs = {
+        "prompt": "A person talking.",
         "image": "data:image/png;base64," + base64.b64encode(FACE.read_bytes()).decode(),
         "audio": "data:audio/wav;base64,"
         + base64.b64encode(await asyncio.to_thread(voice.read_bytes)).decode(),
@@ -132,7 +133,11 @@ async def test_unreadable_inputs_fail_the_prediction_clearly(
     engine = await engine_factory(renderer=quick_render)
     client = api(engine)
     image = await upload(client, FACE, "image/png")
-    body = await settled(engine, client, (await create(client, {"image": image, "audio": audio}))["id"])
+    body = await settled(
+        engine,
+        client,
+        (await create(client, {"prompt": "A person talking.", "image": image, "audio": audio}))["id"],
+    )
     assert body["status"] == "failed" and body["output"] is None
     assert error in body["error"]
 
@@ -144,6 +149,8 @@ async def test_a_file_from_another_engine_host_is_not_fetched(
     client = api(engine)
     image = await upload(client, FACE, "image/png")
     audio = (await upload(client, voice, "audio/wav")).replace("engine.internal", "engine.internal:8080")
-    response = await client.post(WAN_PATH, json={"input": {"image": image, "audio": audio}})
+    response = await client.post(
+        WAN_PATH, json={"input": {"prompt": "A person talking.", "image": image, "audio": audio}}
+    )
     body = await settled(engine, client, response.json()["id"])
     assert body["status"] == "failed" and "engine.internal:8080" in body["error"]

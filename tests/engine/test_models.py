@@ -22,10 +22,14 @@ WAV2LIP = HOSTED_MODELS["devxpy/cog-wav2lip"]
 URL = "http://engine.internal/v1/files/abc"
 
 
-def test_the_four_models_with_their_media_fields() -> None:
+def test_the_models_with_their_media_fields() -> None:
     assert {m: (d.image_field, d.audio_field, d.official) for m, d in HOSTED_MODELS.items()} == {
         "wan-video/wan-2.2-s2v": ("image", "audio", True),
         "bytedance/omni-human": ("image", "audio", True),
+        "bytedance/omni-human-1.5": ("image", "audio", True),
+        "kwaivgi/kling-avatar-v2": ("image", "audio", True),
+        "prunaai/p-video-avatar": ("image", "audio", True),
+        "veed/fabric-1.0": ("image", "audio", True),
         "cjwbw/sadtalker": ("source_image", "driven_audio", False),
         "devxpy/cog-wav2lip": ("face", "audio", False),
     }
@@ -68,9 +72,11 @@ def test_find_model_by_owner_and_name() -> None:
 
 
 def test_valid_input_gets_defaults_and_keeps_unknown_fields() -> None:
-    cleaned, problems = validate_input(WAN, {"image": URL, "audio": "data:audio/wav;base64,AAAA", "extra": 1})
+    given = {"prompt": "p", "image": URL, "audio": "data:audio/wav;base64,AAAA", "extra": 1}
+    cleaned, problems = validate_input(WAN, given)
     assert problems == []
     assert cleaned == {
+        "prompt": "p",
         "image": URL,
         "audio": "data:audio/wav;base64,AAAA",
         "num_frames_per_chunk": 81,
@@ -108,7 +114,7 @@ CHUNK = "num_frames_per_chunk"
 def test_wrong_and_out_of_bounds_values(
     values: dict[str, Any], kind: str, field: str, description: str
 ) -> None:
-    _, problems = validate_input(WAN, {"image": URL, "audio": URL, **values})
+    _, problems = validate_input(WAN, {"prompt": "p", "image": URL, "audio": URL, **values})
     assert problems == [InvalidField(kind, f"input.{field}", description)]
 
 
@@ -122,7 +128,8 @@ def test_choices_are_enforced() -> None:
 
 
 def test_integral_floats_count_as_integers() -> None:
-    cleaned, problems = validate_input(WAN, {"image": URL, "audio": URL, "num_frames_per_chunk": 81.0})
+    values = {"prompt": "p", "image": URL, "audio": URL, "num_frames_per_chunk": 81.0}
+    cleaned, problems = validate_input(WAN, values)
     assert problems == [] and cleaned["num_frames_per_chunk"] == 81
 
 

@@ -44,7 +44,9 @@ def _client(server: LoopbackServer, token: str = ENGINE_TOKEN) -> replicate.Clie
 def test_create_wait_and_read_the_video(served: LoopbackFactory, voice: Path) -> None:
     server = served("normal", time_scale=1.0)
     client = _client(server)
-    prediction = client.models.predictions.create(model=WAN, input={"image": FACE, "audio": voice})
+    prediction = client.models.predictions.create(
+        model=WAN, input={"prompt": "A person talking.", "image": FACE, "audio": voice}
+    )
     assert prediction.status == "starting" and prediction.version == "hidden"
     assert prediction.input is not None
     assert prediction.input["image"].startswith(f"{server.base_url}/v1/files/")
@@ -76,7 +78,7 @@ def test_version_endpoint_with_file_objects(served: LoopbackFactory, voice: Path
 def test_run_waits_with_prefer_and_returns_the_output_list(served: LoopbackFactory, voice: Path) -> None:
     server = served("list_output", renderer=quick_render, time_scale=1.0)
     client = _client(server)
-    output = client.run(WAN, input={"image": FACE, "audio": voice}, wait=30)
+    output = client.run(WAN, input={"prompt": "A person talking.", "image": FACE, "audio": voice}, wait=30)
     # it wraps only https: and data: URLs in FileOutput; the loopback engine serves http:
     assert isinstance(output, list) and output[0].startswith(f"{server.base_url}/delivery/")
     assert FileOutput(output[0], client).read().startswith(b"\x00\x00\x00\x18ftyp")
@@ -85,7 +87,9 @@ def test_run_waits_with_prefer_and_returns_the_output_list(served: LoopbackFacto
 def test_cancel(served: LoopbackFactory, voice: Path) -> None:
     server = served("stall")
     client = _client(server)
-    prediction = client.models.predictions.create(model=WAN, input={"image": FACE, "audio": voice})
+    prediction = client.models.predictions.create(
+        model=WAN, input={"prompt": "A person talking.", "image": FACE, "audio": voice}
+    )
     prediction.cancel()
     prediction.reload()
     assert prediction.status == "canceled" and prediction.output is None
@@ -95,7 +99,7 @@ def test_cancel(served: LoopbackFactory, voice: Path) -> None:
 def test_failed_prediction_raises_model_error(served: LoopbackFactory, voice: Path) -> None:
     server = served("failure", time_scale=20.0)  # Prefer: wait (60 s) outlasts the scripted failure
     with pytest.raises(ModelError) as raised:
-        _client(server).run(WAN, input={"image": FACE, "audio": voice})
+        _client(server).run(WAN, input={"prompt": "A person talking.", "image": FACE, "audio": voice})
     assert raised.value.prediction.status == "failed"
     assert str(raised.value.prediction.error).startswith("The model ran out of GPU memory")
 
@@ -112,7 +116,9 @@ def test_list_pages(served: LoopbackFactory, voice: Path) -> None:
     server = served("stall", page_size=1)
     client = _client(server)
     made = [
-        client.models.predictions.create(model=WAN, input={"image": FACE, "audio": voice}).id
+        client.models.predictions.create(
+            model=WAN, input={"prompt": "A person talking.", "image": FACE, "audio": voice}
+        ).id
         for _ in range(2)
     ]
     first = client.predictions.list()

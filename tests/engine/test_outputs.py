@@ -91,7 +91,9 @@ async def test_a_canceled_prediction_and_its_input_are_forgotten_one_lifetime_af
     engine = await engine_factory(clock=manual_clock, output_ttl_s=600)
     client = api(engine)
     audio = "data:audio/wav;base64," + "A" * 200_000  # an inline input the record keeps in memory
-    created = await create(client, {"image": "data:image/png;base64,AAAA", "audio": audio})
+    created = await create(
+        client, {"prompt": "A person talking.", "image": "data:image/png;base64,AAAA", "audio": audio}
+    )
     path = f"/v1/predictions/{created['id']}"
     assert (await client.post(f"{path}/cancel")).json()["status"] == "canceled"
     manual_clock.advance(599)

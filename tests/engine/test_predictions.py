@@ -133,9 +133,13 @@ async def test_missing_and_wrong_fields_answer_replicates_422(
     too_many = "Must be less than or equal to 121"
     assert response.json() == {
         "title": "Input validation failed",
-        "detail": f"- input.audio: audio is required\n- input.num_frames_per_chunk: {too_many}\n",
+        "detail": (
+            "- input.prompt: prompt is required\n- input.audio: audio is required\n"
+            f"- input.num_frames_per_chunk: {too_many}\n"
+        ),
         "status": 422,
         "invalid_fields": [
+            {"type": "required", "field": "input.prompt", "description": "prompt is required"},
             {"type": "required", "field": "input.audio", "description": "audio is required"},
             {"type": "number_lte", "field": "input.num_frames_per_chunk", "description": too_many},
         ],
@@ -274,7 +278,9 @@ async def test_bad_headers_are_refused(
     value = {"Cancel-After": "3s", "Prefer": "wait=0"}[header]
     data = "data:image/png;base64,AAAA"
     response = await api(engine).post(
-        WAN_PATH, json={"input": {"image": data, "audio": data}}, headers={header: value}
+        WAN_PATH,
+        json={"input": {"prompt": "A person talking.", "image": data, "audio": data}},
+        headers={header: value},
     )
     assert response.status_code == 422 and fragment in response.json()["detail"]
     assert engine.runtime.predictions == {}
@@ -326,7 +332,9 @@ async def test_web_page_shows_status_logs_and_video(
 async def test_creating_before_start_is_a_readable_503(tmp_path: Path, api: Api) -> None:
     engine = Engine(token=ENGINE_TOKEN, data_dir=tmp_path)
     data = "data:image/png;base64,AAAA"
-    response = await api(engine).post(WAN_PATH, json={"input": {"image": data, "audio": data}})
+    response = await api(engine).post(
+        WAN_PATH, json={"input": {"prompt": "A person talking.", "image": data, "audio": data}}
+    )
     assert response.status_code == 503
     assert response.json()["detail"] == "The engine is not running yet; try again in a moment."
     await engine.aclose()

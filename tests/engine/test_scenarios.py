@@ -22,7 +22,7 @@ Api = Callable[..., httpx.AsyncClient]
 CONTRACT_NAMES = [
     *("normal", "cold_start", "slow_progress", "failure", "upstream_cancel", "aborted", "rate_limit_burst"),
     *("server_error_burst", "drop_on_create", "drop_on_get", "list_output", "missing_output"),
-    *("expired_output", "unauthorized", "invalid_input", "stall", "schema_drift"),
+    *("padded_output", "expired_output", "unauthorized", "invalid_input", "stall", "schema_drift"),
 ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from demo_app.catalog import SchemaWatch
+from demo_app.catalog import CATALOG, SchemaWatch
 from demo_app.credits import Ledger
 from demo_app.engine import Engine, RenderPool, Scenario
 from demo_app.jobs import JobManager, JobSnapshot
@@ -23,6 +23,8 @@ from demo_app.settings import Settings
 SAMPLES = Path(__file__).resolve().parents[2] / "assets"
 TOKEN = "r8_test_token_for_the_engine"
 OWNER = "browser:tester"
+ALL_MODELS = ",".join(CATALOG)
+"""Job tests run every model the app knows; `models=None` gives the Space's default offer."""
 
 
 @dataclass
@@ -96,6 +98,7 @@ async def make_stack(
                 "starting_grant": 1000,
                 "daily_budget": 100_000,
                 "deadline_grace_s": grace_s,
+                "models": ALL_MODELS,
             }
             values.update(overrides)
             settings = Settings(_env_file=None, **values)

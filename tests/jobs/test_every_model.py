@@ -23,7 +23,9 @@ MODELS = pytest.mark.parametrize("model_id", list(CATALOG))
 async def test_every_model_succeeds_captures_once_and_keeps_the_video(
     make_stack: StackFactory, face: Path, voice: Path, model_id: str
 ) -> None:
-    stack = await make_stack("normal")
+    # The engine's clock at real speed: a time-billed model's Cancel-After is the run time its
+    # hold buys (38 s for Wav2Lip and this clip), which a sped-up clock would spend on a real render.
+    stack = await make_stack("normal", time_scale=1.0)
     await stack.ledger.open_account(OWNER)
     first = await stack.jobs.start(OWNER, str(face), str(voice), model_id, {})
     final = await stack.jobs.wait(OWNER, first.job_id)
@@ -51,3 +53,20 @@ async def test_every_model_failure_returns_the_hold(
     assert final.video_path is None
     balance = await stack.ledger.balance(OWNER)
     assert (balance.balance, balance.held) == (stack.settings.starting_grant, 0)
+
+
+@MODELS
+async def test_every_model_success_without_a_video_is_a_failure_that_returns_the_hold(
+    make_stack: StackFactory, face: Path, voice: Path, model_id: str
+) -> None:
+    """`succeeded` with `output: null` (SadTalker does this when it finds no face) delivers
+    nothing, so the visitor pays nothing; the owner's spend counts what Replicate billed."""
+    stack = await make_stack("missing_output", time_scale=1.0)
+    await stack.ledger.open_account(OWNER)
+    first = await stack.jobs.start(OWNER, str(face), str(voice), model_id, {})
+    final = await stack.jobs.wait(OWNER, first.job_id)
+    assert final.status is JobStatus.FAILED, final.message
+    assert final.charged == 0 and final.returned == final.held > 0
+    assert await settlement_lines(stack.ledger, OWNER, final.job_id) == [("release", final.held)]
+    assert final.video_path is None
+    assert (await stack.ledger.balance(OWNER)).balance == stack.settings.starting_grant

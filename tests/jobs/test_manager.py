@@ -119,7 +119,8 @@ async def test_unknown_model_and_a_full_studio_are_refused_before_anything_start
 async def test_per_owner_limit_and_balance_refusals_hold_nothing(
     make_stack: StackFactory, face: Path, voice: Path
 ) -> None:
-    stack = await make_stack("stall", max_jobs_per_owner=1, starting_grant=50)
+    # 2 s on Wan holds one whole chunk of video: 102 credits.
+    stack = await make_stack("stall", max_jobs_per_owner=1, starting_grant=150)
     await stack.ledger.open_account(OWNER)
     running = await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {})
     async for snap in stack.jobs.subscribe(OWNER, running.job_id):
@@ -132,7 +133,7 @@ async def test_per_owner_limit_and_balance_refusals_hold_nothing(
     assert [s.job_id for s in stack.jobs.history(OWNER)] == [running.job_id]
     await stack.jobs.cancel(OWNER, running.job_id)
     balance = await stack.ledger.balance(OWNER)
-    assert (balance.balance, balance.held) == (50, 0)
+    assert (balance.balance, balance.held) == (150, 0)
 
 
 async def test_quote_explains_what_is_missing_and_what_it_costs(
@@ -142,11 +143,12 @@ async def test_quote_explains_what_is_missing_and_what_it_costs(
     await stack.ledger.open_account(OWNER)
     assert (await stack.jobs.quote(OWNER, MODEL, None, None)).reason == "Add a face image and an audio clip."
     short = await stack.jobs.quote(OWNER, MODEL, str(face), str(voice))
-    assert not short.ready and short.estimate == 40
-    assert "$0.01" in short.reason and "$0.04" in short.reason
+    # 2 s of audio make one whole chunk of 81 frames (5.06 s of video at 16 fps): 102 credits.
+    assert not short.ready and short.estimate == 102
+    assert "$0.01" in short.reason and "$0.102" in short.reason
     await stack.ledger.adjust(OWNER, 100, reason="test top-up")
     ok = await stack.jobs.quote(OWNER, MODEL, str(face), str(voice))
-    assert ok.ready and ok.text.startswith("≈ $0.04 for 2.0 s of audio")
+    assert ok.ready and ok.text.startswith("≈ $0.102 for 2.0 s of audio")
 
 
 async def test_many_running_jobs_share_the_read_rate_limit(

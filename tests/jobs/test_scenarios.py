@@ -148,7 +148,7 @@ async def test_visitor_cancel_returns_the_hold(make_stack: StackFactory, face: P
             break
     final = await stack.jobs.cancel(OWNER, first.job_id)
     assert final.status is JobStatus.CANCELED
-    assert final.message == f"Canceled — {final.held} credits ($0.04) returned."
+    assert final.message == f"Canceled — {final.held} credits ($0.102) returned."
     assert await settlement_lines(stack.ledger, OWNER, final.job_id) == [("release", final.held)]
     prediction = await stack.client.get_prediction(final.prediction_id or "")
     assert prediction.status.value == "canceled"

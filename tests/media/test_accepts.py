@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from demo_app.catalog import CATALOG, ModelSpec
-from demo_app.media import audio_duration, prepare_audio, prepare_image
+from demo_app.media import MediaError, audio_duration, prepare_audio, prepare_image
 from tests.media import makers
 
 MB = 1024 * 1024
@@ -202,6 +202,35 @@ def test_the_sample_voice_keeps_its_rate_and_length(tmp_path: Path) -> None:
     assert prepared.duration_s == pytest.approx(12.685, abs=0.01)
     with wave.open(str(makers.VOICE_WAV)) as original:
         assert np.array_equal(samples, np.frombuffer(original.readframes(original.getnframes()), "<i2"))
+
+
+def test_audio_over_a_models_file_limit_is_sent_as_aac_that_fits(tmp_path: Path) -> None:
+    """Kling takes audio files of at most 5 MB: 30 s at 48 kHz is a 2.9 MB WAV, so a 1 MB limit
+    here stands for it. The compressed file is real AAC, as long as the speech."""
+    src = makers.write_audio(
+        tmp_path / "long.wav", makers.tone(30.0, 48_000), rate=48_000, container="wav", codec="pcm_s16le"
+    )
+    kept = prepare_audio(src, tmp_path / "wav", max_seconds=60, max_bytes=25 * MB, max_result_bytes=5 * MB)
+    assert kept.content_type == "audio/wav" and kept.path.stat().st_size > MB
+    small = prepare_audio(src, tmp_path / "aac", max_seconds=60, max_bytes=25 * MB, max_result_bytes=MB)
+    assert small.content_type == "audio/mp4" and small.path.suffix == ".m4a"
+    assert small.path.stat().st_size <= MB
+    assert small.duration_s == pytest.approx(30.0, abs=0.01)
+    with av.open(str(small.path)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+    assert audio_duration(small.path) == pytest.approx(30.0, abs=0.1)
+    assert [path.name for path in (tmp_path / "aac").iterdir()] == [small.path.name]
+
+
+def test_audio_that_does_not_fit_even_compressed_is_refused_in_a_sentence(tmp_path: Path) -> None:
+    src = makers.write_audio(
+        tmp_path / "long.wav", makers.tone(30.0, 48_000), rate=48_000, container="wav", codec="pcm_s16le"
+    )
+    with pytest.raises(MediaError) as refused:
+        prepare_audio(src, tmp_path / "out", max_seconds=60, max_bytes=25 * MB, max_result_bytes=100_000)
+    assert refused.value.code == "audio_too_large"
+    assert "does not fit even compressed; use a shorter clip" in str(refused.value)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_the_length_comes_from_the_samples_not_the_header(tmp_path: Path) -> None:

@@ -84,8 +84,10 @@ def short_voice(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def _inputs(
     client: ReplicateClient, voice: Path, *, inline_max_bytes: int = 256 * 1024
 ) -> dict[str, str]:
-    """The sample face (uploaded: it is larger than the inline limit) and the short voice."""
+    """The sample face (uploaded: it is larger than the inline limit), the short voice and the
+    prompt wan-2.2-s2v requires."""
     return {
+        "prompt": "A person talking.",
         "image": await client.file_input(FACE, content_type="image/png", inline_max_bytes=inline_max_bytes),
         "audio": await client.file_input(voice, content_type="audio/wav", inline_max_bytes=inline_max_bytes),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import secrets
 import threading
 import time
@@ -38,6 +39,7 @@ CANARY_HOST = "media.lipsync-canary.com"
 GENERIC = "upstream Gradio app has raised an exception"
 UPLOAD_ONLY = "handle_file"
 MODEL = "wan-video/wan-2.2-s2v"
+KLING = "kwaivgi/kling-avatar-v2"
 
 
 class Canary:
@@ -106,7 +108,7 @@ def refusal(call: Callable[[], Any]) -> str:
 
 
 def page_args(raw: RawSession, event: str, **values: Any) -> list[Any]:
-    """The data list of a page event: its inputs by component label/kind, None elsewhere."""
+    """The data list of a page event: its inputs by component kind or label, None elsewhere."""
     fn = raw.app.demo.fns[raw.fn_index[event]]
     data: list[Any] = []
     for block in fn.inputs:
@@ -119,7 +121,7 @@ def page_args(raw: RawSession, event: str, **values: Any) -> list[Any]:
         elif label == "Model":
             data.append(values.get("model", MODEL))
         else:
-            data.append(None)
+            data.append(values.get(label) if isinstance(label, str) else None)
     return data
 
 
@@ -234,6 +236,28 @@ def test_the_sample_buttons_files_are_accepted(app: RunningApp, session: RawSess
     answer = session.join("page_quote", page_args(session, "page_quote", image=face, audio=voice))
     assert answer.error is None and answer.output is not None
     assert "12.7 s of audio" in str(answer.output[0])
+
+
+def test_the_estimate_follows_the_option_that_sets_the_price(app: RunningApp, session: RawSession) -> None:
+    """Kling's pro mode costs about twice its standard mode per second: the estimate says so."""
+    response = session.http.post(
+        "/gradio_api/run/predict",
+        json={
+            "data": [0],
+            "fn_index": session.fn_index["load_example"],
+            "session_hash": session.session_hash,
+        },
+    )
+    face, voice = (update["value"] for update in response.json()["data"])
+    figures = {}
+    for mode in ("std", "pro"):
+        args = page_args(session, "page_quote", image=face, audio=voice, model=KLING, Quality=mode)
+        answer = session.join("page_quote", args)
+        assert answer.error is None and answer.output is not None
+        found = re.search(r"(?:≈|needs) \$([0-9.]+)", str(answer.output[0]))
+        assert found is not None, answer.output[0]
+        figures[mode] = float(found[1])
+    assert 1.9 < figures["pro"] / figures["std"] < 2.0  # $0.11 against $0.056 a second
 
 
 # ---- every refusal is a sentence -------------------------------------------------------------
