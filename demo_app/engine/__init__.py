@@ -22,9 +22,17 @@ from demo_app.engine._routes import (
     GET_OUTPUT,
     GET_PREDICTION,
     LIST_PREDICTIONS,
+    WEBHOOK_SECRET,
     Route,
 )
-from demo_app.engine._scenarios import SCENARIOS, DropOnCreate, Scenario, Script, make_scenario
+from demo_app.engine._scenarios import (
+    SCENARIOS,
+    DropOnCreate,
+    Scenario,
+    Script,
+    WebhookScript,
+    make_scenario,
+)
 from demo_app.engine._server import LoopbackServer
 
 __all__ = [
@@ -38,6 +46,7 @@ __all__ = [
     "HOSTED_MODELS",
     "LIST_PREDICTIONS",
     "SCENARIOS",
+    "WEBHOOK_SECRET",
     "Clock",
     "DropOnCreate",
     "Engine",
@@ -54,6 +63,7 @@ __all__ = [
     "ScaledClock",
     "Scenario",
     "Script",
+    "WebhookScript",
     "make_scenario",
     "real_renderer",
     "render_talking_face",

@@ -4,6 +4,7 @@ ways it reports (persisting a transition; telling viewers and the observer)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +14,9 @@ from demo_app.jobs._live import LiveJob
 from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import JobSnapshot, JobStatus
 from demo_app.media import MediaWorkers
-from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient
+from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient, Status
 from demo_app.settings import Settings
+from demo_app.webhooks import WebhookLinks
 
 
 @dataclass
@@ -33,6 +35,10 @@ class JobContext:
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
+    links: WebhookLinks | None = None
+    """Webhook addresses when this app is reachable from Replicate; None: polling alone."""
+    sweep_every: Callable[[], float | None] = lambda: None
+    """Seconds between two sweeps of the status sweeper, or None while it is not sweeping."""
 
     @property
     def inputs_dir(self) -> Path:
@@ -51,6 +57,34 @@ class JobContext:
         """Seconds between two polls of one job: the setting, stretched when many jobs run at once
         so that all followers together stay under Replicate's rate limit for reads."""
         return max(self.settings.poll_interval_s, self.followers() / self.settings.max_polls_per_s)
+
+    def follow_interval(self, job: LiveJob) -> float:
+        """Seconds until a follower reads its prediction unasked: a safety net once webhooks arrive,
+        or while the status sweeper watches a prediction that has no progress to show (queued); the
+        read-budget-stretched poll interval otherwise."""
+        poll = self.poll_interval()
+        if job.pushes:
+            return max(poll, self.settings.webhook_safety_poll_s)
+        every = self.sweep_every()
+        latest = job.latest
+        if (
+            every is not None
+            and job.swept_at is not None
+            and time.monotonic() - job.swept_at < 3 * every
+            and (latest is None or latest.status is not Status.PROCESSING)
+        ):
+            return max(poll, self.settings.webhook_safety_poll_s)
+        return poll
+
+    def webhook(self, job: LiveJob) -> tuple[str | None, list[str] | None]:
+        """The create's `webhook` and `webhook_events_filter`: start and end always; logs and output
+        too while few enough jobs run for one event loop to take them all."""
+        if self.links is None:
+            return None, None
+        events = ["start", "completed"]
+        if self.followers() < self.settings.webhook_progress_max_jobs:
+            events += ["output", "logs"]
+        return self.links.url_for(job.record.job_id), events
 
     def past_deadline(self, job: LiveJob) -> bool:
         """True once the job's time-out (counted from the create, else from the job) has passed."""

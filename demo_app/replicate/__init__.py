@@ -13,6 +13,7 @@ from ._output import pick_video
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
 from ._retry import RetryPolicy
+from ._webhook import Delivery, SigningKey, WebhookRefused, verify_webhook
 from .errors import (
     APIError,
     ConnectFailed,
@@ -41,6 +42,7 @@ __all__ = [
     "ConnectFailed",
     "ConnectionDropped",
     "CreateOutcomeUnknown",
+    "Delivery",
     "FileObject",
     "InvalidInput",
     "NotFound",
@@ -55,12 +57,15 @@ __all__ = [
     "ReplicateError",
     "RetryPolicy",
     "ServerError",
+    "SigningKey",
     "Status",
     "TimedOut",
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",
     "UnsafeRedirect",
+    "WebhookRefused",
     "parse_progress",
     "pick_video",
+    "verify_webhook",
 ]

@@ -18,6 +18,7 @@ from demo_app.media import MediaWorkers
 from demo_app.replicate import ReplicateClient
 from demo_app.services import LocalEngine, open_services
 from demo_app.settings import Settings
+from demo_app.webhooks import WebhookInbox
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets"
 TOKEN = "r8_test_token_for_the_engine"
@@ -36,6 +37,8 @@ class Stack:
     transitions: list[JobSnapshot] = field(default_factory=list)
     hooks: list[Callable[[JobSnapshot], None]] = field(default_factory=list)
     """Called at each transition, inside the follower (a test can race it)."""
+    webhooks: WebhookInbox | None = None
+    """The webhook inbox, when the settings give a public address."""
 
 
 StackFactory = Callable[..., Awaitable[Stack]]
@@ -113,7 +116,14 @@ async def make_stack(
                 )
             )
             return Stack(
-                engine, services.client, services.ledger, services.jobs, settings, transitions, hooks
+                engine,
+                services.client,
+                services.ledger,
+                services.jobs,
+                settings,
+                transitions,
+                hooks,
+                services.webhooks,
             )
 
         yield build
