@@ -110,8 +110,14 @@ class WebhookSender:
 
     def event(self, record: PredictionRecord, target: WebhookTarget, kind: str) -> None:
         """A prediction changed: deliver `kind` if its filter asks for it (throttled for logs)."""
+        if record.terminal:
+            self._throttled.pop(record.id, None)
+            self._count.pop(record.id, None)
         if kind not in target.events or (kind == "completed" and record.status is RecordStatus.ABORTED):
             return  # like Replicate's `completed`, which names succeeded, failed and canceled only
+        if kind in self._script.lose:
+            self.sent[f"{kind} lost"] += 1
+            return
         if kind in ("logs", "output"):
             if record.id in self._pending:
                 return  # the throttled delivery already scheduled sends the newest state
@@ -120,7 +126,7 @@ class WebhookSender:
             self._spawn(self._later(record, target, kind, max(0.0, wait)))
             return
         body = self._body(record, target)
-        self._spawn(self._deliver(target, kind, body, final=kind == "completed", record=record))
+        self._spawn(self._deliver(target, kind, body, final=kind == "completed", number=self._number(record)))
 
     async def _later(self, record: PredictionRecord, target: WebhookTarget, kind: str, wait: float) -> None:
         if wait:
@@ -129,7 +135,15 @@ class WebhookSender:
         if record.terminal:
             return  # `completed` carries the end
         self._throttled[record.id] = self._clock.now().timestamp()
-        await self._deliver(target, kind, self._body(record, target), final=False, record=record)
+        body = self._body(record, target)
+        await self._deliver(target, kind, body, final=False, number=self._number(record))
+
+    def _number(self, record: PredictionRecord) -> int:
+        """This delivery's place among the prediction's deliveries (0 first)."""
+        number = self._count[record.id]
+        if not record.terminal:
+            self._count[record.id] += 1
+        return number
 
     def _body(self, record: PredictionRecord, target: WebhookTarget) -> bytes:
         return json.dumps(record.to_json(target.base_url), separators=(",", ":")).encode()
@@ -140,17 +154,9 @@ class WebhookSender:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(
-        self, target: WebhookTarget, kind: str, body: bytes, *, final: bool, record: PredictionRecord
+        self, target: WebhookTarget, kind: str, body: bytes, *, final: bool, number: int
     ) -> None:
         script = self._script
-        number = self._count[record.id]
-        self._count[record.id] += 1
-        if final:
-            self._throttled.pop(record.id, None)
-            self._count.pop(record.id, None)
-        if kind in script.lose:
-            self.sent[f"{kind} lost"] += 1
-            return
         held_back = script.reorder_s if not final and number % 2 == 0 else 0.0
         delay = script.delay_s + held_back
         if delay:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from demo_app.webhooks import WebhookInbox, webhook_route
 
@@ -33,22 +34,32 @@ class Receiver:
         self.base_url = f"http://127.0.0.1:{port}"
         self.inbox: WebhookInbox | None = None
 
-    async def current(self) -> WebhookInbox | None:
-        return self.inbox
-
 
 @contextlib.asynccontextmanager
 async def serve_receiver(max_body_bytes: int) -> AsyncIterator[Receiver]:
+    """The app's webhook route alone; set `inbox` once the services are open."""
+    holder: list[Receiver] = []
+
+    async def current() -> WebhookInbox | None:
+        return holder[0].inbox
+
+    app = Starlette(routes=[webhook_route(current, max_body_bytes=max_body_bytes)])
+    async with serve_on_loop(app) as port:
+        holder.append(Receiver(port))
+        yield holder[0]
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loop(app: ASGIApp) -> AsyncIterator[int]:
+    """Serve `app` on 127.0.0.1 (a free port, yielded) on the running event loop."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    receiver = Receiver(sock.getsockname()[1])
-    app = Starlette(routes=[webhook_route(receiver.current, max_body_bytes=max_body_bytes)])
     ready = asyncio.Event()
     server = _Server(uvicorn.Config(app, lifespan="off", log_level="warning"), ready)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await ready.wait()
     try:
-        yield receiver
+        yield sock.getsockname()[1]
     finally:
         server.should_exit = True
         await task
