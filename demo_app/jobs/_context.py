@@ -61,28 +61,31 @@ class JobContext:
     def follow_interval(self, job: LiveJob) -> float:
         """Seconds until a follower reads its prediction unasked: a safety net once webhooks arrive,
         or while the status sweeper watches a prediction that has no progress to show (queued); the
-        read-budget-stretched poll interval otherwise."""
+        read-budget-stretched poll interval otherwise (a running prediction whose logs are not
+        pushed is read for its progress)."""
         poll = self.poll_interval()
-        if job.pushes:
+        latest = job.latest
+        running = latest is not None and latest.status is Status.PROCESSING
+        if job.pushes and (job.progress_pushed or not running):
             return max(poll, self.settings.webhook_safety_poll_s)
         every = self.sweep_every()
-        latest = job.latest
         if (
             every is not None
             and job.swept_at is not None
             and time.monotonic() - job.swept_at < 3 * every
-            and (latest is None or latest.status is not Status.PROCESSING)
+            and not running
         ):
             return max(poll, self.settings.webhook_safety_poll_s)
         return poll
 
     def webhook(self, job: LiveJob) -> tuple[str | None, list[str] | None]:
         """The create's `webhook` and `webhook_events_filter`: start and end always; logs and output
-        too while few enough jobs run for one event loop to take them all."""
+        too while few enough jobs run for one event loop to take them all (the job remembers which)."""
         if self.links is None:
             return None, None
         events = ["start", "completed"]
-        if self.followers() < self.settings.webhook_progress_max_jobs:
+        job.progress_pushed = self.followers() <= self.settings.webhook_progress_max_jobs
+        if job.progress_pushed:
             events += ["output", "logs"]
         return self.links.url_for(job.record.job_id), events
 

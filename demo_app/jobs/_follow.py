@@ -17,7 +17,7 @@ from demo_app.jobs._ending import JobEnded
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._types import JobStatus, ProgressSource
-from demo_app.jobs._upstream import Order, compare, take_pushed
+from demo_app.jobs._upstream import Order, compare, slim, take_pushed
 from demo_app.jobs._waiting import next_news, next_poll
 from demo_app.replicate import Prediction, ReplicateError, Status
 
@@ -69,7 +69,7 @@ async def _fold(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Pred
     latest = job.latest
     if latest is not None and latest.id == prediction.id and compare(prediction, latest) is Order.OLDER:
         return latest
-    job.latest = prediction
+    job.latest = slim(prediction)
     await _observe(ctx, job, spec, prediction)
     return prediction
 

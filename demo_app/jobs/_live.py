@@ -34,6 +34,8 @@ class LiveJob:
         """A newer state delivered by webhook, waiting for the follower."""
         self.pushes = 0
         """Webhooks received for this job: once they arrive, polling slows to a safety net."""
+        self.progress_pushed = False
+        """The prediction was created to push its logs too (not only its start and end)."""
         self.read_wanted = False
         """The status sweeper saw the prediction change: the follower reads it in full."""
         self.swept_at: float | None = None

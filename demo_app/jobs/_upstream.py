@@ -52,9 +52,14 @@ def offer(job: LiveJob, prediction: Prediction) -> Receipt:
         return Receipt.STALE
     if Order.SAME in orders:
         return Receipt.SAME
-    job.pushed = prediction
+    job.pushed = slim(prediction)
     job.news.set()
     return Receipt.APPLIED
+
+
+def slim(prediction: Prediction) -> Prediction:
+    """The state without its input (inline files can be most of a body): what a job keeps."""
+    return prediction.model_copy(update={"input": {}}) if prediction.input else prediction
 
 
 def take_pushed(job: LiveJob, prediction_id: str) -> Prediction | None:

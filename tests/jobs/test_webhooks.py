@@ -73,7 +73,8 @@ async def test_a_lost_final_webhook_is_recovered_by_the_safety_poll(
     final = await run_job(stack, face, voice)
     assert final.status is JobStatus.SUCCEEDED, final.message
     sent = stack.engine.runtime.webhooks.sent
-    assert sent["completed lost"] == 1 and sent["start 200"] == 1
+    assert sent["completed lost"] == 1
+    assert sum(n for answer, n in sent.items() if answer.split()[1] in ("200", "409")) >= 1  # pushes came
     assert stack.engine.requests[GET_PREDICTION] >= 1
 
 
@@ -95,7 +96,8 @@ async def test_unreliable_webhooks_still_end_the_job_once(
     assert await settlement_lines(stack.ledger, OWNER, final.job_id) == [("capture", final.charged)]
     answers = stack.engine.runtime.webhooks.sent
     assert (answers["start 401"] == 1) is refused
-    assert (answers["completed 200"] >= 1) is not refused
+    accepted = sum(n for answer, n in answers.items() if answer.endswith(" 200"))
+    assert (accepted >= 1) is not refused
 
 
 # --- deliveries crafted by hand: each one that must change nothing changes nothing ---------------
