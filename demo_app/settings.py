@@ -56,9 +56,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     """Signs the job id in each webhook address; unset, a random secret is made once in the data
     directory."""
-    webhook_progress_max_jobs: int = Field(default=200, ge=0)
-    """Predictions also push their logs and output (not just start and end) while fewer jobs than
-    this run; `bench/webhooks.py` measures what one event loop can fold in."""
+    webhook_progress_max_jobs: int = Field(default=100, ge=0)
+    """Predictions also push their logs and output (not just start and end) while at most this many
+    jobs run. `bench/webhooks.py` measured 0.8-1.4 ms of the app's CPU per delivery, so one event
+    loop takes ~700-1,250 a second; at Replicate's 2 `logs` webhooks a second per prediction, 100
+    jobs cost ~200/s, a fifth of the loop (1,000 jobs would want 2,000/s: more than it has)."""
     webhook_safety_poll_s: float = Field(default=45.0, gt=0)
     """While a job's webhooks arrive, it is still read this often: a lost webhook, or an `aborted`
     that the `completed` event does not report, is found this late at worst."""
