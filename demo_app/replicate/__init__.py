@@ -13,7 +13,7 @@ from ._output import pick_video
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
 from ._retry import RetryPolicy
-from ._webhook import Delivery, SigningKey, WebhookRefused, verify_webhook
+from ._webhook import Delivery, SignatureMismatch, SigningKey, WebhookRefused, verify_webhook
 from .errors import (
     APIError,
     ConnectFailed,
@@ -57,6 +57,7 @@ __all__ = [
     "ReplicateError",
     "RetryPolicy",
     "ServerError",
+    "SignatureMismatch",
     "SigningKey",
     "Status",
     "TimedOut",

@@ -24,6 +24,10 @@ class WebhookRefused(ReplicateError):
     """A delivery that is not provably Replicate's, now: unsigned, forged, or signed too long ago."""
 
 
+class SignatureMismatch(WebhookRefused):
+    """No listed signature matches this key (forged, or signed with a newer key after a rotation)."""
+
+
 @dataclass(frozen=True)
 class SigningKey:
     """The account's webhook signing key (from `GET /v1/webhooks/default/secret`)."""
@@ -80,4 +84,4 @@ def verify_webhook(
         version, _, digest = entry.partition(",")
         if version == "v1" and hmac.compare_digest(digest.encode(), expected):
             return Delivery(webhook_id, timestamp)
-    raise WebhookRefused("The webhook signature does not match.")
+    raise SignatureMismatch("The webhook signature does not match.")

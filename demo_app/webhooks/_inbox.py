@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from demo_app.replicate import Prediction, ReplicateError, SigningKey, WebhookRefused, verify_webhook
+from demo_app.replicate import (
+    Delivery,
+    Prediction,
+    ReplicateError,
+    SignatureMismatch,
+    SigningKey,
+    WebhookRefused,
+    verify_webhook,
+)
 from demo_app.webhooks._links import WebhookLinks
 from demo_app.webhooks._receipt import Receipt
 
@@ -25,6 +33,9 @@ log = logging.getLogger(__name__)
 Target = Callable[[str, Prediction], Awaitable[Receipt]]
 """Offers a verified prediction to the job with this id (`JobManager.receive`)."""
 
+KEY_REREAD_S = 600.0
+"""After a signature mismatch the account key is read again (it may have been rotated), at most
+this often, so forged deliveries cannot make us spend reads."""
 SEEN_MAX = 20_000
 SEEN_KEEP_S = 3600.0
 """Webhook ids remembered this long (Replicate's last retry comes about a minute after the end)."""
@@ -44,7 +55,7 @@ class WebhookInbox:
     def __init__(
         self,
         links: WebhookLinks,
-        signing_key: Callable[[], Awaitable[SigningKey]],
+        signing_key: Callable[..., Awaitable[SigningKey]],
         target: Target,
         *,
         tolerance_s: float,
@@ -56,6 +67,7 @@ class WebhookInbox:
         self._tolerance_s = tolerance_s
         self._clock = clock
         self._seen: OrderedDict[str, float] = OrderedDict()
+        self._key_read_at = clock()
 
     def is_ours(self, job_id: str, tag: str) -> bool:
         """The address check, made before the body is read."""
@@ -65,17 +77,15 @@ class WebhookInbox:
         """Verify one delivery and offer it to its job; the answer says what happened."""
         if not self.is_ours(job_id, tag):
             return Answer(403, "This webhook address was not issued by this app.")
-        try:
-            key = await self._signing_key()
-        except ReplicateError as exc:
-            log.warning("webhook for job %s: no signing key to check it with: %s", job_id, exc)
-            return Answer(503, "The webhook cannot be checked right now; send it again later.")
         now = self._clock()
         try:
-            delivery = verify_webhook(key, headers, body, now=now, tolerance_s=self._tolerance_s)
+            delivery = await self._verify(headers, body, now)
         except WebhookRefused as exc:
             log.warning("webhook for job %s refused: %s", job_id, exc)
             return Answer(401, str(exc))
+        except ReplicateError as exc:
+            log.warning("webhook for job %s: no signing key to check it with: %s", job_id, exc)
+            return Answer(503, "The webhook cannot be checked right now; send it again later.")
         if not self._first_time(delivery.webhook_id, now):
             return Answer(200, "Already received.")
         try:
@@ -86,6 +96,19 @@ class WebhookInbox:
         if receipt is not Receipt.APPLIED:
             log.info("webhook %s for job %s: %s", delivery.webhook_id, job_id, receipt.value)
         return Answer(receipt.status, f"Received ({receipt.value}).")
+
+    async def _verify(self, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
+        """Checked with the cached key; after a mismatch, once more with the key read again (rarely)."""
+        try:
+            return verify_webhook(
+                await self._signing_key(), headers, body, now=now, tolerance_s=self._tolerance_s
+            )
+        except SignatureMismatch:
+            if now - self._key_read_at < KEY_REREAD_S:
+                raise
+        self._key_read_at = now
+        key = await self._signing_key(refresh=True)
+        return verify_webhook(key, headers, body, now=now, tolerance_s=self._tolerance_s)
 
     def _first_time(self, webhook_id: str, now: float) -> bool:
         """Remember `webhook_id`; False if it was already seen (bounded by count and age)."""
