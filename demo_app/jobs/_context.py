@@ -18,6 +18,9 @@ from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient, Status
 from demo_app.settings import Settings
 from demo_app.webhooks import WebhookLinks
 
+SWEPT_BACKSTOP = 4
+"""A prediction the status sweeper lists is still read on its own this many safety intervals apart."""
+
 
 @dataclass
 class JobContext:
@@ -59,24 +62,23 @@ class JobContext:
         return max(self.settings.poll_interval_s, self.followers() / self.settings.max_polls_per_s)
 
     def follow_interval(self, job: LiveJob) -> float:
-        """Seconds until a follower reads its prediction unasked: a safety net once webhooks arrive,
-        or while the status sweeper watches a prediction that has no progress to show (queued); the
-        read-budget-stretched poll interval otherwise (a running prediction whose logs are not
-        pushed is read for its progress)."""
+        """Seconds until a follower reads its prediction unasked.
+
+        A running prediction whose logs are not pushed is read for its progress at the read
+        budget's pace. Otherwise reads are only a safety net (an `aborted`, a lost webhook):
+        every `webhook_safety_poll_s` once webhooks arrive, and rarer still while the status
+        sweeper lists the prediction, since the sweeper wakes the follower when it moves on.
+        """
         poll = self.poll_interval()
         latest = job.latest
         running = latest is not None and latest.status is Status.PROCESSING
-        if job.pushes and (job.progress_pushed or not running):
-            return max(poll, self.settings.webhook_safety_poll_s)
+        if running and not (job.pushes and job.progress_pushed):
+            return poll
+        safety = max(poll, self.settings.webhook_safety_poll_s)
         every = self.sweep_every()
-        if (
-            every is not None
-            and job.swept_at is not None
-            and time.monotonic() - job.swept_at < 3 * every
-            and not running
-        ):
-            return max(poll, self.settings.webhook_safety_poll_s)
-        return poll
+        if every is not None and job.swept_at is not None and time.monotonic() - job.swept_at < 3 * every:
+            return SWEPT_BACKSTOP * safety
+        return safety if job.pushes else poll
 
     def webhook(self, job: LiveJob) -> tuple[str | None, list[str] | None]:
         """The create's `webhook` and `webhook_events_filter`: start and end always; logs and output

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 """Predictions per list page on Replicate."""
+PUSHED_SWEEPS = 3
+"""Sweeps per safety interval while every watched job receives webhooks."""
 EXTRA_SCANNED = 300
 """Listed predictions a sweep may read beyond ours (the list is account-wide) before it stops."""
 
@@ -51,17 +53,28 @@ class StatusSweeper:
         while True:
             watched = self.watched()
             if len(watched) < self._settings.bulk_reads_from_jobs:
-                self._every = None
+                if self._every is not None:
+                    self._every = None
+                    _uncover(watched)
                 await asyncio.sleep(self._settings.poll_interval_s)
                 continue
             try:
                 scanned = await self.sweep(watched)
             except ReplicateError as exc:
                 log.warning("status sweep failed: %s", exc)
+                _uncover(watched)
                 scanned = len(watched)
-            pages = math.ceil(max(1, scanned) / PAGE_SIZE)
-            self._every = max(self._settings.poll_interval_s, pages / (self._settings.max_polls_per_s / 2))
+            self._every = self.interval(watched, scanned)
             await asyncio.sleep(self._every)
+
+    def interval(self, watched: list[LiveJob], scanned: int) -> float:
+        """At most half the read budget; while every watched job receives webhooks, the sweep is a
+        safety net only, a few times per `webhook_safety_poll_s`."""
+        pages = math.ceil(max(1, scanned) / PAGE_SIZE)
+        every = max(self._settings.poll_interval_s, pages / (self._settings.max_polls_per_s / 2))
+        if all(job.pushes for job in watched):
+            every = max(every, self._settings.webhook_safety_poll_s / PUSHED_SWEEPS)
+        return every
 
     def watched(self) -> list[LiveJob]:
         """Followed jobs whose prediction is known and not yet seen ending."""
@@ -74,7 +87,10 @@ class StatusSweeper:
         ]
 
     async def sweep(self, jobs: list[LiveJob]) -> int:
-        """One pass over the list, newest first, until every job was seen; returns how many were read."""
+        """One pass over the list, newest first, until every job was seen; returns how many were read.
+
+        A job the pass did not find is no longer covered: its follower is woken to read on its own.
+        """
         waiting = {job.record.prediction_id: job for job in jobs}
         sent = [job.record.create_sent_at for job in jobs if job.record.create_sent_at is not None]
         since = min(sent) - CREATE_CLOCK_MARGIN
@@ -94,4 +110,13 @@ class StatusSweeper:
                         job.news.set()
                 if not waiting or scanned >= cap:
                     break
+        _uncover(list(waiting.values()))
         return scanned
+
+
+def _uncover(jobs: list[LiveJob]) -> None:
+    """These followers wait on the sweeper no more: wake them to choose their own pace again."""
+    for job in jobs:
+        if job.swept_at is not None:
+            job.swept_at = None
+            job.news.set()
