@@ -33,6 +33,7 @@ from demo_app.uploads import (
     UploadQuota,
 )
 from demo_app.visitors import visitor_address
+from demo_app.webhooks import WebhookInbox, webhook_route
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         address=lambda headers, peer: visitor_address(headers, peer, settings.trusted_proxy_hops),
     )
     demo.queue(default_concurrency_limit=None, max_size=settings.max_waiting_visitors)
+    max_webhook = settings.webhook_max_body_kb * 1024
     launch_kwargs: dict[str, Any] = {
         "server_name": settings.server_name,
         "server_port": settings.server_port,
@@ -121,11 +123,23 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         "max_threads": settings.max_waiting_visitors + 100,
         "max_file_size": settings.max_upload_bytes,
         "allowed_paths": [str((settings.data_dir / "videos").resolve())],
-        "app_kwargs": {"lifespan": lifespan, "middleware": [guard]},
+        "app_kwargs": {
+            "lifespan": lifespan,
+            "middleware": [guard],
+            "routes": [webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook)],
+        },
         "footer_links": ["api", "gradio"],
         "run_history": False,  # faces and voices stay out of the browser's run list
     }
     return demo, launch_kwargs
+
+
+async def _inbox(handle: ServicesHandle) -> WebhookInbox | None:
+    """The webhook inbox once the services are open (None before, after, or with webhooks off)."""
+    try:
+        return (await handle.get()).webhooks
+    except ServicesUnavailable:
+        return None
 
 
 def _cache_sweeper(demo: gr.Blocks, uploads: UploadPolicy, settings: Settings) -> CacheSweeper:

@@ -20,6 +20,10 @@ from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
+from demo_app.visitors import load_or_create_secret
+from demo_app.webhooks import WebhookInbox, WebhookLinks
+
+WEBHOOK_SECRET_FILE = "webhook-secret"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Services:
     client: ReplicateClient
     engine: Engine | None
     models: SchemaWatch
+    webhooks: WebhookInbox | None = None
+    """The inbox of Replicate's webhooks when this app has a public address; None: polling alone."""
 
     @property
     def engine_label(self) -> str:
@@ -107,6 +113,7 @@ async def open_services(
                 memory_mb=settings.media_memory_mb,
             )
             stack.push_async_callback(media_workers.aclose)
+        links = webhook_links(settings)
         jobs = await JobManager.open(
             settings=settings,
             client=client,
@@ -114,8 +121,14 @@ async def open_services(
             media_workers=media_workers,
             observer=observer,
             unavailable=models.unavailable_reason,
+            links=links,
         )
         stack.push_async_callback(jobs.aclose)
+        inbox = None
+        if links is not None:
+            inbox = WebhookInbox(
+                links, client.webhook_signing_key, jobs.receive, tolerance_s=settings.webhook_tolerance_s
+            )
         yield Services(
             settings=settings,
             jobs=jobs,
@@ -123,7 +136,21 @@ async def open_services(
             client=client,
             engine=engine.engine if engine is not None else None,
             models=models,
+            webhooks=inbox,
         )
+
+
+def webhook_links(settings: Settings) -> WebhookLinks | None:
+    """Signed webhook addresses when the app knows its public address (else None: polling alone);
+    the secret is the setting, or one made once in the data directory."""
+    base = settings.webhook_base_url
+    if base is None:
+        return None
+    if settings.webhook_secret is not None:
+        secret = settings.webhook_secret.get_secret_value().encode()
+    else:
+        secret = load_or_create_secret(settings.data_dir / WEBHOOK_SECRET_FILE)
+    return WebhookLinks(base, secret)
 
 
 def _engine_from(settings: Settings, token: str) -> Engine:

@@ -7,9 +7,10 @@ prefixed `LIPSYNC_`. Money is in credits, the ledger's integer unit (see `credit
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from demo_app.replicate import (
@@ -59,6 +60,31 @@ class Settings(BaseSettings):
     max_line: int = Field(default=1000, ge=1)
     """Jobs that may wait in the create line at once; past it Generate is refused with how long
     the wait would be (nothing held)."""
+    bulk_reads_from_jobs: int = Field(default=20, ge=1)
+    """From this many followed jobs on, their statuses are read through the list endpoint (100 per
+    request) and a job is read on its own only for its logs and its output."""
+
+    # --- Webhooks ------------------------------------------------------------------------
+    public_url: AnyHttpUrl | None = None
+    """This app's address as Replicate reaches it; set (or on a Space, `https://` + `SPACE_HOST`),
+    predictions push their changes to it. Plain `http://` only to a loopback host."""
+    space_host: str | None = Field(default=None, validation_alias=AliasChoices("SPACE_HOST", "space_host"))
+    """Set by Hugging Face on a Space (`owner-name.hf.space`)."""
+    webhook_secret: SecretStr | None = None
+    """Signs the job id in each webhook address; unset, a random secret is made once in the data
+    directory."""
+    webhook_progress_max_jobs: int = Field(default=100, ge=0)
+    """Predictions also push their logs and output (not just start and end) while at most this many
+    jobs run. `bench/webhooks.py` measured 0.8-1.4 ms of the app's CPU per delivery, so one event
+    loop takes ~700-1,250 a second; at Replicate's 2 `logs` webhooks a second per prediction, 100
+    jobs cost ~200/s, a fifth of the loop (1,000 jobs would want 2,000/s: more than it has)."""
+    webhook_safety_poll_s: float = Field(default=45.0, gt=0)
+    """While a job's webhooks arrive, it is still read this often: a lost webhook, or an `aborted`
+    that the `completed` event does not report, is found this late at worst."""
+    webhook_max_body_kb: int = Field(default=1024, ge=4)
+    """Largest webhook body accepted (a prediction with its input, output and logs)."""
+    webhook_tolerance_s: float = Field(default=300.0, gt=0)
+    """A webhook signed longer ago than this (or this far ahead) is refused as a replay."""
 
     # --- Gradio server -----------------------------------------------------------------
     server_name: str = Field(
@@ -157,6 +183,13 @@ class Settings(BaseSettings):
     engine_workers: int = Field(default=1, ge=1)
     """Renders that may run at once; each takes a CPU core."""
 
+    @field_validator("public_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if url is not None and url.scheme != "https" and not is_loopback(url.host or ""):
+            raise ValueError("webhooks need an https:// address (plain http:// only to a loopback host)")
+        return url
+
     @property
     def max_upload_bytes(self) -> int:
         """`max_upload_mb` in bytes: what one upload, and so one job input, may be."""
@@ -168,9 +201,28 @@ class Settings(BaseSettings):
         return self.prices_file if self.prices_file is not None else self.data_dir / "prices.toml"
 
     @property
+    def webhook_base_url(self) -> str | None:
+        """Where Replicate sends webhooks: `public_url`, else the Space's own address, else None."""
+        if self.public_url is not None:
+            return str(self.public_url).rstrip("/")
+        if self.space_host:
+            return f"https://{self.space_host.strip().rstrip('/')}"
+        return None
+
+    @property
     def uses_replicate(self) -> bool:
         """True when a real token is configured; otherwise the built-in engine is used."""
         return self.replicate_api_token is not None and bool(self.replicate_api_token.get_secret_value())
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback IP addresses (the only hosts plain-http webhooks may use)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(ValueError):

@@ -23,9 +23,17 @@ from demo_app.engine._routes import (
     GET_PREDICTION,
     LIST_PREDICTIONS,
     MODEL_READS,
+    WEBHOOK_SECRET,
     Route,
 )
-from demo_app.engine._scenarios import SCENARIOS, DropOnCreate, Scenario, Script, make_scenario
+from demo_app.engine._scenarios import (
+    SCENARIOS,
+    DropOnCreate,
+    Scenario,
+    Script,
+    WebhookScript,
+    make_scenario,
+)
 from demo_app.engine._server import LoopbackServer
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "LIST_PREDICTIONS",
     "MODEL_READS",
     "SCENARIOS",
+    "WEBHOOK_SECRET",
     "Clock",
     "DropOnCreate",
     "Engine",
@@ -56,6 +65,7 @@ __all__ = [
     "ScaledClock",
     "Scenario",
     "Script",
+    "WebhookScript",
     "make_scenario",
     "real_renderer",
     "render_talking_face",

@@ -31,6 +31,7 @@ from demo_app.engine._hosted_models import (
 from demo_app.engine._pagination import Cursor, paginate
 from demo_app.engine._problems import Problem, invalid_request
 from demo_app.engine._runtime import Runtime
+from demo_app.engine._webhooks import webhook_target
 
 
 def base_url(request: Request) -> str:
@@ -103,6 +104,11 @@ async def list_predictions(runtime: Runtime, request: Request) -> Response:
     )
 
 
+async def webhook_secret(runtime: Runtime, request: Request) -> Response:
+    """`GET /v1/webhooks/default/secret`: the key this engine signs its webhooks with."""
+    return JSONResponse({"key": runtime.webhooks.secret})
+
+
 async def _create(runtime: Runtime, request: Request, model: HostedModel, body: dict[str, Any]) -> Response:
     values = body.get("input")
     if not isinstance(values, dict):
@@ -124,7 +130,10 @@ async def _create(runtime: Runtime, request: Request, model: HostedModel, body: 
     problems = validate_input(model, values)[1]
     if problems:
         raise _invalid_input(problems)
-    record = runtime.create(model, values, cancel_after_s=cancel_after_s, own_host=request.url.netloc)
+    webhook = webhook_target(body, base_url(request))
+    record = runtime.create(
+        model, values, cancel_after_s=cancel_after_s, own_host=request.url.netloc, webhook=webhook
+    )
     status, headers = 201, {}
     if wait_s is not None:
         headers["Preference-Applied"] = f"wait={wait_s}"

@@ -44,6 +44,7 @@ _ROUTES: list[tuple[Route, Handler, bool]] = [
     (_routes.CANCEL_PREDICTION, _api_predictions.cancel_prediction, True),
     (_routes.GET_MODEL, _api_models.get_model, True),
     (_routes.GET_MODEL_VERSION, _api_models.get_model_version, True),
+    (_routes.WEBHOOK_SECRET, _api_predictions.webhook_secret, True),
     (_routes.CREATE_FILE, _api_files.create_file, True),
     (_routes.LIST_FILES, _api_files.list_files, True),
     (_routes.GET_FILE, _api_files.get_file, True),

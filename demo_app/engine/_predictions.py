@@ -63,6 +63,8 @@ class PredictionRecord:
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     on_finish: Callable[[PredictionRecord], None] | None = field(default=None, repr=False)
     """Called once, when the record reaches its terminal status (the engine's retention)."""
+    on_event: Callable[[PredictionRecord, str], None] | None = field(default=None, repr=False)
+    """Called at `start`, `logs` and `completed` (the engine's webhooks)."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -80,11 +82,13 @@ class PredictionRecord:
             self.status = RecordStatus.PROCESSING
             self.started_at = now
             self._changed.set()
+            self._tell("start")
 
     def append_log(self, line: str) -> None:
         if not self.terminal:
             self.logs += line + "\n"
             self._changed.set()
+            self._tell("logs")
 
     def finish(
         self, status: RecordStatus, now: datetime, *, output: Any = None, error: str | None = None
@@ -103,7 +107,12 @@ class PredictionRecord:
         self._changed.set()
         if self.on_finish is not None:
             self.on_finish(self)
+        self._tell("completed")
         return True
+
+    def _tell(self, event: str) -> None:
+        if self.on_event is not None:
+            self.on_event(self, event)
 
     def remove_data(self) -> None:
         """What Replicate does when an API prediction's retention ends: the output goes."""

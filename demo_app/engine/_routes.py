@@ -21,6 +21,7 @@ DELETE_FILE: Route = ("DELETE", "/v1/files/{file_id}")
 DOWNLOAD_FILE: Route = ("GET", "/v1/files/{file_id}/download")
 GET_OUTPUT: Route = ("GET", "/delivery/{token}/{name}")
 WEB_PAGE: Route = ("GET", "/p/{prediction_id}")
+WEBHOOK_SECRET: Route = ("GET", "/v1/webhooks/default/secret")
 
 CREATES = frozenset({CREATE_BY_MODEL, CREATE_BY_VERSION})
 MODEL_READS = frozenset({GET_MODEL, GET_MODEL_VERSION})

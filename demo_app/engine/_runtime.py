@@ -26,6 +26,7 @@ from demo_app.engine._predictions import PredictionRecord, RecordStatus, new_id
 from demo_app.engine._problems import Problem, not_found
 from demo_app.engine._render_pool import Renderer, RenderPool
 from demo_app.engine._scenarios import Scenario
+from demo_app.engine._webhooks import WebhookSender, WebhookTarget
 
 _MARKER = ".lipsync-engine"
 
@@ -60,6 +61,7 @@ class Runtime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self._wake_janitor = asyncio.Event()
+        self.webhooks = WebhookSender(clock, scenario.webhooks)
 
     @property
     def started(self) -> bool:
@@ -69,6 +71,7 @@ class Runtime:
         if self.started:
             return
         await asyncio.to_thread(self._fresh_run_dir)
+        self.webhooks.start()
         self._janitor = asyncio.create_task(self._janitor_loop(), name="engine-janitor")
 
     async def aclose(self) -> None:
@@ -76,6 +79,7 @@ class Runtime:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.webhooks.aclose()
         self._janitor = None
         if self._owns_pool:
             await asyncio.to_thread(self._pool.close)
@@ -83,7 +87,13 @@ class Runtime:
     # --- predictions ------------------------------------------------------------------------
 
     def create(
-        self, model: HostedModel, input: dict[str, Any], *, cancel_after_s: float | None, own_host: str
+        self,
+        model: HostedModel,
+        input: dict[str, Any],
+        *,
+        cancel_after_s: float | None,
+        own_host: str,
+        webhook: WebhookTarget | None = None,
     ) -> PredictionRecord:
         if not self.started:
             raise Problem(503, "Engine not started", "The engine is not running yet; try again in a moment.")
@@ -96,6 +106,8 @@ class Runtime:
             deadline=now + timedelta(seconds=cancel_after_s) if cancel_after_s is not None else None,
             on_finish=self._forget_later,
         )
+        if webhook is not None:
+            record.on_event = lambda changed, event: self.webhooks.event(changed, webhook, event)
         self.predictions[record.id] = record
         tools = PredictionTools(
             clock=self.clock,

@@ -60,11 +60,28 @@ class Script:
     """Chunked models return whole chunks: the video runs past the audio (silent at the end)."""
 
 
+@dataclass(frozen=True)
+class WebhookScript:
+    """How the engine delivers a prediction's webhooks under a scenario."""
+
+    lose: frozenset[str] = frozenset()
+    """Events whose deliveries are never sent (the receiver must find those changes by reading)."""
+    copies: int = 1
+    """Each delivery is sent this many times with the same `webhook-id`."""
+    delay_s: float = 0.0
+    """Every delivery leaves this long after its event (it arrives late, maybe after a read)."""
+    reorder_s: float = 0.0
+    """Every other delivery before the final one is held back this long, so later ones overtake it."""
+    bad_signature: bool = False
+    """Deliveries are signed with a wrong key."""
+
+
 class Scenario:
     """The normal behaviour; subclasses change one thing."""
 
     name: ClassVar[str] = "normal"
     script: Script = Script()
+    webhooks: WebhookScript = WebhookScript()
 
     def on_request(self, route: Route) -> Response | None:
         """Answer instead of the engine, or None to let the engine answer."""
@@ -330,6 +347,48 @@ class DropOnGet(_FirstN):
         return DropAfterHeaders(response) if self._hit(route) else response
 
 
+class WebhooksDuplicated(Scenario):
+    """Every webhook is delivered twice, with the same `webhook-id`."""
+
+    name = "webhooks_duplicated"
+    webhooks = WebhookScript(copies=2)
+
+
+class WebhooksOutOfOrder(Scenario):
+    """Every other webhook is held back, so a later state arrives before an earlier one."""
+
+    name = "webhooks_out_of_order"
+
+    def __init__(self, held_s: float = 2.0) -> None:
+        self.script = Script(progress_pace_s=0.5)
+        self.webhooks = WebhookScript(reorder_s=held_s)
+
+
+class WebhooksLost(Scenario):
+    """The webhooks of `events` (by default all) never arrive."""
+
+    name = "webhooks_lost"
+
+    def __init__(self, events: Iterable[str] = ("start", "output", "logs", "completed")) -> None:
+        self.webhooks = WebhookScript(lose=frozenset(events))
+
+
+class WebhooksBadlySigned(Scenario):
+    """Every webhook is signed with a key that is not the account's."""
+
+    name = "webhooks_badly_signed"
+    webhooks = WebhookScript(bad_signature=True)
+
+
+class WebhooksLate(Scenario):
+    """Every webhook arrives `late_s` after its event."""
+
+    name = "webhooks_late"
+
+    def __init__(self, late_s: float = 3.0) -> None:
+        self.webhooks = WebhookScript(delay_s=late_s)
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     cls.name: cls
     for cls in (
@@ -351,6 +410,11 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         InputRefused,
         Stall,
         SchemaDrift,
+        WebhooksDuplicated,
+        WebhooksOutOfOrder,
+        WebhooksLost,
+        WebhooksBadlySigned,
+        WebhooksLate,
     )
 }
 

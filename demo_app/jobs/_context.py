@@ -4,6 +4,7 @@ ways it reports (persisting a transition; telling viewers and the observer)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,12 @@ from demo_app.jobs._live import LiveJob
 from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import JobSnapshot, JobStatus
 from demo_app.media import MediaWorkers
-from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient
+from demo_app.replicate import MIN_CANCEL_AFTER_S, ReplicateClient, Status
 from demo_app.settings import Settings
+from demo_app.webhooks import WebhookLinks
+
+SWEPT_BACKSTOP = 4
+"""A prediction the status sweeper lists is still read on its own this many safety intervals apart."""
 
 POLL_SHARE = 0.8
 """Of the read budget's steady rate, what the followers' polls may use together."""
@@ -41,6 +46,10 @@ class JobContext:
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
+    links: WebhookLinks | None = None
+    """Webhook addresses when this app is reachable from Replicate; None: polling alone."""
+    sweep_every: Callable[[], float | None] = lambda: None
+    """Seconds between two sweeps of the status sweeper, or None while it is not sweeping."""
 
     @property
     def inputs_dir(self) -> Path:
@@ -66,6 +75,36 @@ class JobContext:
         for uploads, cancels and list pages; the client's pacer holds the line either way)."""
         polls_per_s = self.client.pacing.reads.rate_per_s * POLL_SHARE
         return max(self.settings.poll_interval_s, self.followers() / polls_per_s)
+
+    def follow_interval(self, job: LiveJob) -> float:
+        """Seconds until a follower reads its prediction unasked.
+
+        A running prediction whose logs are not pushed is read for its progress at the read
+        budget's pace. Otherwise reads are only a safety net (an `aborted`, a lost webhook):
+        every `webhook_safety_poll_s` once webhooks arrive, and rarer still while the status
+        sweeper lists the prediction, since the sweeper wakes the follower when it moves on.
+        """
+        poll = self.poll_interval()
+        latest = job.latest
+        running = latest is not None and latest.status is Status.PROCESSING
+        if running and not (job.pushes and job.progress_pushed):
+            return poll
+        safety = max(poll, self.settings.webhook_safety_poll_s)
+        every = self.sweep_every()
+        if every is not None and job.swept_at is not None and time.monotonic() - job.swept_at < 3 * every:
+            return SWEPT_BACKSTOP * safety
+        return safety if job.pushes else poll
+
+    def webhook(self, job: LiveJob) -> tuple[str | None, list[str] | None]:
+        """The create's `webhook` and `webhook_events_filter`: start and end always; logs and output
+        too while few enough jobs run for one event loop to take them all (the job remembers which)."""
+        if self.links is None:
+            return None, None
+        events = ["start", "completed"]
+        job.progress_pushed = self.followers() <= self.settings.webhook_progress_max_jobs
+        if job.progress_pushed:
+            events += ["output", "logs"]
+        return self.links.url_for(job.record.job_id), events
 
     def past_deadline(self, job: LiveJob) -> bool:
         """True once the job's time-out (counted from the create, else from the job) has passed."""

@@ -17,7 +17,8 @@ from demo_app.jobs._ending import JobEnded
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._types import JobStatus, ProgressSource
-from demo_app.jobs._waiting import next_poll
+from demo_app.jobs._upstream import Order, compare, slim, take_pushed
+from demo_app.jobs._waiting import next_news, next_poll
 from demo_app.replicate import Prediction, ReplicateError, Status
 
 log = logging.getLogger(__name__)
@@ -36,22 +37,41 @@ async def read_until_deadline(ctx: JobContext, job: LiveJob, prediction_id: str)
 
 
 async def follow(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> None:
-    """Poll until the prediction is terminal, then end the job by it (always raises JobEnded).
+    """Follow until the prediction is terminal, then end the job by it (always raises JobEnded).
 
+    Push first: a webhook's state is folded in as it arrives, without a read. Reads happen when
+    the interval passes (a slow safety net once webhooks arrive, which still finds an `aborted`
+    or what a lost webhook missed) or when the status sweeper saw the prediction change.
     Transient upstream trouble never ends a job; the waits raise Canceled or PastDeadline.
     """
     prediction_id = job.record.prediction_id
     assert prediction_id is not None
-    await _observe(ctx, job, spec, prediction)
+    prediction = await _fold(ctx, job, spec, prediction)
     while not prediction.is_terminal:
-        await next_poll(job, ctx.poll_interval, lambda: ctx.past_deadline(job))
+        woken = await next_news(job, lambda: ctx.follow_interval(job), lambda: ctx.past_deadline(job))
+        pushed = take_pushed(job, prediction_id)
+        if pushed is not None:
+            prediction = await _fold(ctx, job, spec, pushed)
+        wanted, job.read_wanted = job.read_wanted, False
+        if prediction.is_terminal or (woken and not wanted):
+            continue
         try:
-            prediction = await ctx.client.get_prediction(prediction_id)
+            reading = await ctx.client.get_prediction(prediction_id)
         except ReplicateError as exc:
             log.warning("job %s: still following %s after: %s", job.record.job_id, prediction_id, exc)
             continue
-        await _observe(ctx, job, spec, prediction)
+        prediction = await _fold(ctx, job, spec, reading)
     await conclude(ctx, job, spec, prediction)
+
+
+async def _fold(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> Prediction:
+    """Fold a state in unless the job already saw a newer one; the newest state known."""
+    latest = job.latest
+    if latest is not None and latest.id == prediction.id and compare(prediction, latest) is Order.OLDER:
+        return latest
+    job.latest = slim(prediction)
+    await _observe(ctx, job, spec, prediction)
+    return prediction
 
 
 async def stop(ctx: JobContext, job: LiveJob, spec: ModelSpec, ending: Ending) -> None:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from demo_app.credits import utc_now
 from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobSnapshot, JobStatus, ProgressSource
+from demo_app.replicate import Prediction
 
 
 class LiveJob:
@@ -29,6 +30,20 @@ class LiveJob:
         self.task: asyncio.Task[None] | None = None
         self.place: Callable[[], tuple[int, float]] | None = None
         """While the job waits in the create line: its (position, estimated wait in seconds)."""
+        self.latest: Prediction | None = None
+        """The newest state of the prediction the follower has folded in."""
+        self.pushed: Prediction | None = None
+        """A newer state delivered by webhook, waiting for the follower."""
+        self.pushes = 0
+        """Webhooks received for this job: once they arrive, polling slows to a safety net."""
+        self.progress_pushed = False
+        """The prediction was created to push its logs too (not only its start and end)."""
+        self.read_wanted = False
+        """The status sweeper saw the prediction change: the follower reads it in full."""
+        self.swept_at: float | None = None
+        """When the status sweeper last found the prediction in the list (monotonic)."""
+        self.news = asyncio.Event()
+        """Set when a webhook or the sweeper brings news for the follower."""
         self._changed = asyncio.Event()
         if record.settled:
             self.settled.set()

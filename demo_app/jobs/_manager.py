@@ -36,9 +36,12 @@ from demo_app.jobs._refusals import (
 from demo_app.jobs._retention import prune
 from demo_app.jobs._runner import JobRunner
 from demo_app.jobs._store import JobRecord, JobStore
+from demo_app.jobs._sweeper import StatusSweeper
 from demo_app.jobs._types import JobNotFound, JobSnapshot, JobStatus, LineView, Quote
-from demo_app.replicate import ReplicateClient
+from demo_app.jobs._upstream import offer
+from demo_app.replicate import Prediction, ReplicateClient
 from demo_app.settings import Settings
+from demo_app.webhooks import Receipt, WebhookLinks
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ class JobManager:
         store: JobStore,
         observer: Callable[[JobSnapshot], None] | None = None,
         unavailable: UnavailableReason = _always_available,
+        links: WebhookLinks | None = None,
     ) -> None:
         self._settings = settings
         self._unavailable = unavailable
@@ -91,6 +95,8 @@ class JobManager:
             occupied=self._occupied,
             typical_run_s=get_model(DEFAULT_MODEL).typical_run_s(TYPICAL_AUDIO_S),
         )
+        self._statuses = StatusSweeper(client, settings, self._followed)
+        self._status_sweep: asyncio.Task[None] | None = None
         self._runner = JobRunner(
             JobContext(
                 settings=settings,
@@ -102,6 +108,8 @@ class JobManager:
                 followers=self._occupied,
                 line=self._line,
                 observer=self._observe,
+                links=links,
+                sweep_every=self._statuses.every,
             )
         )
 
@@ -115,8 +123,11 @@ class JobManager:
         media_workers: media.MediaWorkers,
         observer: Callable[[JobSnapshot], None] | None = None,
         unavailable: UnavailableReason = _always_available,
+        links: WebhookLinks | None = None,
     ) -> JobManager:
-        """Load the job records, resume every unsettled job, release orphaned holds."""
+        """Load the job records, resume every unsettled job, release orphaned holds.
+
+        With `links`, predictions push their changes to this app (see `receive`)."""
         (settings.data_dir / "videos").mkdir(parents=True, exist_ok=True)
         store = JobStore(settings.data_dir / "jobs.json")
         jobs = cls(
@@ -127,16 +138,17 @@ class JobManager:
             store=store,
             observer=observer,
             unavailable=unavailable,
+            links=links,
         )
         await jobs._recover()
         jobs._sweeper = asyncio.create_task(jobs._sweep_forever(), name="jobs-retention")
+        jobs._status_sweep = asyncio.create_task(jobs._statuses.run(), name="jobs-status-sweep")
         return jobs
 
     async def aclose(self) -> None:
         """Stop following (without settling anything): a restart will carry the jobs on."""
         tasks = [job.task for job in self._jobs.values() if job.task is not None and not job.task.done()]
-        if self._sweeper is not None:
-            tasks.append(self._sweeper)
+        tasks += [task for task in (self._sweeper, self._status_sweep) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -214,6 +226,15 @@ class JobManager:
         self._jobs[record.job_id] = job
         self._follow(job, self._runner.run(job))
         return job.snapshot()
+
+    async def receive(self, job_id: str, prediction: Prediction) -> Receipt:
+        """A verified webhook's prediction for `job_id`: its follower is woken if it is news."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return Receipt.UNKNOWN_JOB
+        if job.record.settled or job.task is None or job.task.done():
+            return Receipt.FINISHED
+        return offer(job, prediction)
 
     def snapshot(self, owner: str, job_id: str) -> JobSnapshot:
         """The job's latest snapshot; no upstream request."""
@@ -305,6 +326,9 @@ class JobManager:
         self._open_per_owner.setdefault(owner, set()).add(job_id)
         job.task = asyncio.create_task(step, name=f"job-{job_id}")
         job.task.add_done_callback(lambda _task: self._ended(owner, job_id))
+
+    def _followed(self) -> list[LiveJob]:
+        return [self._jobs[job_id] for job_id in self._running if job_id in self._jobs]
 
     def _observe(self, snap: JobSnapshot) -> None:
         """Each transition: a settled job frees its owner's slot at once; keep only the owner's

@@ -44,6 +44,7 @@ async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
     r.create_sent_at = utc_now()
     await ctx.store.save(r)
     target = spec.prediction_target()
+    webhook, events = ctx.webhook(job)
     try:
         prediction = await ctx.client.create_prediction(
             model=target.get("model"),
@@ -51,6 +52,8 @@ async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
             input=r.prediction_input,
             cancel_after_s=ctx.cancel_after_for(spec, r.held, r.options),
             prepaid=True,
+            webhook=webhook,
+            webhook_events_filter=events,
         )
     except CreateOutcomeUnknown:
         prediction = await find_created(ctx, job, r.prediction_input)

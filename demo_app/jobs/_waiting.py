@@ -25,6 +25,25 @@ async def next_poll(job: LiveJob, interval: Callable[[], float], past_deadline: 
         raise PastDeadline
 
 
+async def next_news(job: LiveJob, interval: Callable[[], float], past_deadline: Callable[[], bool]) -> bool:
+    """Like `next_poll`, but a webhook or the sweeper may end the wait early: True if one did."""
+    news = job.news
+    if not news.is_set():
+        waiters = {asyncio.ensure_future(news.wait()), asyncio.ensure_future(job.cancel_requested.wait())}
+        try:
+            await asyncio.wait(waiters, timeout=interval(), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+    if job.cancel_requested.is_set():
+        raise Canceled
+    if past_deadline():
+        raise PastDeadline
+    woken = news.is_set()
+    news.clear()
+    return woken
+
+
 async def cancel_within(job: LiveJob, seconds: float) -> bool:
     """Wait up to `seconds`; True if the visitor asked to cancel meanwhile."""
     try:

@@ -25,6 +25,7 @@ from ._pacing import (
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
 from ._retry import RetryPolicy
+from ._webhook import Delivery, SignatureMismatch, SigningKey, WebhookRefused, verify_webhook
 from .errors import (
     APIError,
     ConnectFailed,
@@ -60,6 +61,7 @@ __all__ = [
     "ConnectFailed",
     "ConnectionDropped",
     "CreateOutcomeUnknown",
+    "Delivery",
     "FileObject",
     "InvalidInput",
     "ModelInfo",
@@ -80,6 +82,8 @@ __all__ = [
     "ResponseTooLarge",
     "RetryPolicy",
     "ServerError",
+    "SignatureMismatch",
+    "SigningKey",
     "Status",
     "TimedOut",
     "TokenBucket",
@@ -87,6 +91,8 @@ __all__ = [
     "Unauthorized",
     "UnexpectedResponse",
     "UnsafeRedirect",
+    "WebhookRefused",
     "parse_progress",
     "pick_video",
+    "verify_webhook",
 ]

@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable, Container
+from collections.abc import AsyncGenerator, Awaitable, Callable, Container, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from ._problem import error_from_response
 from ._redirects import RedirectPolicy, Resolver, resolve_host
 from ._retry import RetryPolicy, describe, is_ambiguous, surely_not_received, with_retries
 from ._transport import build_http_client, origin, translated_errors
+from ._webhook import SigningKey
 from .errors import CreateOutcomeUnknown, ReplicateError, ResponseTooLarge, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ class _Page(BaseModel):
 
     next: str | None = None
     results: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class _WebhookSecret(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    key: SecretStr
 
 
 class ReplicateClient:
@@ -86,6 +93,8 @@ class ReplicateClient:
         self._http = build_http_client(
             self._base_url, self._token, transport=transport, timeout=timeout, max_connections=max_connections
         )
+        self._signing_key: SigningKey | None = None
+        self._signing_key_lock = asyncio.Lock()
         self._returned_ids: OrderedDict[str, None] = OrderedDict()
         self._redirects = RedirectPolicy(origin(httpx.URL(self._base_url)), resolve)
 
@@ -103,8 +112,11 @@ class ReplicateClient:
         input: dict[str, Any],
         cancel_after_s: float | None = None,
         prepaid: bool = False,
+        webhook: str | None = None,
+        webhook_events_filter: Sequence[str] | None = None,
     ) -> Prediction:
-        """Start a prediction by official model (`owner/name`) or by version.
+        """Start a prediction by official model (`owner/name`) or by version; with `webhook`,
+        Replicate pushes the events in `webhook_events_filter` to that address.
 
         Each POST takes a token from `pacing.creates`; with `prepaid` the caller already took the
         first one (the jobs' create line does, so that wait can be abandoned on cancel).
@@ -115,6 +127,10 @@ class ReplicateClient:
         `CreateOutcomeUnknown`. Throttling and connect failures are retried with backoff.
         """
         path, body = _create_target(model, version, input)
+        if webhook is not None:
+            body["webhook"] = webhook
+            if webhook_events_filter is not None:
+                body["webhook_events_filter"] = list(webhook_events_filter)
         headers: dict[str, str] = {}
         if cancel_after_s is not None:
             headers["Cancel-After"] = cancel_after(cancel_after_s)
@@ -214,6 +230,25 @@ class ReplicateClient:
             for item in page.results:
                 yield self._validate(Prediction, item, "GET /v1/predictions")
             url, params = page.next, None
+
+    async def webhook_signing_key(self, *, refresh: bool = False) -> SigningKey:
+        """The account's webhook signing key, read once and cached (`refresh` reads it again)."""
+        async with self._signing_key_lock:
+            if self._signing_key is None or refresh:
+                what = "GET /v1/webhooks/default/secret"
+
+                async def once() -> SigningKey:
+                    response = await self._send("GET", "/v1/webhooks/default/secret", what=what)
+                    secret = self._validate(_WebhookSecret, _json(response, what), what)
+                    try:
+                        return SigningKey.parse(secret.key.get_secret_value())
+                    except ValueError as exc:
+                        raise UnexpectedResponse(
+                            f"Replicate sent a webhook secret this client does not understand ({what})."
+                        ) from exc
+
+                self._signing_key = await self._retried(once, what)
+            return self._signing_key
 
     # --- files -------------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ def test_models_and_versions_carry_the_input_schema(served: LoopbackFactory) -> 
     model = client.models.get(WAN)
     assert model.latest_version is not None
     schema = model.latest_version.openapi_schema["components"]["schemas"]["Input"]
-    assert schema["required"] == ["image", "audio"]
+    assert sorted(schema["required"]) == ["audio", "image", "prompt"]  # Wan's prompt is required now
     assert schema["properties"]["num_frames_per_chunk"]["maximum"] == 121
     version = client.models.get("cjwbw/sadtalker").versions.get(SADTALKER_VERSION)
     assert version.id == SADTALKER_VERSION

@@ -23,6 +23,8 @@ CONTRACT_NAMES = [
     *("normal", "cold_start", "slow_progress", "failure", "upstream_cancel", "aborted", "rate_limit_burst"),
     *("server_error_burst", "drop_on_create", "drop_on_get", "list_output", "missing_output"),
     *("padded_output", "expired_output", "unauthorized", "invalid_input", "stall", "schema_drift"),
+    *("webhooks_duplicated", "webhooks_out_of_order", "webhooks_lost", "webhooks_badly_signed"),
+    "webhooks_late",
 ]
 
 

@@ -19,6 +19,7 @@ from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.services import LocalEngine, open_services
 from demo_app.settings import Settings
+from demo_app.webhooks import WebhookInbox
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets"
 TOKEN = "r8_test_token_for_the_engine"
@@ -40,6 +41,8 @@ class Stack:
     transitions: list[JobSnapshot] = field(default_factory=list)
     hooks: list[Callable[[JobSnapshot], None]] = field(default_factory=list)
     """Called at each transition, inside the follower (a test can race it)."""
+    webhooks: WebhookInbox | None = None
+    """The webhook inbox, when the settings give a public address."""
 
 
 StackFactory = Callable[..., Awaitable[Stack]]
@@ -128,6 +131,7 @@ async def make_stack(
                 services.models,
                 transitions,
                 hooks,
+                services.webhooks,
             )
 
         yield build

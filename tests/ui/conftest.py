@@ -83,7 +83,7 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppFactory]:
         settings = Settings(_env_file=None, **values)
         demo = launch(settings, prevent_thread_lock=True, quiet=True)
         launched.append(demo)
-        return RunningApp(f"http://127.0.0.1:{port}/", settings, demo)
+        return RunningApp(f"http://127.0.0.1:{settings.server_port}/", settings, demo)
 
     yield start
     for demo in launched:

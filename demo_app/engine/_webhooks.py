@@ -1,0 +1,190 @@
+"""Webhooks as Replicate sends them: signed deliveries of the prediction's JSON, to loopback only.
+
+A create may name a `webhook` and a `webhook_events_filter` (`start`, `output`, `logs`,
+`completed`; all four when absent). Each event POSTs the prediction as `GET` would show it,
+signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature:
+v1,<base64 HMAC-SHA256 of id.timestamp.body>`) with the key `GET /v1/webhooks/default/secret`
+returns. `logs` and `output` are throttled to one per 500 ms (the newest state is sent);
+`start` and `completed` always go; only the final one is retried, after a non-2xx or a broken
+connection, with backoff. The scenario's `WebhookScript` may lose, repeat, delay, reorder or
+mis-sign deliveries; an `aborted` prediction sends no `completed`. This engine refuses any
+webhook address that is not on a loopback host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from demo_app.engine._clock import Clock
+from demo_app.engine._predictions import PredictionRecord, RecordStatus
+from demo_app.engine._problems import Problem
+from demo_app.engine._scenarios import WebhookScript
+
+logger = logging.getLogger(__name__)
+
+EVENTS = ("start", "output", "logs", "completed")
+THROTTLE_S = 0.5
+"""Least clock time between two `logs`/`output` deliveries of one prediction."""
+FINAL_RETRIES_S = (1.0, 2.0, 4.0)
+"""Waits (clock seconds) before each retry of the final delivery."""
+SEND_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """Where and what a prediction pushes; `base_url` builds the URLs inside its JSON."""
+
+    url: str
+    events: frozenset[str]
+    base_url: str
+
+
+def webhook_target(body: dict[str, object], base_url: str) -> WebhookTarget | None:
+    """The create body's webhook, checked; Problem(422) for one this engine will not send to."""
+    url = body.get("webhook")
+    if url is None:
+        return None
+    if not isinstance(url, str):
+        raise Problem(422, "Invalid webhook", "webhook must be a URL string.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _loopback(parts.hostname or ""):
+        raise Problem(
+            422,
+            "Invalid webhook",
+            "This engine sends webhooks to loopback addresses only (http://127.0.0.1:PORT/...).",
+        )
+    wanted = body.get("webhook_events_filter")
+    if wanted is None:
+        return WebhookTarget(url, frozenset(EVENTS), base_url)
+    if not isinstance(wanted, list) or not all(isinstance(e, str) and e in EVENTS for e in wanted):
+        detail = f"webhook_events_filter lists events from: {', '.join(EVENTS)}."
+        raise Problem(422, "Invalid webhook_events_filter", detail)
+    return WebhookTarget(url, frozenset(wanted), base_url)
+
+
+def _loopback(host: str) -> bool:
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+class WebhookSender:
+    """Sends every prediction's webhooks; one per engine."""
+
+    def __init__(self, clock: Clock, script: WebhookScript) -> None:
+        self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        self._key = base64.b64decode(self.secret.removeprefix("whsec_"))
+        self._clock = clock
+        self._script = script
+        self._http: httpx.AsyncClient | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._throttled: dict[str, float] = {}
+        self._pending: set[str] = set()
+        self._count: Counter[str] = Counter()
+        self.sent: Counter[str] = Counter()
+        """Deliveries by event and answer, e.g. `logs 200`, `completed 401`, `start lost`."""
+
+    def start(self) -> None:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=SEND_TIMEOUT_S, follow_redirects=False)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def event(self, record: PredictionRecord, target: WebhookTarget, kind: str) -> None:
+        """A prediction changed: deliver `kind` if its filter asks for it (throttled for logs)."""
+        if record.terminal:
+            self._throttled.pop(record.id, None)
+            self._count.pop(record.id, None)
+        if kind not in target.events or (kind == "completed" and record.status is RecordStatus.ABORTED):
+            return  # like Replicate's `completed`, which names succeeded, failed and canceled only
+        if kind in self._script.lose:
+            self.sent[f"{kind} lost"] += 1
+            return
+        if kind in ("logs", "output"):
+            if record.id in self._pending:
+                return  # the throttled delivery already scheduled sends the newest state
+            wait = self._throttled.get(record.id, 0.0) + THROTTLE_S - self._clock.now().timestamp()
+            self._pending.add(record.id)
+            self._spawn(self._later(record, target, kind, max(0.0, wait)))
+            return
+        body = self._body(record, target)
+        self._spawn(self._deliver(target, kind, body, final=kind == "completed", number=self._number(record)))
+
+    async def _later(self, record: PredictionRecord, target: WebhookTarget, kind: str, wait: float) -> None:
+        if wait:
+            await self._clock.sleep(wait)
+        self._pending.discard(record.id)
+        if record.terminal:
+            return  # `completed` carries the end
+        self._throttled[record.id] = self._clock.now().timestamp()
+        body = self._body(record, target)
+        await self._deliver(target, kind, body, final=False, number=self._number(record))
+
+    def _number(self, record: PredictionRecord) -> int:
+        """This delivery's place among the prediction's deliveries (0 first)."""
+        number = self._count[record.id]
+        if not record.terminal:
+            self._count[record.id] += 1
+        return number
+
+    def _body(self, record: PredictionRecord, target: WebhookTarget) -> bytes:
+        return json.dumps(record.to_json(target.base_url), separators=(",", ":")).encode()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(
+        self, target: WebhookTarget, kind: str, body: bytes, *, final: bool, number: int
+    ) -> None:
+        script = self._script
+        held_back = script.reorder_s if not final and number % 2 == 0 else 0.0
+        delay = script.delay_s + held_back
+        if delay:
+            await self._clock.sleep(delay)
+        webhook_id = "msg_" + secrets.token_urlsafe(12)
+        for attempt in range(len(FINAL_RETRIES_S) + 1 if final else 1):
+            if attempt:
+                await self._clock.sleep(FINAL_RETRIES_S[attempt - 1])
+            answers = [await self._post(target.url, webhook_id, body) for _ in range(script.copies)]
+            for answer in answers:
+                self.sent[f"{kind} {answer}"] += 1
+            if any(isinstance(a, int) and 200 <= a < 300 for a in answers):
+                return
+
+    async def _post(self, url: str, webhook_id: str, body: bytes) -> int | str:
+        assert self._http is not None
+        stamp = str(int(time.time()))
+        key = secrets.token_bytes(len(self._key)) if self._script.bad_signature else self._key
+        digest = hmac.new(key, f"{webhook_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": stamp,
+            "webhook-signature": "v1," + base64.b64encode(digest).decode(),
+        }
+        try:
+            response = await self._http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            logger.info("webhook to %s failed: %s", url, exc)
+            return "unreachable"
+        return response.status_code

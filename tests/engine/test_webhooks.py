@@ -1,0 +1,171 @@
+"""The engine's webhooks: signed as Replicate signs them (checked with the official client's own
+validator), sent only to loopback, filtered, throttled, the final one retried; and the webhook
+scenarios do what their names say."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from replicate.webhook import InvalidSignatureError, Webhooks, WebhookSigningSecret
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from demo_app.engine import Engine
+from demo_app.engine._scenarios import WebhooksLost
+from tests.conftest import EngineFactory
+from tests.engine.fakes import quick_render
+from tests.engine.helpers import WAN_PATH, record, wan_input
+from tests.jobs.receiver import serve_on_loop
+
+Api = Callable[..., httpx.AsyncClient]
+
+
+@dataclass
+class Hook:
+    """A loopback receiver that keeps every delivery and answers the final ones from `finals`."""
+
+    url: str = ""
+    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    finals: list[int] = field(default_factory=list)
+    """Answers to the final deliveries, in turn (then 200)."""
+    acknowledged: int = 0
+    """Final deliveries answered 2xx."""
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.deliveries]
+
+    def arrived(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def until(self, condition: Callable[[Hook], bool]) -> None:
+        """Return once `condition(self)` holds, re-checked at each delivery."""
+        while not condition(self):
+            await self._changed.wait()
+
+
+@pytest.fixture
+async def hook() -> AsyncIterator[Hook]:
+    kept = Hook()
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        kept.deliveries.append((dict(request.headers), body))
+        status = 200
+        if json.loads(body)["status"] in ("succeeded", "failed", "canceled"):
+            status = kept.finals.pop(0) if kept.finals else 200
+            kept.acknowledged += status == 200
+        kept.arrived()
+        return Response(status_code=status)
+
+    async with serve_on_loop(Starlette(routes=[Route("/hook", receive, methods=["POST"])])) as port:
+        kept.url = f"http://127.0.0.1:{port}/hook"
+        yield kept
+
+
+async def start(client: httpx.AsyncClient, voice: Path, hook: Hook, events: list[str] | None = None) -> str:
+    body: dict[str, Any] = {"input": await wan_input(client, voice), "webhook": hook.url}
+    if events is not None:
+        body["webhook_events_filter"] = events
+    response = await client.post(WAN_PATH, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def secret(client: httpx.AsyncClient) -> WebhookSigningSecret:
+    response = await client.get("/v1/webhooks/default/secret")
+    assert response.status_code == 200
+    key = response.json()["key"]
+    assert key.startswith("whsec_")
+    return WebhookSigningSecret(key=key)
+
+
+async def test_every_event_is_signed_as_replicate_signs_it(
+    engine_factory: EngineFactory, api: Api, voice: Path, hook: Hook
+) -> None:
+    engine = await engine_factory("normal", renderer=quick_render)
+    client = api(engine)
+    prediction_id = await start(client, voice, hook)
+    await hook.until(lambda h: h.acknowledged >= 1)
+    signing = await secret(client)
+    for headers, body in hook.deliveries:
+        Webhooks.validate(headers=headers, body=body.decode(), secret=signing, tolerance=300)
+    statuses = [body["status"] for body in hook.bodies()]
+    assert statuses[0] == "processing" and statuses[-1] == "succeeded"
+    assert all(body["id"] == prediction_id for body in hook.bodies())
+    final = hook.bodies()[-1]
+    assert final["output"].startswith(Engine.base_url) and final == record(engine, prediction_id).to_json(
+        Engine.base_url
+    )
+    ids = [headers["webhook-id"] for headers, _ in hook.deliveries]
+    assert len(set(ids)) == len(ids)
+
+
+async def test_the_filter_is_honoured_and_the_final_event_retried(
+    engine_factory: EngineFactory, api: Api, voice: Path, hook: Hook
+) -> None:
+    engine = await engine_factory("normal", time_scale=50.0, renderer=quick_render)
+    client = api(engine)
+    hook.finals = [500, 404]
+    await start(client, voice, hook, ["completed"])
+    await hook.until(lambda h: h.acknowledged == 1)
+    sent = engine.runtime.webhooks.sent
+    assert sent["completed 500"] == 1 and sent["completed 404"] == 1 and sent["start 200"] == 0
+    assert [body["status"] for body in hook.bodies()] == ["succeeded"] * 3
+    assert len({headers["webhook-id"] for headers, _ in hook.deliveries}) == 1
+
+
+async def test_webhooks_go_to_loopback_only(engine_factory: EngineFactory, api: Api, voice: Path) -> None:
+    engine = await engine_factory("normal", renderer=quick_render)
+    client = api(engine)
+    for url, events in (("https://example.com/hook", None), ("http://127.0.0.1:9/hook", ["everything"])):
+        body: dict[str, Any] = {"input": await wan_input(client, voice), "webhook": url}
+        if events is not None:
+            body["webhook_events_filter"] = events
+        response = await client.post(WAN_PATH, json=body)
+        assert response.status_code == 422
+    assert not engine.runtime.predictions
+
+
+async def test_duplicated_deliveries_share_their_id(
+    engine_factory: EngineFactory, api: Api, voice: Path, hook: Hook
+) -> None:
+    engine = await engine_factory("webhooks_duplicated", renderer=quick_render)
+    client = api(engine)
+    await start(client, voice, hook, ["start", "completed"])
+    await hook.until(lambda h: h.acknowledged == 2)
+    ids = [headers["webhook-id"] for headers, _ in hook.deliveries]
+    assert len(ids) == 4 and len(set(ids)) == 2
+
+
+async def test_badly_signed_deliveries_fail_the_official_check(
+    engine_factory: EngineFactory, api: Api, voice: Path, hook: Hook
+) -> None:
+    engine = await engine_factory("webhooks_badly_signed", renderer=quick_render)
+    client = api(engine)
+    await start(client, voice, hook, ["completed"])
+    await hook.until(lambda h: h.acknowledged >= 1)
+    headers, body = hook.deliveries[0]
+    with pytest.raises(InvalidSignatureError):
+        Webhooks.validate(headers=headers, body=body.decode(), secret=await secret(client), tolerance=300)
+
+
+async def test_lost_deliveries_never_arrive(
+    engine_factory: EngineFactory, api: Api, voice: Path, hook: Hook
+) -> None:
+    engine = await engine_factory(WebhooksLost(), renderer=quick_render)
+    client = api(engine)
+    prediction_id = await start(client, voice, hook)
+    await record(engine, prediction_id).settled.wait()
+    assert engine.runtime.webhooks.sent["completed lost"] == 1
+    assert hook.deliveries == []
