@@ -56,6 +56,8 @@ class PredictionRecord:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     logs: str = ""
+    log_times: list[datetime] = field(default_factory=list)
+    """When each line of `logs` was printed (the engine's diagnostics, not in the JSON)."""
     output: Any = None
     error: str | None = None
     data_removed: bool = False
@@ -81,9 +83,10 @@ class PredictionRecord:
             self.started_at = now
             self._changed.set()
 
-    def append_log(self, line: str) -> None:
+    def append_log(self, line: str, now: datetime) -> None:
         if not self.terminal:
             self.logs += line + "\n"
+            self.log_times.append(now)
             self._changed.set()
 
     def finish(

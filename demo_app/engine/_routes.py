@@ -19,5 +19,7 @@ DELETE_FILE: Route = ("DELETE", "/v1/files/{file_id}")
 DOWNLOAD_FILE: Route = ("GET", "/v1/files/{file_id}/download")
 GET_OUTPUT: Route = ("GET", "/delivery/{token}/{name}")
 WEB_PAGE: Route = ("GET", "/p/{prediction_id}")
+ENGINE_STATS: Route = ("GET", "/_engine/stats")
+"""The engine's own diagnostics (not Replicate's API): see `_stats`."""
 
 CREATES = frozenset({CREATE_BY_MODEL, CREATE_BY_VERSION})
