@@ -122,3 +122,15 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"/proc/{pid}/status has no VmHWM line")
+
+
+def cpu_wait_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a core (schedstat field 2): how
+    much a busy machine, not the app's own work, delayed it."""
+    total_ns = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total_ns += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the thread ended meanwhile
+    return total_ns / 1e9

@@ -83,6 +83,16 @@ def progress_lags(visit: Visit, timeline: dict[str, Any]) -> list[float]:
     return lags
 
 
+@dataclass(frozen=True)
+class AppUse:
+    """The app process over the run: CPU it used and waited for (cores), peak RSS, machine load."""
+
+    cores: float
+    cpu_wait: float
+    peak_mib: float
+    load_average: float
+
+
 @dataclass
 class Figures:
     visitors: int
@@ -95,8 +105,7 @@ class Figures:
     creates_peak: int
     reads_peak: int
     deliveries: int
-    app_cores: float
-    app_peak_mib: float
+    app: AppUse
     loop_lag_ms: list[float]
     client_lag_ms: list[float]
     settlement: Counter[str]
@@ -104,9 +113,9 @@ class Figures:
 
 
 def figures(
-    crowd: Crowd, stats: dict[str, Any], loop_lag: Path, settlement: Counter[str], app: tuple[float, float]
+    crowd: Crowd, stats: dict[str, Any], loop_lag: Path, settlement: Counter[str], app: AppUse
 ) -> Figures:
-    """Every figure of one run (`app`: CPU cores over the run, peak RSS in MiB)."""
+    """Every figure of one run."""
     timelines = {t["id"]: t for t in stats["predictions"]}
     started, completed, progress = [], [], []
     for one in crowd.visits:
@@ -129,8 +138,7 @@ def figures(
         creates_peak=peak_per_window(requests["create"]),
         reads_peak=peak_per_window(requests["read"]),
         deliveries=len(requests["delivery"]),
-        app_cores=app[0],
-        app_peak_mib=app[1],
+        app=app,
         loop_lag_ms=read_loop_lag(loop_lag, crowd.began, crowd.ended),
         client_lag_ms=crowd.client_lag_ms,
         settlement=settlement,
@@ -194,7 +202,8 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"upstream creates, peak per 60 s: {f.creates_peak} (limit {limits[0]})",
         f"upstream API reads (all other calls), peak per 60 s: {f.reads_peak} (limit {limits[1]}); "
         f"output downloads: {f.deliveries}",
-        f"app CPU: {f.app_cores:.2f} cores; peak memory (VmHWM): {f.app_peak_mib:,.0f} MiB",
+        f"app CPU: {f.app.cores:.2f} cores used, {f.app.cpu_wait:.2f} cores' worth waited for "
+        f"(machine load average {f.app.load_average:.1f}); peak memory (VmHWM): {f.app.peak_mib:,.0f} MiB",
         f"app event-loop lag: p50 {loop[0]:.1f} ms, p99 {loop[1]:.1f} ms, "
         f"max {max(f.loop_lag_ms, default=float('nan')):.0f} ms ({len(f.loop_lag_ms)} samples)",
         f"driver's own loop lag (arrival times late by): p99 {percentile(f.client_lag_ms, 0.99):.0f} ms",

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import shutil
 import sys
@@ -42,8 +43,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench._crowd_procs import EngineProcess, app_env, cpu_seconds, peak_rss_mib  # noqa: E402
-from bench._crowd_report import Figures, figures, lines, settlements  # noqa: E402
+from bench._crowd_procs import EngineProcess, app_env, cpu_seconds, cpu_wait_seconds, peak_rss_mib  # noqa: E402
+from bench._crowd_report import AppUse, Figures, figures, lines, settlements  # noqa: E402
 from bench._crowd_visitors import drive  # noqa: E402
 from bench._queue import free_port, start_app, stop  # noqa: E402
 from demo_app.settings import Settings  # noqa: E402
@@ -95,10 +96,13 @@ def run_crowd(work: Path, *, visitors: int, rate: float, webhooks: bool) -> Crow
         )
         app = start_app(env, port, work / "app.log")
         try:
-            cpu_before = cpu_seconds(app.pid)
+            cpu_before, wait_before = cpu_seconds(app.pid), cpu_wait_seconds(app.pid)
             crowd = asyncio.run(drive(f"http://127.0.0.1:{port}/", secret, visitors, rate))
-            cores = (cpu_seconds(app.pid) - cpu_before) / max(1e-9, crowd.ended - crowd.began)
+            wall = max(1e-9, crowd.ended - crowd.began)
+            cores = (cpu_seconds(app.pid) - cpu_before) / wall
+            waited = (cpu_wait_seconds(app.pid) - wait_before) / wall
             peak = peak_rss_mib(app.pid)
+            load = os.getloadavg()[0]
             stats = engine.stats()
         finally:
             stop(app)
@@ -106,7 +110,7 @@ def run_crowd(work: Path, *, visitors: int, rate: float, webhooks: bool) -> Crow
         engine.stop()
     settled = settlements(data / "ledger.json", crowd.visits)
     return CrowdRun(
-        figures=figures(crowd, stats, data / "loop-lag.txt", settled, (cores, peak)),
+        figures=figures(crowd, stats, data / "loop-lag.txt", settled, AppUse(cores, waited, peak, load)),
         limits=(limit("creates_per_min"), limit("reads_per_min")),
         webhooks=webhooks,
         webhooks_known=webhooks_known(),
