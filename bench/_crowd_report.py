@@ -98,6 +98,8 @@ class Figures:
     visitors: int
     done: int
     errors: Counter[str]
+    create_delay: list[float]
+    """From the visitor's join to the upstream create (media checks and any line before it)."""
     started_lag: list[float]
     completed_lag: list[float]
     progress_lag: list[float]
@@ -117,11 +119,12 @@ def figures(
 ) -> Figures:
     """Every figure of one run."""
     timelines = {t["id"]: t for t in stats["predictions"]}
-    started, completed, progress = [], [], []
+    started, completed, progress, created = [], [], [], []
     for one in crowd.visits:
         timeline = timelines.get(one.prediction_id or "")
         if timeline is None:
             continue
+        created.append(timeline["created_at"] - one.joined_at)
         lags = status_lags(one, timeline)
         started += [lags["started"]] if "started" in lags else []
         completed += [lags["completed"]] if "completed" in lags else []
@@ -131,6 +134,7 @@ def figures(
         visitors=len(crowd.visits),
         done=sum(one.done for one in crowd.visits),
         errors=Counter(one.error or f"ended {one.final_status}" for one in crowd.visits if not one.done),
+        create_delay=created,
         started_lag=started,
         completed_lag=completed,
         progress_lag=progress,
@@ -195,6 +199,7 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"{f.visitors} visitors joining {rate:g}/s on /generate, webhooks {'on' if webhooks else 'off'}, "
         f"{f.wall_s:.0f} s from the first join to the last answer",
         f"jobs done / errors: {f.done} / {f.visitors - f.done} ({errors})",
+        f"join → upstream create: {_ms(f.create_delay)}",
         f"status lag, started:   {_ms(f.started_lag)} ({len(f.started_lag)} seen)",
         f"status lag, succeeded: {_ms(f.completed_lag)} ({len(f.completed_lag)} seen)",
         f"progress lag:          {_ms(f.progress_lag)} ({len(f.progress_lag)} lines)",
