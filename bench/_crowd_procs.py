@@ -74,8 +74,7 @@ class EngineProcess:
 
 
 def _clean_env() -> dict[str, str]:
-    """Our environment without the project's own settings, so a developer's `.env` style exports
-    cannot change what is measured."""
+    """Our environment without the project's own settings: only what this benchmark sets is measured."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("LIPSYNC_", "REPLICATE_", "GRADIO_"))}
 
 

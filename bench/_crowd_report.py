@@ -133,7 +133,11 @@ def figures(
     return Figures(
         visitors=len(crowd.visits),
         done=sum(one.done for one in crowd.visits),
-        errors=Counter(one.error or f"ended {one.final_status}" for one in crowd.visits if not one.done),
+        errors=Counter(
+            one.error or f"ended {one.final_status}: {one.final_words}"
+            for one in crowd.visits
+            if not one.done
+        ),
         create_delay=created,
         started_lag=started,
         completed_lag=completed,

@@ -41,6 +41,8 @@ class Visit:
     prediction_id: str | None = None
     frames: list[Frame] = field(default_factory=list)
     final_status: str | None = None
+    final_words: str = ""
+    """What the last update said (the error, else the message): why a job did not succeed."""
     error: str | None = None
 
     @property
@@ -50,6 +52,7 @@ class Visit:
     def saw(self, at: float, snapshot: dict[str, Any]) -> None:
         self.job_id = snapshot.get("job_id") or self.job_id
         self.prediction_id = snapshot.get("prediction_id") or self.prediction_id
+        self.final_words = str(snapshot.get("error") or snapshot.get("message") or "")
         from_logs = snapshot.get("progress_source") == "logs"
         self.frames.append(
             Frame(at, str(snapshot.get("status")), snapshot.get("progress") if from_logs else None)

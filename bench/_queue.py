@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def wait_until_up(
 def stop(process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
     """Ctrl-C, as an operator stops it (the lifespan closes the ledger); killed if it hangs."""
     if process.poll() is None:
-        process.send_signal(2)
+        process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout_s)
         except subprocess.TimeoutExpired:

@@ -5,7 +5,8 @@ kind — `create`, `read` (every other API call: gets, lists, cancels, files) an
 (output downloads) — and every known prediction's timeline: when its status changed and when
 each log line was printed. A benchmark on the same machine compares these with when its
 visitors saw each change. Times are the engine clock's, as seconds since the epoch (the wall
-clock at time scale 1); the last `keep` requests of each kind are kept.
+clock at time scale 1); the last `keep` requests of each kind are kept (an hour at
+Replicate's limits).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def kind_of(route: Route) -> RequestKind | None:
 class RequestLog:
     """When each request arrived, by kind, for the last `keep` of each kind."""
 
-    def __init__(self, clock: Clock, keep: int = 500_000) -> None:
+    def __init__(self, clock: Clock, keep: int = 200_000) -> None:
         self._clock = clock
         self._times: dict[RequestKind, deque[float]] = {
             kind: deque(maxlen=keep) for kind in ("create", "read", "delivery")
