@@ -66,7 +66,7 @@ def status_lags(visit: Visit, timeline: dict[str, Any]) -> dict[str, float]:
 def progress_lags(visit: Visit, timeline: dict[str, Any]) -> list[float]:
     """Seconds from each progress line the engine printed to this visitor seeing that far."""
     lags, index = [], 0
-    for printed_at, line in timeline["logs"]:
+    for printed_at, line, _ in timeline["logs"]:
         progress = parse_progress(line)
         if progress is None:
             continue
@@ -81,6 +81,25 @@ def progress_lags(visit: Visit, timeline: dict[str, Any]) -> list[float]:
         if index < len(visit.frames):
             lags.append(visit.frames[index].at - printed_at)
     return lags
+
+
+def heard_lags(timeline: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """Upstream → app: from each status change and progress line to the first answer that showed it."""
+    shown = timeline["status_shown"]
+    statuses = [
+        shown[status] - moment
+        for status, moment in (
+            ("processing", timeline["started_at"]),
+            (timeline["status"], timeline["completed_at"]),
+        )
+        if moment is not None and status in shown
+    ]
+    lines = [
+        seen - printed
+        for printed, line, seen in timeline["logs"]
+        if seen is not None and parse_progress(line)
+    ]
+    return statuses, lines
 
 
 @dataclass(frozen=True)
@@ -103,6 +122,9 @@ class Figures:
     started_lag: list[float]
     completed_lag: list[float]
     progress_lag: list[float]
+    heard_status: list[float]
+    """Of the status lag, upstream → app (the first answer showing the change)."""
+    heard_progress: list[float]
     updates: list[int]
     creates_peak: int
     reads_peak: int
@@ -119,7 +141,7 @@ def figures(
 ) -> Figures:
     """Every figure of one run."""
     timelines = {t["id"]: t for t in stats["predictions"]}
-    started, completed, progress, created = [], [], [], []
+    started, completed, progress, created, heard_status, heard_progress = [], [], [], [], [], []
     for one in crowd.visits:
         timeline = timelines.get(one.prediction_id or "")
         if timeline is None:
@@ -129,6 +151,9 @@ def figures(
         started += [lags["started"]] if "started" in lags else []
         completed += [lags["completed"]] if "completed" in lags else []
         progress += progress_lags(one, timeline)
+        statuses, lines = heard_lags(timeline)
+        heard_status += statuses
+        heard_progress += lines
     requests = stats["requests"]
     return Figures(
         visitors=len(crowd.visits),
@@ -142,6 +167,8 @@ def figures(
         started_lag=started,
         completed_lag=completed,
         progress_lag=progress,
+        heard_status=heard_status,
+        heard_progress=heard_progress,
         updates=[len(one.frames) for one in crowd.visits],
         creates_peak=peak_per_window(requests["create"]),
         reads_peak=peak_per_window(requests["read"]),
@@ -206,7 +233,9 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"join → upstream create: {_ms(f.create_delay)}",
         f"status lag, started:   {_ms(f.started_lag)} ({len(f.started_lag)} seen)",
         f"status lag, succeeded: {_ms(f.completed_lag)} ({len(f.completed_lag)} seen)",
+        f"  … of which upstream → app (first answer showing it): {_ms(f.heard_status)}",
         f"progress lag:          {_ms(f.progress_lag)} ({len(f.progress_lag)} lines)",
+        f"  … of which upstream → app: {_ms(f.heard_progress)}",
         f"updates per visitor:   mean {mean_updates:.1f}, max {max(f.updates, default=0)}",
         f"upstream creates, peak per 60 s: {f.creates_peak} (limit {limits[0]})",
         f"upstream API reads (all other calls), peak per 60 s: {f.reads_peak} (limit {limits[1]}); "

@@ -55,15 +55,22 @@ class RequestLog:
 
 
 def timeline_json(record: PredictionRecord) -> dict[str, Any]:
-    """One prediction's changes as epoch seconds: status moments and each log line's."""
+    """One prediction's changes as epoch seconds: status moments, and when an answer first showed
+    each status; each log line with when it was printed and first shown (None: not yet)."""
     lines = record.logs.splitlines()
+    shown: list[float | None] = [moment.timestamp() for moment in record.lines_shown]
+    shown += [None] * (len(lines) - len(shown))
     return {
         "id": record.id,
         "status": record.status.value,
         "created_at": record.created_at.timestamp(),
         "started_at": record.started_at.timestamp() if record.started_at else None,
         "completed_at": record.completed_at.timestamp() if record.completed_at else None,
-        "logs": [[moment.timestamp(), line] for moment, line in zip(record.log_times, lines, strict=False)],
+        "status_shown": {status: moment.timestamp() for status, moment in record.status_shown.items()},
+        "logs": [
+            [moment.timestamp(), line, seen]
+            for moment, line, seen in zip(record.log_times, lines, shown, strict=False)
+        ],
     }
 
 

@@ -111,7 +111,10 @@ async def test_ready_clip_serves_the_clip_on_the_load_test_timing_and_says_when(
         start,
         start + 20,
     )
-    assert [moment for moment, _ in timeline["logs"]] == [start + step * 0.5 for step in range(41)]
+    assert [moment for moment, _, _ in timeline["logs"]] == [start + step * 0.5 for step in range(41)]
+    # What a client was told, and when: the create's answer, then the GET after the end.
+    assert timeline["status_shown"] == {"starting": began.timestamp(), "succeeded": start + 20}
+    assert {shown for _, _, shown in timeline["logs"]} == {start + 20}
     assert timeline["logs"][20][1].startswith(" 50%|")
     assert (await api(engine, token=None).get("/_engine/stats")).status_code == 401
 
