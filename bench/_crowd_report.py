@@ -114,6 +114,8 @@ class AppUse:
 
 @dataclass
 class Figures:
+    """One run's figures; lags in seconds, loop lags in milliseconds."""
+
     visitors: int
     done: int
     errors: Counter[str]
