@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,18 +33,9 @@ sys.path.insert(0, str(REPO))
 
 from gradio_client import Client, handle_file  # noqa: E402
 
+from bench._queue import FACE, MODEL, VOICE, event_messages, fn_index, free_port, start_app, stop, upload  # noqa: E402
 from demo_app.settings import Settings  # noqa: E402
 from demo_app.visitors import KeyRing  # noqa: E402
-
-MODEL = "wan-video/wan-2.2-s2v"
-FACE = REPO / "assets" / "sample-face.png"
-VOICE = REPO / "assets" / "sample-voice.wav"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def race(
@@ -81,36 +70,19 @@ async def race_raw(url: str, keys: KeyRing, files: list[tuple[Any, Any]]) -> lis
     """Every owner's /start at once over the queue protocol; each refusal's wall time."""
     limits = httpx.Limits(max_connections=len(files) * 2)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
-        config = (await http.get("config")).json()
-        fn_index = next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == "start")
+        fn = await fn_index(http, "start")
 
         async def start(index: int) -> float:
-            session = f"bench{index:04d}"
             image, audio = files[index]
             key = keys.key_for(f"browser:broke-{index:04d}")
-            body = {"data": [key, image, audio, MODEL, "{}"], "fn_index": fn_index, "session_hash": session}
             began = time.perf_counter()
-            (await http.post("gradio_api/queue/join", json=body)).raise_for_status()
-            stream = http.stream("GET", "gradio_api/queue/data", params={"session_hash": session})
-            async with stream as events:
-                async for line in events.aiter_lines():
-                    if line.startswith("data:") and json.loads(line[5:]).get("msg") == "process_completed":
-                        return time.perf_counter() - began
-            raise RuntimeError("the event stream ended without an answer")
+            async for _, _message in event_messages(
+                http, fn, [key, image, audio, MODEL, "{}"], f"bench{index:04d}"
+            ):
+                pass
+            return time.perf_counter() - began
 
         return list(await asyncio.gather(*(start(i) for i in range(len(files)))))
-
-
-def upload(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two sample files uploaded the way the page does; their file values for the API."""
-    with FACE.open("rb") as face, VOICE.open("rb") as voice:
-        response = httpx.post(
-            url + "gradio_api/upload", files=[("files", (FACE.name, face)), ("files", (VOICE.name, voice))]
-        )
-    response.raise_for_status()
-    image, audio = response.json()
-    meta = {"_type": "gradio.FileData"}
-    return {"path": image, "meta": meta}, {"path": audio, "meta": meta}
 
 
 def serve(settings: Settings) -> subprocess.Popen[bytes]:
@@ -121,20 +93,9 @@ def serve(settings: Settings) -> subprocess.Popen[bytes]:
         "LIPSYNC_DATA_DIR": str(settings.data_dir),
         "LIPSYNC_STARTING_GRANT": "0",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        "REPLICATE_API_TOKEN": "",
     }
-    env.pop("REPLICATE_API_TOKEN", None)
-    app = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{settings.server_port}/", timeout=1).status_code == 200:
-                return app
-        except httpx.HTTPError:
-            time.sleep(0.2)  # the server is still starting; nothing to await from another process
-    app.kill()
-    raise SystemExit("the app did not start within 120 s")
+    return start_app(env, settings.server_port)
 
 
 def main() -> None:
@@ -160,8 +121,7 @@ def main() -> None:
     single = asyncio.run(race_raw(url, keys, uploaded[:1]))
     inputs = data_dir / "inputs"
     media_work = inputs.exists() and any(inputs.iterdir())
-    app.terminate()
-    app.wait(30)
+    stop(app, 30)
     refused = sum("credits" in answer for answer in answers)
     print(f"owners: {args.owners}, refused naming their credits: {refused}, media work done: {media_work}")
     for label, times in (

@@ -19,6 +19,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.ui import build_ui
@@ -89,6 +90,9 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         sweeper = _cache_sweeper(demo, uploads, settings)
         on_sweep = functools.partial(_counted, quota)
         sweeping = asyncio.create_task(sweeper.run(settings.cache_sweep_every_s, on_sweep), name="sweeper")
+        background = [sweeping]
+        if settings.loop_lag_log is not None:
+            background.append(asyncio.create_task(record_loop_lag(settings.loop_lag_log), name="loop-lag"))
         try:
             async with open_services(settings) as services:
                 handle.set(services)
@@ -97,8 +101,9 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
                 finally:
                     handle.set(None)
         finally:
-            sweeping.cancel()
-            await asyncio.gather(sweeping, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             sweeper.close()
 
     guard = Middleware(

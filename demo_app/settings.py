@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     """Files in Gradio's cache that no app tracks (left by an earlier run) go once this old."""
     cache_sweep_every_s: float = Field(default=60.0, gt=0)
     """How often Gradio's cache is swept."""
+    loop_lag_log: Path | None = None
+    """Off unless set: a file the app appends its event loop's lag to every 100 ms (load tests,
+    see `demo_app.loop_lag`)."""
     space_id: str | None = Field(default=None, validation_alias=AliasChoices("SPACE_ID", "space_id"))
     """Set by Hugging Face on a Space (`owner/name`); the page then offers Sign in with Hugging Face."""
     max_waiting_visitors: int = Field(default=2000, ge=1)

@@ -69,11 +69,13 @@ async def create_by_version(runtime: Runtime, request: Request) -> Response:
 
 async def get_prediction(runtime: Runtime, request: Request) -> Response:
     record = runtime.get(request.path_params["prediction_id"])
+    record.shown(runtime.clock.now())
     return JSONResponse(record.to_json(base_url(request)))
 
 
 async def cancel_prediction(runtime: Runtime, request: Request) -> Response:
     record = runtime.cancel(request.path_params["prediction_id"])
+    record.shown(runtime.clock.now())
     return JSONResponse(record.to_json(base_url(request)))
 
 
@@ -89,6 +91,9 @@ async def list_predictions(runtime: Runtime, request: Request) -> Response:
     )
     page = paginate(records, cursor, runtime.page_size)
     base = base_url(request)
+    now = runtime.clock.now()
+    for record in page.results:
+        record.shown(now)
 
     def link(target: Cursor | None) -> str | None:
         if target is None:
@@ -141,6 +146,7 @@ async def _create(runtime: Runtime, request: Request, model: HostedModel, body: 
         status = 201 if finished else 202
     base = base_url(request)
     headers["Location"] = f"{base}/v1/predictions/{record.id}"
+    record.shown(runtime.clock.now())
     return JSONResponse(record.to_json(base), status, headers=headers)
 
 

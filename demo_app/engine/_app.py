@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from demo_app.engine import _api_files, _api_models, _api_predictions, _routes
+from demo_app.engine import _api_files, _api_models, _api_predictions, _routes, _stats
 from demo_app.engine._clock import Clock, ScaledClock
 from demo_app.engine._drop import EngineTransport
 from demo_app.engine._problems import Problem, unauthenticated
@@ -52,6 +52,7 @@ _ROUTES: list[tuple[Route, Handler, bool]] = [
     (_routes.DOWNLOAD_FILE, _api_files.download_file, True),
     (_routes.GET_OUTPUT, _api_files.get_output, False),
     (_routes.WEB_PAGE, _api_files.web_page, False),
+    (_routes.ENGINE_STATS, _stats.get_stats, True),
 ]
 """(route, handler, needs the token). Output URLs are unguessable and public, like replicate.delivery."""
 
@@ -76,10 +77,14 @@ class Engine:
         render_pool: RenderPool | None = None,
         page_size: int = 100,
         max_upload_bytes: int = 100 * 1024 * 1024,
+        ready_clip: Path | None = None,
     ) -> None:
-        """`clock` overrides `time_scale`; a shared `render_pool` is borrowed, not closed."""
+        """`clock` overrides `time_scale`; a shared `render_pool` is borrowed, not closed;
+        `ready_clip` is the MP4 that predictions of a `ready` script succeed with."""
         self._token = token.encode()
         self.scenario = make_scenario(scenario) if isinstance(scenario, str) else scenario
+        if self.scenario.script.outcome == "ready" and (ready_clip is None or not ready_clip.is_file()):
+            raise ValueError(f"The {self.scenario.name} scenario needs an MP4 to serve: pass ready_clip.")
         self.clock: Clock = clock or ScaledClock(time_scale)
         self.requests: Counter[Route] = Counter()
         self._runtime = Runtime(
@@ -92,6 +97,7 @@ class Engine:
             renderer=renderer,
             page_size=page_size,
             max_upload_bytes=max_upload_bytes,
+            ready_clip=ready_clip,
         )
         self._app = Starlette(
             routes=[
@@ -136,6 +142,7 @@ class Engine:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             self.requests[route] += 1
+            self._runtime.request_log.record(route)
             scripted = self.scenario.on_request(route)
             if scripted is not None:
                 return scripted

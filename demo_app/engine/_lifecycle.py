@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ class PredictionTools:
     renderer: Renderer
     work_dir: Path
     output_ttl_s: float
+    ready_clip: Path | None = None
+    """The MP4 every `ready` outcome succeeds with."""
 
 
 async def run_prediction(
@@ -78,6 +81,8 @@ async def _live(record: PredictionRecord, script: Script, own_host: str, tools: 
         await asyncio.get_running_loop().create_future()
     elif script.outcome == "render":
         await _render(record, script, own_host, tools)
+    elif script.outcome == "ready":
+        await _ready(record, script, tools)
     else:
         await _fake_progress(record, script, clock)
         if script.outcome == "fail":
@@ -90,8 +95,37 @@ async def _fake_progress(record: PredictionRecord, script: Script, clock: Clock)
     """Progress lines up to `fake_steps`%, for outcomes that end before any real work."""
     pace = max(script.progress_pace_s, 0.1)
     for step in range(script.fake_steps + 1):
-        record.append_log(tqdm_line(step, 100, step * pace))
+        record.append_log(tqdm_line(step, 100, step * pace), clock.now())
         await clock.sleep(pace)
+
+
+async def _ready(record: PredictionRecord, script: Script, tools: PredictionTools) -> None:
+    """A tqdm line every `progress_pace_s` for `run_s`, then success with a copy of the ready clip."""
+    if tools.ready_clip is None:
+        raise RuntimeError("the ready_clip scenario needs a clip (--ready-clip PATH)")
+    clock = tools.clock
+    pace = max(script.progress_pace_s, 0.1)
+    steps = max(1, round(script.run_s / pace))
+    for step in range(steps + 1):
+        record.append_log(tqdm_line(step, steps, step * pace), clock.now())
+        if step < steps:
+            await clock.sleep(pace)
+    work = tools.work_dir / record.id
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        copy = work / OUTPUT_NAME
+        await asyncio.to_thread(_link_or_copy, tools.ready_clip, copy)
+        record.finish(RecordStatus.SUCCEEDED, clock.now(), output=_publish(record, script, tools, copy))
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work, True)
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
+    """A hard link where the file system allows it (a thousand outputs, one clip on disk)."""
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
 
 
 async def _render(record: PredictionRecord, script: Script, own_host: str, tools: PredictionTools) -> None:
@@ -119,7 +153,8 @@ async def _render(record: PredictionRecord, script: Script, own_host: str, tools
             )
         options = model.render_options(values)
         record.append_log(
-            f"Rendering a talking face at {options.fps} fps, at most {options.max_side} px a side"
+            f"Rendering a talking face at {options.fps} fps, at most {options.max_side} px a side",
+            clock.now(),
         )
         began = clock.now()
         last: tuple[int, int] | None = None
@@ -129,7 +164,8 @@ async def _render(record: PredictionRecord, script: Script, own_host: str, tools
             if last is not None and script.progress_pace_s:
                 await clock.sleep(script.progress_pace_s)
             last = (done, total)
-            record.append_log(tqdm_line(done, total, (clock.now() - began).total_seconds()))
+            now = clock.now()
+            record.append_log(tqdm_line(done, total, (now - began).total_seconds()), now)
 
         job = RenderJob(image, audio, work / OUTPUT_NAME, options.fps, options.max_side)
         try:
@@ -143,8 +179,8 @@ async def _render(record: PredictionRecord, script: Script, own_host: str, tools
             return
         if last != (report.frames, report.frames):
             elapsed = (clock.now() - began).total_seconds()
-            record.append_log(tqdm_line(report.frames, report.frames, elapsed))
-        record.append_log(_describe(report))
+            record.append_log(tqdm_line(report.frames, report.frames, elapsed), clock.now())
+        record.append_log(_describe(report), clock.now())
         record.finish(RecordStatus.SUCCEEDED, clock.now(), output=_publish(record, script, tools, job.out))
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)

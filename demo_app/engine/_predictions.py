@@ -1,6 +1,7 @@
 """A prediction as the engine keeps it, and its JSON as Replicate shows it.
 
-The record is mutated only through `start`, `append_log`, `finish` and `remove_data`, so a
+The record is mutated only through `start`, `append_log`, `finish` and `remove_data` (and `shown`,
+which notes diagnostics only), so a
 terminal status is final (a later cancel or deadline cannot overwrite a success), `settled`
 fires exactly once, and `wait_until` can watch any change without polling.
 Optional timestamps are left out of the JSON until they exist, as in Replicate's own responses
@@ -56,6 +57,11 @@ class PredictionRecord:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     logs: str = ""
+    log_times: list[datetime] = field(default_factory=list)
+    """When each line of `logs` was printed (the engine's diagnostics, not in the JSON)."""
+    status_shown: dict[str, datetime] = field(default_factory=dict)
+    """When an answer first showed each status; `lines_shown`: each log line (diagnostics)."""
+    lines_shown: list[datetime] = field(default_factory=list)
     output: Any = None
     error: str | None = None
     data_removed: bool = False
@@ -84,11 +90,18 @@ class PredictionRecord:
             self._changed.set()
             self._tell("start")
 
-    def append_log(self, line: str) -> None:
+    def append_log(self, line: str, now: datetime) -> None:
         if not self.terminal:
             self.logs += line + "\n"
+            self.log_times.append(now)
             self._changed.set()
             self._tell("logs")
+
+    def shown(self, now: datetime, *, logs: bool = True) -> None:
+        """An answer (or a webhook) told a client this record as it is now: note what was new."""
+        self.status_shown.setdefault(self.status.value, now)
+        if logs:
+            self.lines_shown.extend([now] * (len(self.log_times) - len(self.lines_shown)))
 
     def finish(
         self, status: RecordStatus, now: datetime, *, output: Any = None, error: str | None = None

@@ -22,6 +22,8 @@ DOWNLOAD_FILE: Route = ("GET", "/v1/files/{file_id}/download")
 GET_OUTPUT: Route = ("GET", "/delivery/{token}/{name}")
 WEB_PAGE: Route = ("GET", "/p/{prediction_id}")
 WEBHOOK_SECRET: Route = ("GET", "/v1/webhooks/default/secret")
+ENGINE_STATS: Route = ("GET", "/_engine/stats")
+"""The engine's own diagnostics (not Replicate's API): see `_stats`."""
 
 CREATES = frozenset({CREATE_BY_MODEL, CREATE_BY_VERSION})
 MODEL_READS = frozenset({GET_MODEL, GET_MODEL_VERSION})

@@ -26,6 +26,7 @@ from demo_app.engine._predictions import PredictionRecord, RecordStatus, new_id
 from demo_app.engine._problems import Problem, not_found
 from demo_app.engine._render_pool import Renderer, RenderPool
 from demo_app.engine._scenarios import Scenario
+from demo_app.engine._stats import RequestLog
 from demo_app.engine._webhooks import WebhookSender, WebhookTarget
 
 _MARKER = ".lipsync-engine"
@@ -44,8 +45,11 @@ class Runtime:
         renderer: Renderer,
         page_size: int,
         max_upload_bytes: int,
+        ready_clip: Path | None = None,
     ) -> None:
         self.clock = clock
+        self.ready_clip = ready_clip
+        self.request_log = RequestLog(clock)
         self.scenario = scenario
         self.output_ttl_s = output_ttl_s
         self.page_size = page_size
@@ -117,6 +121,7 @@ class Runtime:
             renderer=self._renderer,
             work_dir=self.run_dir / "work",
             output_ttl_s=self.output_ttl_s,
+            ready_clip=self.ready_clip,
         )
         task = asyncio.create_task(run_prediction(record, self.scenario.script, own_host, tools))
         self._tasks[record.id] = task

@@ -25,7 +25,8 @@ from demo_app.engine._hosted_models import HostedModel, InputField
 from demo_app.engine._problems import Problem, rate_limited, unauthenticated
 from demo_app.engine._routes import CREATES, GET_PREDICTION, Route
 
-ScriptedOutcome = Literal["render", "fail", "upstream_cancel", "stall"]
+ScriptedOutcome = Literal["render", "ready", "fail", "upstream_cancel", "stall"]
+"""`ready`: print progress for `run_s`, then succeed with the engine's ready clip (no render)."""
 OutputShape = Literal["string", "list", "missing"]
 UNREADABLE_SCHEMA = "unreadable"
 
@@ -51,6 +52,8 @@ class Script:
     """Progress lines a `fail` / `upstream_cancel` prints before it ends, out of 100."""
     progress_pace_s: float = 0.0
     """Least time between two progress lines (slows the visible progress, not the render)."""
+    run_s: float = 20.0
+    """How long a `ready` outcome processes before it succeeds."""
     output_shape: OutputShape = "string"
     output_expired: bool = False
     """The output URL is already expired when the prediction succeeds."""
@@ -123,6 +126,14 @@ class SlowProgress(Scenario):
 
     def __init__(self, pace_s: float = 2.0) -> None:
         self.script = Script(progress_pace_s=pace_s)
+
+
+class ReadyClip(Scenario):
+    """Serves a ready clip instead of rendering: `starting` 3 s, processing 20 s with a tqdm line
+    every 0.5 s, then success. Load tests then measure their client, not the renderer."""
+
+    name = "ready_clip"
+    script = Script(queue_s=3.0, outcome="ready", run_s=20.0, progress_pace_s=0.5)
 
 
 class Failure(Scenario):
@@ -395,6 +406,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         Normal,
         ColdStart,
         SlowProgress,
+        ReadyClip,
         Failure,
         UpstreamCancel,
         Aborted,

@@ -146,6 +146,7 @@ class WebhookSender:
         return number
 
     def _body(self, record: PredictionRecord, target: WebhookTarget) -> bytes:
+        record.shown(self._clock.now())
         return json.dumps(record.to_json(target.base_url), separators=(",", ":")).encode()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -108,3 +108,37 @@ def test_unknown_scenario_is_refused_with_the_choices() -> None:
     )
     assert result.returncode == 2
     assert "invalid choice: 'chaos'" in result.stderr and "cold_start" in result.stderr
+
+
+def test_ready_clip_flag_serves_that_clip(start_engine: Callable[..., Standalone], tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom ready")
+    engine = start_engine("--ready-clip", str(clip), "--token", "r8_ready")
+    with httpx.Client(base_url=engine.url, headers={"Authorization": "Bearer r8_ready"}) as client:
+        assert client.get("/_engine/stats").json()["predictions"] == []
+    engine.stop()
+    assert "scenario ready_clip" in engine.log
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (
+            ["--ready-clip", "clip.mp4", "--scenario", "normal"],
+            "--ready-clip and --scenario ready_clip go together",
+        ),
+        (["--scenario", "ready_clip"], "--ready-clip and --scenario ready_clip go together"),
+        (["--ready-clip", "no-such.mp4"], "--ready-clip no-such.mp4 is not a file"),
+    ],
+)
+def test_ready_clip_flag_is_checked(flags: list[str], said: str, tmp_path: Path) -> None:
+    (tmp_path / "clip.mp4").write_bytes(b"clip")
+    result = subprocess.run(
+        [sys.executable, "-m", "demo_app.engine", "--port", "1", *flags],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and said in result.stderr

@@ -25,6 +25,7 @@ CONTRACT_NAMES = [
     *("padded_output", "expired_output", "unauthorized", "invalid_input", "stall", "schema_drift"),
     *("webhooks_duplicated", "webhooks_out_of_order", "webhooks_lost", "webhooks_badly_signed"),
     "webhooks_late",
+    "ready_clip",
 ]
 
 
@@ -77,6 +78,53 @@ async def test_slow_progress_spaces_the_lines(
     assert seen == [0.2, 0.4, 0.6, 0.8, 1.0]
     body = await settled(engine, client, created["id"])
     assert body["status"] == "succeeded" and body["metrics"]["predict_time"] == 40.0
+
+
+async def test_ready_clip_serves_the_clip_on_the_load_test_timing_and_says_when(
+    engine_factory: EngineFactory, api: Api, voice: Path, manual_clock: ManualClock, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom ready clip")
+    engine = await engine_factory("ready_clip", clock=manual_clock, ready_clip=clip)
+    client = api(engine)
+    created = await create(client, await wan_input(client, voice))
+    began = datetime.fromisoformat(created["created_at"])
+    await manual_clock.sleeping_until(began + timedelta(seconds=3))
+    manual_clock.advance(3)
+    for step in range(40):  # a line every 0.5 s for 20 s
+        await manual_clock.sleeping_until(began + timedelta(seconds=3 + (step + 1) * 0.5))
+        assert record(engine, created["id"]).status is RecordStatus.PROCESSING
+        manual_clock.advance(0.5)
+    body = await settled(engine, client, created["id"])
+    assert body["status"] == "succeeded" and body["metrics"]["predict_time"] == 20.0
+    assert (await client.get(body["output"])).content == clip.read_bytes()
+    progress = parse_progress(body["logs"])
+    assert progress is not None and (progress.current, progress.total) == (40, 40)
+
+    stats = (await client.get("/_engine/stats")).json()
+    assert {kind: len(times) for kind, times in stats["requests"].items()} == {
+        "create": 1,
+        "read": 3,  # two uploads and the GET
+        "delivery": 1,
+    }
+    (timeline,) = stats["predictions"]
+    start = began.timestamp() + 3
+    assert (timeline["id"], timeline["started_at"], timeline["completed_at"]) == (
+        created["id"],
+        start,
+        start + 20,
+    )
+    assert [moment for moment, _, _ in timeline["logs"]] == [start + step * 0.5 for step in range(41)]
+    # What a client was told, and when: the create's answer, then the GET after the end.
+    assert timeline["status_shown"] == {"starting": began.timestamp(), "succeeded": start + 20}
+    assert {shown for _, _, shown in timeline["logs"]} == {start + 20}
+    assert timeline["logs"][20][1].startswith(" 50%|")
+    assert (await api(engine, token=None).get("/_engine/stats")).status_code == 401
+
+
+async def test_ready_clip_needs_a_clip(engine_factory: EngineFactory) -> None:
+    with pytest.raises(ValueError, match="ready_clip scenario needs an MP4 to serve"):
+        await engine_factory("ready_clip")
 
 
 async def test_failure_prints_progress_then_fails(
