@@ -200,10 +200,14 @@ def test_models_lists_limits_options_prices_and_availability(client: Client) -> 
     assert (frames["kind"], frames["minimum"], frames["maximum"]) == ("int", 1, 121)
     assert wan["price"]["per_output_second"] > 0 and wan["price"]["per_predict_second"] is None
     assert wan["price"]["held_for_10s_audio"] >= 10 * wan["price"]["per_output_second"]
-    sadtalker = next(m for m in answer["models"] if m["id"] == "cjwbw/sadtalker")
-    assert sadtalker["price"]["per_predict_second"] > 0
-    preprocess = next(o for o in sadtalker["options"] if o["name"] == "preprocess")
-    assert preprocess["choices"] == ["crop", "resize", "full"]
+    assert wan["commercial"] is True and wan["licence"] and wan["price"]["set_by_space"] is False
+    offered = {m["id"] for m in answer["models"]}
+    assert "cjwbw/sadtalker" not in offered and "devxpy/cog-wav2lip" not in offered, "non-commercial"
+    kling = next(m for m in answer["models"] if m["id"] == "kwaivgi/kling-avatar-v2")
+    assert kling["price"]["priced_by_option"] == "mode"
+    per_choice = kling["price"]["per_choice"]
+    assert per_choice["pro"]["per_output_second"] > per_choice["std"]["per_output_second"] > 0
+    assert kling["limits"]["max_audio_bytes"] == 5 * 1024 * 1024
 
 
 def test_a_drifted_model_is_unavailable_in_models_and_refused_by_start(
