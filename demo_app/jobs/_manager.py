@@ -177,12 +177,10 @@ class JobManager:
         """The job's latest snapshot; no upstream request."""
         return self._owned(owner, job_id).snapshot()
 
-    async def subscribe(
-        self, owner: str, job_id: str, *, heartbeat_s: float | None = None
-    ) -> AsyncIterator[JobSnapshot]:
-        """The current snapshot, then each change, ending with the terminal one."""
+    async def subscribe(self, owner: str, job_id: str) -> AsyncIterator[JobSnapshot]:
+        """The current snapshot, then each change (never a copy on a timer), ending with the terminal one."""
         job = self._owned(owner, job_id)
-        async for snap in job.watch(heartbeat_s):
+        async for snap in job.watch():
             yield snap
 
     async def wait(self, owner: str, job_id: str, *, timeout_s: float | None = None) -> JobSnapshot:
