@@ -33,6 +33,8 @@ class JobContext:
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
+    cleanups: set[asyncio.Task[None]] = field(default_factory=set)
+    """Tasks deleting the uploaded inputs of ended jobs (see `_uploads`)."""
 
     @property
     def inputs_dir(self) -> Path:

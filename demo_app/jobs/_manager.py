@@ -118,6 +118,8 @@ class JobManager:
             if not job.record.settled:
                 log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
                 self._follow(job, self._runner.resume(job))
+            else:
+                self._runner.delete_uploads(job)
         live = {job_id for job_id, job in self._jobs.items() if not job.record.settled}
         for hold in await self._ledger.open_holds():
             if hold.ref not in live:

@@ -41,6 +41,8 @@ class JobRecord(BaseModel):
     charged: int | None = None
     returned: int | None = None
     prediction_input: dict[str, Any] | None = None
+    input_files: list[str] = Field(default_factory=list)
+    """Files API ids of the inputs uploaded for the prediction, deleted once the job has ended."""
     create_sent_at: datetime | None = None
     prediction_id: str | None = None
     video_path: str | None = None

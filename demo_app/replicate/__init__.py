@@ -8,7 +8,7 @@ from demo_app.replicate._client import CREATE_CLOCK_MARGIN
 from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
 
 from ._client import ReplicateClient
-from ._files import FileObject
+from ._files import FileInput, FileObject
 from ._output import pick_video
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
@@ -41,6 +41,7 @@ __all__ = [
     "ConnectFailed",
     "ConnectionDropped",
     "CreateOutcomeUnknown",
+    "FileInput",
     "FileObject",
     "InvalidInput",
     "NotFound",

@@ -85,9 +85,10 @@ async def _inputs(
     client: ReplicateClient, voice: Path, *, inline_max_bytes: int = 256 * 1024
 ) -> dict[str, str]:
     """The sample face (uploaded: it is larger than the inline limit) and the short voice."""
+    limit = inline_max_bytes
     return {
-        "image": await client.file_input(FACE, content_type="image/png", inline_max_bytes=inline_max_bytes),
-        "audio": await client.file_input(voice, content_type="audio/wav", inline_max_bytes=inline_max_bytes),
+        "image": (await client.file_input(FACE, content_type="image/png", inline_max_bytes=limit)).url,
+        "audio": (await client.file_input(voice, content_type="audio/wav", inline_max_bytes=limit)).url,
     }
 
 
