@@ -48,11 +48,11 @@ VOICE = _sample("voice-12s.wav", "sample-voice.wav")
 
 
 def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in KiB."""
+    """VmRSS and VmHWM (peak) of a process, in KiB, and its thread count."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "Threads"):
             fields[name] = int(value.split()[0])
     return fields
 
@@ -116,17 +116,30 @@ async def visitor(
                 output = message.get("output", {})
                 if not message.get("success", True) or output.get("error"):
                     raise RuntimeError(f"{session}: {output.get('error') or message}")
-                data = output.get("data") or []
-                status = data[-1].get("status") if data and isinstance(data[-1], dict) else None
-                if status == "processing":
+                if _status(output.get("data") or []) == "processing":
                     break
         processing.set()
         await done.wait()
     return snapshots
 
 
+def _status(data: list[object]) -> str | None:
+    """The snapshot's status in a stream message: the first is whole, later ones are Gradio's diffs
+    (`["replace", ["status"], "processing"]`)."""
+    if not data:
+        return None
+    value = data[-1]
+    if isinstance(value, dict):
+        return value.get("status")
+    for op in value if isinstance(value, list) else []:
+        if isinstance(op, list) and len(op) == 3 and op[1] == ["status"]:
+            return str(op[2])
+    return None
+
+
 async def drive(url: str, keys: KeyRing, pid: int, visitors: int) -> None:
-    limits = httpx.Limits(max_connections=visitors * 2 + 10)
+    # A fresh connection per request: a pooled one that the server closes meanwhile would fail a join.
+    limits = httpx.Limits(max_connections=visitors * 2 + 10, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as http:
         config = (await http.get("config")).json()
         fn_index = next(dep["id"] for dep in config["dependencies"] if dep.get("api_name") == "generate")
@@ -165,6 +178,7 @@ async def drive(url: str, keys: KeyRing, pid: int, visitors: int) -> None:
     print(f"app RSS before: {before['VmRSS'] / 1024:.0f} MiB, with them waiting: {rss / 1024:.0f} MiB")
     print(f"per waiting visitor: {per:.0f} KiB ({per / 1024:.2f} MiB)")
     print(f"peak (VmHWM): {after['VmHWM'] / 1024:.0f} MiB")
+    print(f"threads: {before['Threads']} before, {after['Threads']} with them waiting")
     print(f"snapshots per visitor until processing: median {statistics.median(counts[1:]):.0f}")
 
 
