@@ -4,8 +4,8 @@
     python -m bench.load --visitors 200
 
 Every visitor starts one job on the in-process engine (the app's offline default), scripted to
-keep running (`stall`), and watches it the way the page does (a snapshot per change or per
-second). Meanwhile a ticker measures the event loop's lag, and status reads are timed. Printed:
+keep running (`stall`), and watches it the way the page does (a snapshot per change).
+Meanwhile a ticker measures the event loop's lag, and status reads are timed. Printed:
 start() latency, loop lag, status-read latency, upstream reads per second, and memory.
 """
 
@@ -53,9 +53,9 @@ async def ticker(lags: list[float], stop: asyncio.Event, period: float = 0.05) -
 
 
 async def watch(jobs: JobManager, owner: str, job_id: str, updates: list[int], stop: asyncio.Event) -> None:
-    """One open page: follows the job's snapshots with a one-second heartbeat, like the UI."""
+    """One open page: follows the job's snapshots, one per change, like the UI."""
     count = 0
-    async for _snap in jobs.subscribe(owner, job_id, heartbeat_s=1.0):
+    async for _snap in jobs.subscribe(owner, job_id):
         count += 1
         if stop.is_set():
             break

@@ -53,8 +53,12 @@ async def run(calls: int, warmup: int) -> None:
                 model="wan-video/wan-2.2-s2v",
                 input={
                     "prompt": "A person talking.",
-                    "image": await client.file_input(FACE, content_type="image/png", inline_max_bytes=0),
-                    "audio": await client.file_input(VOICE, content_type="audio/wav", inline_max_bytes=0),
+                    "image": (
+                        await client.file_input(FACE, content_type="image/png", inline_max_bytes=0)
+                    ).url,
+                    "audio": (
+                        await client.file_input(VOICE, content_type="audio/wav", inline_max_bytes=0)
+                    ).url,
                 },
             )
             path = f"/v1/predictions/{prediction.id}"

@@ -61,6 +61,25 @@ STATUS_CSS = """
 code { font-size: 0.9em; }
 """
 
+ELAPSED_CLOCK_JS = """
+const pad = (n) => String(n).padStart(2, '0');
+const format = (whole) => {
+  const h = Math.floor(whole / 3600), m = Math.floor((whole % 3600) / 60), s = whole % 60;
+  return h ? h + ':' + pad(m) + ':' + pad(s) : m + ':' + pad(s);
+};
+let sent = null, received = 0;
+setInterval(() => {
+  const clock = element.querySelector('.ls-clock[data-elapsed]');
+  if (!clock) return;
+  if (clock.dataset.elapsed !== sent) { sent = clock.dataset.elapsed; received = performance.now(); }
+  const text = format(Math.max(0, Math.floor(Number(sent) + (performance.now() - received) / 1000)));
+  if (clock.textContent !== text) clock.textContent = text;
+}, 250);
+"""
+"""The run panel's clock: from the elapsed seconds of the last frame and the time since it arrived
+(the browser's own monotonic clock, so a skewed wall clock does not matter), the running job's
+elapsed time ticks every second without a frame from the server."""
+
 
 def idle_status_html() -> str:
     """The run panel before any job: says what will happen."""
@@ -76,7 +95,7 @@ def status_html(snap: JobSnapshot) -> str:
     label = STATUS_LABELS[snap.status]
     tone = _TONES[snap.status]
     facts = [f'<span class="ls-badge ls-tone-{tone}">{label}</span>']
-    facts.append(f'<span class="ls-elapsed">Elapsed {format_elapsed(snap.elapsed_s)}</span>')
+    facts.append(_elapsed_html(snap))
     if snap.prediction_id:
         facts.append(f'<span class="ls-pred">Prediction <code>{_esc(snap.prediction_id)}</code></span>')
     parts = [f'<div class="ls-line">{"".join(facts)}</div>']
@@ -91,6 +110,14 @@ def status_html(snap: JobSnapshot) -> str:
         f'<div class="ls-job" data-status="{snap.status.value}" data-job="{_esc(snap.job_id)}"'
         f"{progress_attr}>{''.join(parts)}</div>"
     )
+
+
+def _elapsed_html(snap: JobSnapshot) -> str:
+    """The elapsed time; while the job runs it carries the seconds at send time, from which the
+    browser keeps it ticking (`ELAPSED_CLOCK_JS`) with no frame from the server."""
+    ticking = "" if snap.terminal else f' data-elapsed="{snap.elapsed_s:.1f}"'
+    clock = f'<span class="ls-clock"{ticking}>{format_elapsed(snap.elapsed_s)}</span>'
+    return f'<span class="ls-elapsed">Elapsed {clock}</span>'
 
 
 def outcome_sentence(snap: JobSnapshot) -> str:
@@ -179,7 +206,7 @@ def _rate(rule: PricingRule) -> str:
 
 
 def format_elapsed(seconds: float) -> str:
-    """0:07, 1:05, 1:02:03."""
+    """0:07, 1:05, 1:02:03 (`ELAPSED_CLOCK_JS` writes the same in the browser)."""
     whole = max(0, int(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

@@ -19,6 +19,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from demo_app.heap import keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
@@ -174,6 +175,7 @@ def _counted(quota: UploadQuota, sweep: Sweep) -> None:
 
 def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
     """Build and launch; `overrides` (e.g. prevent_thread_lock=True) go to `launch()`."""
+    keep_heap_small()
     demo, kwargs = build_app(settings)
     kwargs.update(overrides)
     demo.launch(**kwargs)

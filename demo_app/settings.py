@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     """Read/write time-out of one HTTP request to Replicate."""
     http_max_connections: int = Field(default=200, ge=1)
     """Pooled connections to Replicate: sized for many predictions followed at once."""
+    inline_input_max_bytes: int = Field(default=8 * 1024, ge=0)
+    """Inputs up to this size travel inside the create as `data:` URLs; larger ones go through
+    the Files API. Every read of a prediction returns its inputs, so inline files make every
+    poll as large as they are (deleted uploads leave nothing behind once the job ends)."""
     poll_interval_s: float = Field(default=2.0, gt=0)
     """How often one follower asks Replicate for its prediction's status (at most; see below)."""
     schema_recheck_s: float = Field(default=3600.0, gt=0)

@@ -100,6 +100,11 @@ class WebhookSender:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=SEND_TIMEOUT_S, follow_redirects=False)
 
+    async def drained(self) -> None:
+        """Return once every delivery under way has been answered (or given up): `sent` is final."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def aclose(self) -> None:
         for task in list(self._tasks):
             task.cancel()

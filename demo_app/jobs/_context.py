@@ -50,6 +50,8 @@ class JobContext:
     """Webhook addresses when this app is reachable from Replicate; None: polling alone."""
     sweep_every: Callable[[], float | None] = lambda: None
     """Seconds between two sweeps of the status sweeper, or None while it is not sweeping."""
+    cleanups: set[asyncio.Task[None]] = field(default_factory=set)
+    """Tasks deleting the uploaded inputs of ended jobs (see `_uploads`)."""
 
     @property
     def inputs_dir(self) -> Path:

@@ -1,19 +1,25 @@
 """One job in memory: its record, its latest progress, and the viewers waiting for changes.
 
 Viewers never ask upstream: they read the latest snapshot and wait on an event that the
-job's single follower sets whenever something a viewer would see has changed.
+job's single follower sets whenever something a viewer would see has changed. Nothing wakes
+them on a timer: the elapsed time is the one field that changes by itself, and each viewer
+shows it ticking on its own side (the page in the browser, an API caller from `elapsed_s`).
+A change of status wakes viewers at once; progress and logs, which a model may report many
+times a second, wake them at most every `PROGRESS_FRAME_S` per job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from demo_app.credits import utc_now
 from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobSnapshot, JobStatus, ProgressSource
 from demo_app.replicate import Prediction
+
+PROGRESS_FRAME_S = 0.25
+"""Least time between two wake-ups of one job's viewers when only progress or logs changed."""
 
 
 class LiveJob:
@@ -45,6 +51,9 @@ class LiveJob:
         self.news = asyncio.Event()
         """Set when a webhook or the sweeper brings news for the follower."""
         self._changed = asyncio.Event()
+        self._published_status = record.status
+        self._published_at = -PROGRESS_FRAME_S
+        self._pending: asyncio.TimerHandle | None = None
         if record.settled:
             self.settled.set()
             self.progress = 1.0 if record.status is JobStatus.SUCCEEDED else None
@@ -77,20 +86,30 @@ class LiveJob:
         )
 
     def publish(self) -> None:
-        """Wake every viewer: something they show has changed."""
+        """Something viewers show has changed: wake them now if the status changed (or the last
+        wake-up is old enough), else once `PROGRESS_FRAME_S` has passed since the last one."""
+        loop = asyncio.get_running_loop()
+        wait = self._published_at + PROGRESS_FRAME_S - loop.time()
+        if self.record.status is not self._published_status or wait <= 0:
+            self._wake()
+        elif self._pending is None:
+            self._pending = loop.call_later(wait, self._wake)
+
+    def _wake(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        self._published_status = self.record.status
+        self._published_at = asyncio.get_running_loop().time()
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def watch(self, heartbeat_s: float | None) -> AsyncIterator[JobSnapshot]:
-        """The current snapshot, then one per change (or per heartbeat), ending with the terminal one."""
+    async def watch(self) -> AsyncIterator[JobSnapshot]:
+        """The current snapshot, then one per change, ending with the terminal one."""
         while True:
             changed = self._changed
             snap = self.snapshot()
             yield snap
             if snap.terminal:
                 return
-            if heartbeat_s is None:
-                await changed.wait()
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), timeout=heartbeat_s)
+            await changed.wait()

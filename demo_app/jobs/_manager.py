@@ -165,6 +165,8 @@ class JobManager:
             if not job.record.settled:
                 log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
                 self._follow(job, self._runner.resume(job))
+            else:
+                self._runner.delete_uploads(job)
         live = {job_id for job_id, job in self._jobs.items() if not job.record.settled}
         for hold in await self._ledger.open_holds():
             if hold.ref not in live:
@@ -240,12 +242,10 @@ class JobManager:
         """The job's latest snapshot; no upstream request."""
         return self._owned(owner, job_id).snapshot()
 
-    async def subscribe(
-        self, owner: str, job_id: str, *, heartbeat_s: float | None = None
-    ) -> AsyncIterator[JobSnapshot]:
-        """The current snapshot, then each change, ending with the terminal one."""
+    async def subscribe(self, owner: str, job_id: str) -> AsyncIterator[JobSnapshot]:
+        """The current snapshot, then each change (never a copy on a timer), ending with the terminal one."""
         job = self._owned(owner, job_id)
-        async for snap in job.watch(heartbeat_s):
+        async for snap in job.watch():
             yield snap
 
     async def wait(self, owner: str, job_id: str, *, timeout_s: float | None = None) -> JobSnapshot:

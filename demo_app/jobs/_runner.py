@@ -21,6 +21,7 @@ from demo_app.jobs._messages import Ending
 from demo_app.jobs._prepare import hold, prepare
 from demo_app.jobs._settle import settle
 from demo_app.jobs._submit import find_created, inputs_kept, record_prediction, submit
+from demo_app.jobs._uploads import delete_uploads_later
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +36,32 @@ class JobRunner:
         """Take a new job from its inputs to settled credits."""
         spec = find_model(job.record.model)
         await self._settle_by(job, spec, self._run(job, spec))
+        self.delete_uploads(job)
 
     async def resume(self, job: LiveJob) -> None:
         """Carry on a job found unsettled at start-up, from wherever it stopped (its model may no
         longer be offered: it is still known, and the job still ends and settles)."""
         spec = find_model(job.record.model)
         await self._settle_by(job, spec, self._resume(job, spec))
+        self.delete_uploads(job)
 
     async def end(self, job: LiveJob, ending: Ending) -> None:
         """End a job that has no follower (any more) now."""
         await settle(self.ctx, job, JobEnded(ending))
+        self.delete_uploads(job)
+
+    def delete_uploads(self, job: LiveJob) -> None:
+        """Delete an ended job's uploaded inputs in the background (also a job that ended before
+        a restart could do it)."""
+        delete_uploads_later(self.ctx, job)
 
     async def aclose(self) -> None:
-        """Stop the hunters (Replicate's Cancel-After still ends what they were after)."""
-        for task in list(self.ctx.hunters):
+        """Stop the hunters (Replicate's Cancel-After still ends what they were after) and the
+        deletions of uploaded inputs (a restart takes them up again; else the files expire)."""
+        tasks = [*self.ctx.hunters, *self.ctx.cleanups]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.ctx.hunters, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, job: LiveJob, spec: ModelSpec) -> None:
         estimate = await prepare(self.ctx, job, spec)

@@ -43,6 +43,8 @@ class JobRecord(BaseModel):
     prediction_input: dict[str, Any] | None = None
     line_joined_at: datetime | None = None
     """When the job first joined the create line: its place there, kept across a restart."""
+    input_files: list[str] = Field(default_factory=list)
+    """Files API ids of the inputs uploaded for the prediction, deleted once the job has ended."""
     create_sent_at: datetime | None = None
     prediction_id: str | None = None
     video_path: str | None = None

@@ -18,6 +18,7 @@ from demo_app.jobs._ending import Canceled, JobEnded, PastDeadline
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._types import JobStatus
+from demo_app.jobs._uploads import input_url
 from demo_app.jobs._waiting import interruptible, next_poll
 from demo_app.replicate import (
     CREATE_CLOCK_MARGIN,
@@ -32,11 +33,17 @@ log = logging.getLogger(__name__)
 
 
 async def submit(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> Prediction:
-    """Upload the inputs, wait for the job's turn, and create the prediction, never twice."""
+    """Upload the inputs (`_uploads`), wait for the job's turn, and create the prediction, never
+    twice."""
     r = job.record
     assert r.image_path and r.audio_path and r.image_type and r.audio_type
-    image_url = await interruptible(job, ctx.client.file_input(Path(r.image_path), content_type=r.image_type))
-    audio_url = await interruptible(job, ctx.client.file_input(Path(r.audio_path), content_type=r.audio_type))
+    try:
+        image_url = await interruptible(job, input_url(ctx, job, Path(r.image_path), r.image_type))
+        audio_url = await interruptible(job, input_url(ctx, job, Path(r.audio_path), r.audio_type))
+    except Unauthorized:
+        raise JobEnded(Ending.TOKEN_REFUSED) from None
+    except ReplicateError as exc:  # the client has already retried what a retry could mend
+        raise JobEnded(Ending.CREATE_FAILED, detail=str(exc)) from None
     if job.cancel_requested.is_set():
         raise Canceled
     await wait_in_line(ctx, job)

@@ -8,7 +8,7 @@ from demo_app.replicate._client import CREATE_CLOCK_MARGIN
 from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
 
 from ._client import ReplicateClient
-from ._files import FileObject
+from ._files import FileInput, FileObject
 from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
 from ._output import pick_video
 from ._pacing import (
@@ -62,6 +62,7 @@ __all__ = [
     "ConnectionDropped",
     "CreateOutcomeUnknown",
     "Delivery",
+    "FileInput",
     "FileObject",
     "InvalidInput",
     "ModelInfo",

@@ -29,7 +29,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ._download import save_data_url, stream_to_file
-from ._files import FileObject, encode_data_url
+from ._files import FileInput, FileObject, encode_data_url
 from ._headers import cancel_after
 from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
 from ._pacing import Call, Pacing
@@ -39,7 +39,7 @@ from ._redirects import RedirectPolicy, Resolver, resolve_host
 from ._retry import RetryPolicy, describe, is_ambiguous, surely_not_received, with_retries
 from ._transport import build_http_client, origin, translated_errors
 from ._webhook import SigningKey
-from .errors import CreateOutcomeUnknown, ReplicateError, ResponseTooLarge, UnexpectedResponse
+from .errors import CreateOutcomeUnknown, NotFound, ReplicateError, ResponseTooLarge, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
 
@@ -267,12 +267,29 @@ class ReplicateClient:
 
         return await self._retried(once, "POST /v1/files")
 
-    async def file_input(self, path: Path, *, content_type: str, inline_max_bytes: int = 256 * 1024) -> str:
-        """What to put in `input` for a local file: a `data:` URL if small, else an uploaded file's URL."""
+    async def file_input(
+        self, path: Path, *, content_type: str, inline_max_bytes: int = 256 * 1024
+    ) -> FileInput:
+        """What to put in `input` for a local file: a `data:` URL if small, else an uploaded file's URL.
+
+        An inline file travels again in every read of the prediction (its `input` is part of the
+        body), so keep `inline_max_bytes` small where predictions are read often.
+        """
         size = (await asyncio.to_thread(path.stat)).st_size
         if size <= inline_max_bytes:
-            return encode_data_url(await asyncio.to_thread(path.read_bytes), content_type)
-        return (await self.upload_file(path, content_type=content_type)).urls.get
+            return FileInput(encode_data_url(await asyncio.to_thread(path.read_bytes), content_type))
+        uploaded = await self.upload_file(path, content_type=content_type)
+        return FileInput(uploaded.urls.get, uploaded)
+
+    async def delete_file(self, file_id: str) -> None:
+        """Delete an uploaded file; one already gone (deleted, expired) counts as deleted."""
+        path = f"/v1/files/{quote(file_id, safe='')}"
+
+        async def once() -> None:
+            with contextlib.suppress(NotFound):
+                await self._send("DELETE", path, what=f"DELETE {path}")
+
+        await self._retried(once, f"DELETE {path}")
 
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
         """Copy an output file to `dest` (atomically, at most `max_bytes`); returns its size.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -33,6 +34,15 @@ class FileObject(BaseModel):
     created_at: datetime | None = None
     expires_at: datetime | None = None
     urls: FileUrls
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A local file as a prediction input: `url` goes into `input`; `uploaded` is the Files API
+    object behind it (None for a `data:` URL), to delete once the prediction no longer needs it."""
+
+    url: str
+    uploaded: FileObject | None = None
 
 
 def encode_data_url(content: bytes, content_type: str) -> str:

@@ -11,6 +11,7 @@ uploaded (`UploadPolicy`). Any argument, of any JSON type, gets a sentence back 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -21,7 +22,7 @@ from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
 from demo_app.ui._contract import credits_json, snapshot_json
 from demo_app.ui._contract_models import models_json
-from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, HEARTBEAT_S, ServicesSource
+from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, ServicesSource
 from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
@@ -88,14 +89,18 @@ class ApiEndpoints:
         model: str = DEFAULT_MODEL,
         options_json: str = "{}",
     ) -> AsyncIterator[dict[str, Any]]:
-        """Start a job and stream its snapshots until it ends; the last one carries the video."""
+        """Start a job and stream its snapshots until it ends; the last one carries the video.
+
+        A snapshot is sent when something in it changed other than `elapsed_s` (the caller's own
+        clock counts on from it); Gradio's SSE heartbeat keeps a quiet connection alive.
+        """
         services, owner = await self._caller(api_key)
         first = await self._start(services, owner, image, audio, model, options_json)
         yield snapshot_json(first)
-        last = first
-        async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
-            if snap != last:
-                last = snap
+        last = _timeless(first)
+        async for snap in services.jobs.subscribe(owner, first.job_id):
+            if _timeless(snap) != last:
+                last = _timeless(snap)
                 yield snapshot_json(snap)
 
     @speaks
@@ -158,3 +163,8 @@ class ApiEndpoints:
                 title="Missing input",
             )
         return path
+
+
+def _timeless(snap: JobSnapshot) -> JobSnapshot:
+    """The snapshot without its elapsed time, which changes by itself."""
+    return replace(snap, elapsed_s=0.0)

@@ -41,9 +41,6 @@ from demo_app.ui._sentences import refusal, speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
 from demo_app.visitors import Visitors
 
-HEARTBEAT_S = 1.0
-"""How often a running job's panel refreshes its elapsed time when nothing else changes."""
-
 FIRST_CHECK_WAIT_S = 5.0
 """How long the model line and `/models` wait, at most, for the schema check that runs at start."""
 
@@ -198,7 +195,7 @@ class PageHandlers:
         self._followed[panel] = first.job_id
         frames = RunFrames(lambda: _balance_html(services, owner))
         try:
-            async for snap in services.jobs.subscribe(owner, first.job_id, heartbeat_s=HEARTBEAT_S):
+            async for snap in services.jobs.subscribe(owner, first.job_id):
                 frame = await frames.frame(snap)
                 if self._followed.get(panel) != first.job_id:
                     return

@@ -12,7 +12,7 @@ import gradio as gr
 from gradio.helpers import Examples
 
 from demo_app.catalog import current_offer
-from demo_app.presenters import STATUS_CSS, idle_status_html, model_info
+from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
 from demo_app.ui._options import ModelInputs
@@ -118,7 +118,9 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
                 generate = gr.Button("Generate", variant="primary", interactive=False, elem_id="generate")
                 cancel = gr.Button("Cancel", variant="stop", visible=False, elem_id="cancel")
                 retry = gr.Button("Try again", visible=False, elem_id="retry")
-            status = gr.HTML(idle_status_html(), css_template=STATUS_CSS, elem_id="job-status")
+            status = gr.HTML(
+                idle_status_html(), css_template=STATUS_CSS, js_on_load=ELAPSED_CLOCK_JS, elem_id="job-status"
+            )
             logs = gr.Textbox(
                 label="Model log (latest lines)",
                 lines=4,

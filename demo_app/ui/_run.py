@@ -1,12 +1,14 @@
 """The run panel as a sequence of frames: one per job snapshot, sending only what changed.
 
-A visitor's browser gets a new frame when the status, progress, elapsed time or logs change;
-outputs that did not change travel as `gr.skip()`, and a frame where nothing changed is not sent.
+A visitor's browser gets a new frame when the status, progress or logs change; outputs that did
+not change travel as `gr.skip()`, and a frame where nothing changed is not sent. The elapsed time
+alone never makes a frame: the browser keeps it ticking from the last one (`ELAPSED_CLOCK_JS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -36,7 +38,8 @@ class RunFrames:
         video = snap.video_path if snap.status is JobStatus.SUCCEEDED else None
         wanted: dict[str, Hashable] = {
             "job": snap.job_id,
-            "status": status_html(snap),
+            # Judged at no elapsed time: the clock alone is no reason for a frame.
+            "status": status_html(replace(snap, elapsed_s=0.0)),
             "logs": log_text(snap),
             "video": video,
             "download": video,
@@ -56,7 +59,8 @@ class RunFrames:
         if not changed:
             return None
         self._shown.update(wanted)
-        return tuple(_update(name, wanted[name]) if name in changed else gr.skip() for name in RUN_FIELDS)
+        sent = wanted | {"status": status_html(snap)}
+        return tuple(_update(name, sent[name]) if name in changed else gr.skip() for name in RUN_FIELDS)
 
 
 def _update(name: str, value: Hashable) -> Any:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
-from demo_app.jobs import JobNotFound, JobRefused, JobStatus
+from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, JobStatus
+from demo_app.jobs._live import PROGRESS_FRAME_S
 from tests.jobs.conftest import OWNER, StackFactory
 
 MODEL = "wan-video/wan-2.2-s2v"
@@ -60,6 +62,26 @@ async def test_fifty_subscribers_cost_what_one_costs(
         assert 0 < polls <= schedule
         counts.append(polls)
     assert counts[1] <= counts[0] * 1.5 + 2
+
+
+async def test_progress_reaches_viewers_coalesced_and_status_changes_at_once(
+    make_stack: StackFactory, face: Path, voice: Path
+) -> None:
+    """The model prints a progress line every 0.1 s and we read every 20 ms: viewers still get at
+    most about four progress frames a second, and the ending as soon as it is known."""
+    stack = await make_stack("failure", time_scale=1.0, poll_interval_s=0.02)
+    await stack.ledger.open_account(OWNER)
+    first = await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+    frames: list[tuple[float, JobSnapshot]] = []
+    async for snap in stack.jobs.subscribe(OWNER, first.job_id):
+        frames.append((time.monotonic(), snap))
+    processing = [t for t, snap in frames if snap.status is JobStatus.PROCESSING]
+    progress = [snap.progress for _, snap in frames if snap.status is JobStatus.PROCESSING]
+    assert len(processing) >= 3, "progress never reached the viewer"
+    assert progress == sorted(progress)
+    assert len(processing) <= (processing[-1] - processing[0]) / PROGRESS_FRAME_S + 2
+    assert frames[-1][1].status is JobStatus.FAILED
+    assert frames[-1][0] - processing[-1] < 1.0
 
 
 async def _last(stream):  # type: ignore[no-untyped-def]

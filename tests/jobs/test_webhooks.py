@@ -59,6 +59,7 @@ async def test_a_job_followed_by_webhooks_ends_by_the_push_without_reading(
     )
     final = await run_job(stack, face, voice)
     assert final.status is JobStatus.SUCCEEDED, final.message
+    await stack.engine.runtime.webhooks.drained()
     sent = stack.engine.runtime.webhooks.sent
     assert sent["start 200"] == 1 and sent["completed 200"] == 1 and sent["logs 200"] >= 1
     assert stack.engine.requests[GET_PREDICTION] == 0
@@ -73,6 +74,7 @@ async def test_a_lost_final_webhook_is_recovered_by_the_safety_poll(
     )
     final = await run_job(stack, face, voice)
     assert final.status is JobStatus.SUCCEEDED, final.message
+    await stack.engine.runtime.webhooks.drained()
     sent = stack.engine.runtime.webhooks.sent
     assert sent["completed lost"] == 1
     assert sum(n for answer, n in sent.items() if answer.split()[1] in ("200", "409")) >= 1  # pushes came

@@ -86,10 +86,11 @@ async def _inputs(
 ) -> dict[str, str]:
     """The sample face (uploaded: it is larger than the inline limit), the short voice and the
     prompt wan-2.2-s2v requires."""
+    limit = inline_max_bytes
     return {
         "prompt": "A person talking.",
-        "image": await client.file_input(FACE, content_type="image/png", inline_max_bytes=inline_max_bytes),
-        "audio": await client.file_input(voice, content_type="audio/wav", inline_max_bytes=inline_max_bytes),
+        "image": (await client.file_input(FACE, content_type="image/png", inline_max_bytes=limit)).url,
+        "audio": (await client.file_input(voice, content_type="audio/wav", inline_max_bytes=limit)).url,
     }
 
 

@@ -78,10 +78,11 @@ async def test_file_input_inlines_small_files_and_uploads_large_ones(
 
     client = make_client(handler)
     inline = await client.file_input(small, content_type="audio/wav", inline_max_bytes=100)
-    assert inline == "data:audio/wav;base64," + base64.b64encode(small.read_bytes()).decode()
-    assert uploads == []
-    url = await client.file_input(large, content_type="audio/wav", inline_max_bytes=100)
-    assert url == FILE_201["urls"]["get"] and len(uploads) == 1
+    assert inline.url == "data:audio/wav;base64," + base64.b64encode(small.read_bytes()).decode()
+    assert inline.uploaded is None and uploads == []
+    uploaded = await client.file_input(large, content_type="audio/wav", inline_max_bytes=100)
+    assert uploaded.url == FILE_201["urls"]["get"] and len(uploads) == 1
+    assert uploaded.uploaded is not None and uploaded.uploaded.id == FILE_201["id"]
 
 
 class _Body(httpx.AsyncByteStream):

@@ -114,8 +114,8 @@ class Studio:
     def generate(self, *, previous: str | None = None) -> str:
         """Press Generate; returns the id of the first job other than `previous` the panel shows.
 
-        Pass `previous` when a job is already shown: the panel is redrawn at every heartbeat, so
-        reading it at the click can catch it between two drawings.
+        Pass `previous` when a job is already shown: the panel is redrawn at every change of the
+        job it follows, so reading it at the click can catch it between two drawings.
         """
         if previous is None:
             previous = self.page.locator("#job-status .ls-job").get_attribute("data-job") or ""

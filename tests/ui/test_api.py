@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,27 @@ def test_generate_streams_every_stage_and_ends_with_the_video(
     assert 0 < final["charged"] <= final["held"]
     credits = client.predict(key, api_name="/credits")
     assert credits["available"] == 1000 - final["charged"]
+
+
+def test_generate_sends_no_snapshot_while_only_the_clock_moves(
+    start_app: AppFactory, connect: Callable[[RunningApp], Client], face: Path, short_voice: Path
+) -> None:
+    """A job waiting for a worker (30 s `starting`) changes nothing but its elapsed time: the
+    stream stays quiet (Gradio's heartbeat keeps it open) until something changes."""
+    cold = start_app(engine_scenario="cold_start", engine_time_scale=1.0)
+    key = new_key(cold, "quiet")
+    c = connect(cold)
+    job = c.submit(key, handle_file(face), handle_file(short_voice), api_name="/generate")
+    stream = iter(job)
+    while (snap := next(stream))["status"] != "starting":
+        pass
+    sent = len(job.outputs())
+    time.sleep(3.0)  # a quiet stretch: a timer re-sending the snapshot would have sent about three
+    assert len(job.outputs()) == sent
+    canceled = connect(cold).predict(key, snap["job_id"], api_name="/cancel")
+    assert canceled["status"] == "canceled"
+    assert [s["status"] for s in stream][-1] == "canceled"
+    assert len(job.outputs()) == sent + 1
 
 
 def test_another_key_can_neither_read_nor_cancel_a_job(

@@ -30,19 +30,38 @@ def stalling_app(start_app: AppFactory) -> RunningApp:
 JOBS_SHOWN_JS = """
 () => {
   window.__jobsShown = new Set();
-  window.__beats = 0;
+  window.__frames = 0;
   const target = document.querySelector('#job-status');
-  let elapsed = null;
-  new MutationObserver(() => {
+  new MutationObserver((mutations) => {
     const job = target.querySelector('.ls-job');
     if (!job) return;
     window.__jobsShown.add(job.dataset.job);
-    const now = target.querySelector('.ls-elapsed')?.textContent;
-    if (now !== elapsed) { elapsed = now; window.__beats += 1; }
+    if (mutations.some((m) => m.attributeName === 'data-elapsed')) window.__frames += 1;
+  }).observe(target, {subtree: true, childList: true, attributes: true});
+}
+"""
+"""Records which jobs the run panel shows and how many frames from the server it rendered (each
+frame of a running job carries the elapsed seconds at send time)."""
+
+CLOCK_JS = """
+() => {
+  window.__frames = 0;
+  window.__clockShown = new Set();
+  const target = document.querySelector('#job-status');
+  new MutationObserver((mutations) => {
+    if (mutations.some((m) => m.attributeName === 'data-elapsed')) window.__frames += 1;
+    const clock = target.querySelector('.ls-clock');
+    if (clock) window.__clockShown.add(clock.textContent);
   }).observe(target, {subtree: true, childList: true, attributes: true, characterData: true});
 }
 """
-"""Records which jobs the run panel shows and how many elapsed-time changes (heartbeats) it rendered."""
+"""Records the server frames the run panel renders and every time its clock shows."""
+
+
+def clock_seconds(studio: Studio) -> int:
+    """The run panel's elapsed time, in seconds, as the visitor reads it."""
+    parts = [int(part) for part in studio.page.locator("#job-status .ls-clock").inner_text().split(":")]
+    return sum(part * 60**power for power, part in enumerate(reversed(parts)))
 
 
 def status_of(app: RunningApp, api_key: str, job_id: str) -> dict[str, object]:
@@ -283,10 +302,10 @@ def test_the_page_runs_as_many_jobs_as_the_owner_limit_and_follows_the_newest(
     studio.wait_status("processing")
     expect(studio.page.locator("#generate")).to_be_disabled()
     expect(studio.page.locator("#estimate")).to_contain_text("you may run no more at once")
-    # The older job's follower stopped: over three heartbeats of the newest job (each follower
-    # beats once a second), the panel shows no other job.
+    # The older job's follower stopped: over three frames of the newest job (the estimated
+    # progress of both stalled jobs moves every poll), the panel shows no other job.
     studio.page.evaluate(JOBS_SHOWN_JS)
-    studio.page.wait_for_function("() => window.__beats >= 3", timeout=20_000)
+    studio.page.wait_for_function("() => window.__frames >= 3", timeout=20_000)
     assert studio.page.evaluate("() => [...window.__jobsShown]") == [second]
     studio.tab("History")
     for job_id in (first, second):
@@ -307,6 +326,34 @@ def test_the_page_runs_as_many_jobs_as_the_owner_limit_and_follows_the_newest(
         client.close()
     assert canceled["status"] == "canceled"
     studio.tab("Credits")  # showing the tab refreshes the balance: the page did not follow that job
+    studio.wait_balance(available=before["available"], held=0)
+
+
+def test_the_clock_ticks_in_the_browser_while_no_frame_arrives_and_is_right_after_a_reload(
+    start_app: AppFactory, new_page: Callable[[], Page], face: Path, short_voice: Path
+) -> None:
+    """A job waiting for a worker (30 s `starting`) changes nothing the visitor sees but its
+    elapsed time: the server sends no frame, and the browser's clock ticks on its own."""
+    cold = start_app(engine_scenario="cold_start", engine_time_scale=1.0)
+    studio = Studio(new_page(), cold.url).open()
+    before = studio.balance()
+    studio.give(face=face, voice=short_voice)
+    studio.wait_ready()
+    studio.generate()
+    studio.wait_status("starting")
+    studio.page.evaluate(CLOCK_JS)
+    studio.page.wait_for_function("() => window.__clockShown.size >= 3", timeout=10_000)
+    assert studio.page.evaluate("() => window.__frames") == 0
+    assert studio.status() == "starting"
+    shown = clock_seconds(studio)
+    assert shown >= 2
+
+    # After a reload the resumed panel starts from the server's elapsed time, not from zero.
+    studio.reload()
+    studio.wait_status("starting")
+    assert clock_seconds(studio) >= shown
+    studio.cancel()
+    studio.wait_status("canceled")
     studio.wait_balance(available=before["available"], held=0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -51,8 +52,15 @@ def test_running_job_shows_badge_percent_source_elapsed_and_prediction() -> None
     assert ">Processing<" in page
     assert "42% — from the model's logs" in page
     assert 'aria-valuenow="42"' in page
-    assert "Elapsed 1:15" in page
+    assert "Elapsed 1:15" in _text(page)
     assert "pred-9" in page
+
+
+def test_a_running_clock_carries_its_seconds_for_the_browser_and_a_finished_one_stops() -> None:
+    assert 'data-elapsed="75.4"' in status_html(RUNNING)
+    done = status_html(replace(RUNNING, status=JobStatus.SUCCEEDED, progress=1.0, charged=200))
+    assert "Elapsed 1:15" in _text(done)
+    assert "data-elapsed" not in done
 
 
 def test_estimated_progress_says_so_and_unknown_progress_waits() -> None:
@@ -179,3 +187,8 @@ def test_model_info_says_why_a_model_cannot_run_escaped() -> None:
     line = model_info("veed/fabric-1.0", "Fabric is unavailable: it now requires “<b>x</b>”.")
     assert line.startswith("VEED Fabric")
     assert line.endswith("\n\n**⚠ Fabric is unavailable: it now requires “&lt;b&gt;x&lt;/b&gt;”.**")
+
+
+def _text(page: str) -> str:
+    """What the browser shows of an HTML fragment: its text without the tags."""
+    return re.sub(r"<[^>]+>", "", page)
