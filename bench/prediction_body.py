@@ -1,8 +1,7 @@
 """How large is one read of a running prediction, with the inputs inline and through the Files API?
 
     python -m bench.prediction_body
-    python -m bench.prediction_body --face /work/shared/samples/face-512.png \
-        --voice /work/shared/samples/voice-12s.wav
+    python -m bench.prediction_body --face other-face.png --voice other-voice.wav
 
 The engine runs in its own thread and is reached over real HTTP, as Replicate would be. For each
 way of sending the inputs, a job of the app (its own checks, conversions and create) starts on
@@ -27,16 +26,10 @@ from demo_app.services import open_services
 from demo_app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = Path("/work/shared/samples")
 TOKEN = "r8_bench_prediction_body"
 OWNER = "browser:bench"
 MODEL = "wan-video/wan-2.2-s2v"
 OLD_INLINE_MAX = 256 * 1024
-
-
-def _default(sample: str, asset: str) -> Path:
-    shared = SAMPLES / sample
-    return shared if shared.is_file() else ROOT / "assets" / asset
 
 
 async def measure(
@@ -98,8 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--face", type=Path, default=_default("face-512.png", "sample-face.png"))
-    parser.add_argument("--voice", type=Path, default=_default("voice-12s.wav", "sample-voice.wav"))
+    parser.add_argument("--face", type=Path, default=ROOT / "assets" / "sample-face.png")
+    parser.add_argument("--voice", type=Path, default=ROOT / "assets" / "sample-voice.wav")
     args = parser.parse_args()
     for name, path in (("face", args.face), ("voice", args.voice)):
         print(f"{name}: {path} ({path.stat().st_size:,} bytes)")

@@ -37,14 +37,8 @@ from bench.admission import free_port  # noqa: E402
 from demo_app.visitors import KeyRing  # noqa: E402
 
 MODEL = "wan-video/wan-2.2-s2v"
-SAMPLES = Path("/work/shared/samples")
-
-def _sample(shared: str, bundled: str) -> Path:
-    return SAMPLES / shared if (SAMPLES / shared).is_file() else REPO / "assets" / bundled
-
-
-FACE = _sample("face-512.png", "sample-face.png")
-VOICE = _sample("voice-12s.wav", "sample-voice.wav")
+FACE = REPO / "assets" / "sample-face.png"
+VOICE = REPO / "assets" / "sample-voice.wav"
 
 
 def memory_kib(pid: int) -> dict[str, int]:
