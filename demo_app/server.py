@@ -23,7 +23,7 @@ from demo_app.heap import keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
-from demo_app.ui import build_ui
+from demo_app.ui import build_ui, use_lean_sessions
 from demo_app.uploads import (
     MIB,
     CacheSweeper,
@@ -87,7 +87,8 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
     demo = build_ui(handle, settings, uploads)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        use_lean_sessions(app)
         sweeper = _cache_sweeper(demo, uploads, settings)
         on_sweep = functools.partial(_counted, quota)
         sweeping = asyncio.create_task(sweeper.run(settings.cache_sweep_every_s, on_sweep), name="sweeper")
