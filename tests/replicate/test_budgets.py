@@ -74,8 +74,8 @@ async def test_a_burst_of_every_kind_of_call_stays_within_both_budgets(
     client = ReplicateClient(Engine.base_url, ENGINE_TOKEN, transport=wire, pacing=pacing)
     try:
         inputs = {
-            "image": await client.file_input(FACE, content_type="image/png"),
-            "audio": await client.file_input(voice, content_type="audio/wav"),
+            "image": (await client.file_input(FACE, content_type="image/png")).url,
+            "audio": (await client.file_input(voice, content_type="audio/wav")).url,
             "prompt": "A person talking.",
         }
         first = [await client.create_prediction(model=WAN, input=inputs) for _ in range(3)]

@@ -149,9 +149,11 @@ def artifact(name: str) -> Path:
     return ARTIFACTS / (re.sub(r"[^A-Za-z0-9_.-]+", "-", name) + ".png")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright; closed after each module, because
+    Playwright's sync API keeps an event loop running in the main thread while it is open, and
+    async tests collected after the browser tests need that thread's loop free."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
