@@ -107,7 +107,7 @@ async def drive(url: str, key_secret: str, visitors: int, rate: float) -> Crowd:
     """`visitors` visitors, joining `rate` per second, each through to the end of their job."""
     keys = KeyRing(key_secret.encode())
     files = (FACE.read_bytes(), VOICE.read_bytes())
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=visitors + 10)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=visitors + 10, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=url, timeout=STREAM_TIMEOUT, limits=limits) as http:
         fn = await fn_index(http, "generate")
         visits = [Visit(i, f"browser:crowd-{i:05d}") for i in range(visitors)]

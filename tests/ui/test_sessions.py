@@ -23,8 +23,12 @@ def build(tmp_path: Path) -> gr.Blocks:
 def test_the_lean_state_is_gradios_state_with_the_config_rendered_on_first_read(tmp_path: Path) -> None:
     demo = build(tmp_path)
     eager, lean = SessionState(demo), LeanSessionState(demo)
-    assert set(vars(lean)) - {"_page_blocks", "_config_values"} == set(vars(eager)) - {"config_values"}
-    assert lean._config_values is None, "nothing rendered at creation"
+    assert set(vars(lean)) - {"_page_blocks"} == set(vars(eager))
+    assert lean.config_values == {}, "nothing rendered at creation"
+    some = next(key for key, block in demo.blocks.items() if isinstance(block, gr.Textbox))
+    for state in (eager, lean):
+        state._update_value_in_config(some, "a new value")
+    assert set(lean.config_values) == {some}, "an event renders only the blocks it updates"
     assert list(lean.components) == list(eager.components)
     assert lean.STATE_TTL_WHEN_CLOSED == eager.STATE_TTL_WHEN_CLOSED and lean.is_closed is eager.is_closed
 
