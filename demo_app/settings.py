@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     bulk_reads_from_jobs: int = Field(default=20, ge=1)
     """From this many followed jobs on, their statuses are read through the list endpoint (100 per
     request) and a job is read on its own only for its logs and its output."""
+    sweep_interval_s: float = Field(default=0.5, gt=0)
+    """How often those statuses are listed (one read per 100 jobs, at most half the read budget):
+    how late a change no webhook reports (starting → processing) is seen, at worst."""
 
     # --- Webhooks ------------------------------------------------------------------------
     public_url: AnyHttpUrl | None = None

@@ -68,11 +68,13 @@ class StatusSweeper:
             await asyncio.sleep(self._every)
 
     def interval(self, watched: list[LiveJob], scanned: int) -> float:
-        """At most half the read budget; while every watched job receives webhooks, the sweep is a
-        safety net only, a few times per `webhook_safety_poll_s`."""
+        """Every `sweep_interval_s`, within half the read budget. Only while every watched job
+        pushes all its changes (logs too) is the sweep a safety net, a few times per
+        `webhook_safety_poll_s`: `start` and `completed` alone do not tell when a prediction
+        goes from starting to processing, so those jobs still need the sweep to see it."""
         pages = math.ceil(max(1, scanned) / PAGE_SIZE)
-        every = max(self._settings.poll_interval_s, pages / (self._client.pacing.reads.rate_per_s / 2))
-        if all(job.pushes for job in watched):
+        every = max(self._settings.sweep_interval_s, pages / (self._client.pacing.reads.rate_per_s / 2))
+        if all(job.pushes and job.progress_pushed for job in watched):
             every = max(every, self._settings.webhook_safety_poll_s / PUSHED_SWEEPS)
         return every
 
