@@ -59,8 +59,6 @@ class CrowdRun:
     limits: tuple[int, int]
     """Creates and other API calls allowed per minute: the app's settings, else Replicate's."""
     webhooks: bool
-    webhooks_known: bool
-    """Whether the app has a `public_url` setting at all (else LIPSYNC_PUBLIC_URL does nothing)."""
 
     @property
     def budgets_kept(self) -> bool:
@@ -71,8 +69,7 @@ class CrowdRun:
         return self.figures.settlement == Counter({"settled once": self.figures.visitors})
 
     def report(self, rate: float) -> list[str]:
-        said = "passed to the app" if self.webhooks_known else "passed, but this app has no such setting"
-        webhooks = [f"LIPSYNC_PUBLIC_URL {said}"] if self.webhooks else []
+        webhooks = ["LIPSYNC_PUBLIC_URL passed to the app"] if self.webhooks else []
         return [*lines(self.figures, webhooks=self.webhooks, rate=rate, limits=self.limits), *webhooks]
 
 
@@ -80,10 +77,6 @@ def limit(name: str) -> int:
     """The app's default for a per-minute limit, else Replicate's figure."""
     field = Settings.model_fields.get(name)
     return int(field.default) if field is not None else ISSUE_LIMITS[name]
-
-
-def webhooks_known() -> bool:
-    return "public_url" in Settings.model_fields
 
 
 def run_crowd(work: Path, *, visitors: int, rate: float, webhooks: bool) -> CrowdRun:
@@ -113,7 +106,6 @@ def run_crowd(work: Path, *, visitors: int, rate: float, webhooks: bool) -> Crow
         figures=figures(crowd, stats, data / "loop-lag.txt", settled, AppUse(cores, waited, peak, load)),
         limits=(limit("creates_per_min"), limit("reads_per_min")),
         webhooks=webhooks,
-        webhooks_known=webhooks_known(),
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.crowd import run_crowd, webhooks_known
+from bench.crowd import run_crowd
 
 VISITORS = 100
 
@@ -21,13 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
     "webhooks",
     [
         pytest.param(False, id="polling"),
-        pytest.param(
-            True,
-            id="webhooks",
-            marks=pytest.mark.skipif(
-                not webhooks_known(), reason="this app has no LIPSYNC_PUBLIC_URL setting: webhooks not built"
-            ),
-        ),
+        pytest.param(True, id="webhooks"),
     ],
 )
 def test_a_hundred_visitors_all_served_within_budget_and_settled_once(tmp_path: Path, webhooks: bool) -> None:
