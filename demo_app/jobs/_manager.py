@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from demo_app import media
-from demo_app.catalog import DEFAULT_MODEL, OptionError, UnknownModel, get_model
+from demo_app.catalog import OptionError, UnknownModel, current_offer, get_model
 from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
@@ -93,7 +93,7 @@ class JobManager:
             bound=settings.max_line,
             places=settings.max_jobs_total,
             occupied=self._occupied,
-            typical_run_s=get_model(DEFAULT_MODEL).typical_run_s(TYPICAL_AUDIO_S),
+            typical_run_s=get_model(current_offer().default).typical_run_s(TYPICAL_AUDIO_S),
         )
         self._statuses = StatusSweeper(client, settings, self._followed)
         self._status_sweep: asyncio.Task[None] | None = None

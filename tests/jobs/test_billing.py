@@ -159,3 +159,15 @@ async def test_kling_gets_audio_over_five_megabytes_compressed(
     final = await stack.jobs.wait(OWNER, first.job_id)
     assert final.status is JobStatus.SUCCEEDED, final.message
     assert abs(assert_playable(final.video_path) - 55.0) < 0.3
+
+
+async def test_an_offer_without_the_default_model_opens_and_runs(
+    make_stack: StackFactory, face: Path, voice: Path
+) -> None:
+    stack = await make_stack("normal", models="veed/fabric-1.0")
+    await stack.ledger.open_account(OWNER)
+    first = await stack.jobs.start(OWNER, str(face), str(voice), "veed/fabric-1.0", {})
+    final = await stack.jobs.wait(OWNER, first.job_id)
+    assert final.status is JobStatus.SUCCEEDED, final.message
+    with pytest.raises(ModelNotOffered):
+        await stack.jobs.start(OWNER, str(face), str(voice), WAN, {})
