@@ -23,6 +23,7 @@ from demo_app.heap import keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
+from demo_app.shares import ShareDesk, share_routes
 from demo_app.ui import build_ui, use_lean_sessions
 from demo_app.uploads import (
     MIB,
@@ -133,7 +134,10 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         "app_kwargs": {
             "lifespan": lifespan,
             "middleware": [guard],
-            "routes": [webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook)],
+            "routes": [
+                webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook),
+                *share_routes(functools.partial(_share_desk, handle)),
+            ],
         },
         "footer_links": ["api", "gradio"],
         "run_history": False,  # faces and voices stay out of the browser's run list
@@ -145,6 +149,14 @@ async def _inbox(handle: ServicesHandle) -> WebhookInbox | None:
     """The webhook inbox once the services are open (None before, after, or with webhooks off)."""
     try:
         return (await handle.get()).webhooks
+    except ServicesUnavailable:
+        return None
+
+
+async def _share_desk(handle: ServicesHandle) -> ShareDesk | None:
+    """The share desk once the services are open (None before or after)."""
+    try:
+        return (await handle.get()).shares
     except ServicesUnavailable:
         return None
 

@@ -20,6 +20,7 @@ from demo_app.jobs import JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
+from demo_app.shares import ShareDesk, ShareStore
 from demo_app.visitors import load_or_create_secret
 from demo_app.webhooks import WebhookInbox, WebhookLinks
 
@@ -44,6 +45,8 @@ class Services:
     client: ReplicateClient
     engine: Engine | None
     models: SchemaWatch
+    shares: ShareDesk
+    """The owners' share links of their videos."""
     webhooks: WebhookInbox | None = None
     """The inbox of Replicate's webhooks when this app has a public address; None: polling alone."""
 
@@ -124,6 +127,8 @@ async def open_services(
             links=links,
         )
         stack.push_async_callback(jobs.aclose)
+        share_store = ShareStore(settings.data_dir / "shares.json")
+        stack.callback(share_store.close)
         inbox = None
         if links is not None:
             inbox = WebhookInbox(
@@ -136,6 +141,7 @@ async def open_services(
             client=client,
             engine=engine.engine if engine is not None else None,
             models=models,
+            shares=ShareDesk(jobs, share_store),
             webhooks=inbox,
         )
 

@@ -1,6 +1,7 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
 from demo_app.jobs._manager import JobManager
+from demo_app.jobs._manifest import JobNotFinished, job_manifest
 from demo_app.jobs._messages import about
 from demo_app.jobs._refusals import (
     BadOptions,
@@ -27,6 +28,7 @@ __all__ = [
     "BadOptions",
     "CannotAfford",
     "JobManager",
+    "JobNotFinished",
     "JobNotFound",
     "JobRefused",
     "JobSnapshot",
@@ -40,4 +42,5 @@ __all__ = [
     "Quote",
     "StudioBusy",
     "about",
+    "job_manifest",
 ]

@@ -14,6 +14,7 @@ from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._deliver import deliver
 from demo_app.jobs._ending import JobEnded
+from demo_app.jobs._facts import note_run
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._types import JobStatus, ProgressSource
@@ -70,6 +71,7 @@ async def _fold(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Pred
     if latest is not None and latest.id == prediction.id and compare(prediction, latest) is Order.OLDER:
         return latest
     job.latest = slim(prediction)
+    note_run(job.record, prediction)
     await _observe(ctx, job, spec, prediction)
     return prediction
 

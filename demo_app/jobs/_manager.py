@@ -22,6 +22,7 @@ from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
+from demo_app.jobs._manifest import APP_VERSION, job_manifest, shared_manifest
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._quote import quote
 from demo_app.jobs._refusals import (
@@ -223,6 +224,7 @@ class JobManager:
             source_image=image_path,
             source_audio=audio_path,
             message=say.CHECKING,
+            app_version=APP_VERSION,
         )
         job = LiveJob(record)
         self._jobs[record.job_id] = job
@@ -277,6 +279,14 @@ class JobManager:
         ]
         jobs.sort(key=lambda job: job.record.created_at, reverse=True)
         return [job.snapshot() for job in jobs[:limit]]
+
+    def manifest(self, owner: str, job_id: str) -> dict[str, Any]:
+        """The finished job's manifest (`_manifest`); JobNotFinished while it runs."""
+        return job_manifest(self._owned(owner, job_id).record)
+
+    def shared_manifest(self, owner: str, job_id: str) -> dict[str, Any]:
+        """The manifest a shared video carries (no credits)."""
+        return shared_manifest(self._owned(owner, job_id).record)
 
     def active_job(self, owner: str) -> JobSnapshot | None:
         """The owner's newest job still running, so a reloaded page can resume it."""

@@ -15,6 +15,7 @@ from demo_app.credits import HoldRefused
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import JobEnded
+from demo_app.jobs._facts import input_facts
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._store import JobRecord
@@ -66,6 +67,7 @@ async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: 
     r.image_path, r.image_type = str(image.path), image.content_type
     r.audio_path, r.audio_type = str(audio.path), audio.content_type
     r.audio_s = audio.duration_s
+    r.inputs = await asyncio.to_thread(input_facts, r, image, audio)
     return spec.hold_for(audio.duration_s, r.options)
 
 

@@ -14,6 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 from tinydb import Query, TinyDB
 
+from demo_app.jobs._facts import InputFacts
 from demo_app.jobs._types import TERMINAL_JOB_STATUSES, JobStatus
 from demo_app.storage import GroupCommit, JournaledJSONStorage
 
@@ -50,6 +51,16 @@ class JobRecord(BaseModel):
     video_path: str | None = None
     log_tail: str = ""
     settled: bool = False
+    app_version: str | None = None
+    """The app that ran the job (for its manifest); None for jobs older than manifests."""
+    inputs: dict[str, InputFacts] = Field(default_factory=dict)
+    """The face and the voice as uploaded and as sent: hashes, lengths, measures (manifest)."""
+    model_version: str | None = None
+    """The model version Replicate reported running the prediction."""
+    started_at: datetime | None = None
+    """When the prediction began processing, as Replicate reported it."""
+    predict_time_s: float | None = None
+    """Replicate's billed run time of the prediction."""
 
     @property
     def terminal(self) -> bool:
