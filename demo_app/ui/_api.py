@@ -1,4 +1,5 @@
-"""The API researchers call with `gradio_client`: models, start, status, generate, cancel, credits.
+"""The API researchers call with `gradio_client`: models, start, status, generate, cancel, credits,
+and a finished job's manifest and share link.
 
 `/models` is public: it lists what the page shows anyone. Every other endpoint takes the caller's
 API key first (shown on the Credits tab of the page). All answer plain JSON values. A key the
@@ -18,19 +19,21 @@ import gradio as gr
 
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
 from demo_app.catalog import DEFAULT_MODEL, offered
-from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
+from demo_app.jobs import JobNotFinished, JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
+from demo_app.shares import CannotShare
 from demo_app.ui._contract import credits_json, snapshot_json
 from demo_app.ui._contract_models import models_json
 from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, ServicesSource
 from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
+from demo_app.ui._share import share_url
 from demo_app.uploads import NotAnUpload, UploadPolicy
 from demo_app.visitors import ForgedKey, Visitors
 
 
 class ApiEndpoints:
-    """The six named endpoints, bound to the services, the visitors service and the upload policy."""
+    """The named endpoints, bound to the services, the visitors service and the upload policy."""
 
     def __init__(self, handle: ServicesSource, visitors: Visitors, uploads: UploadPolicy) -> None:
         self._handle = handle
@@ -45,6 +48,9 @@ class ApiEndpoints:
         gr.api(self.generate, api_name="generate", concurrency_limit=None)
         gr.api(self.cancel, api_name="cancel", concurrency_limit=None)
         gr.api(self.credits, api_name="credits", concurrency_limit=None)
+        gr.api(self.manifest, api_name="manifest", concurrency_limit=None)
+        gr.api(self.share, api_name="share", concurrency_limit=None)
+        gr.api(self.unshare, api_name="unshare", concurrency_limit=None)
 
     @speaks
     async def models(self) -> dict[str, Any]:
@@ -118,6 +124,42 @@ class ApiEndpoints:
         """Balance, held and available credits, open holds and the ledger statement, line by line."""
         owner = await self._owner(api_key)
         return credits_json(owner, await self._visitors.account(owner))
+
+    @speaks
+    async def manifest(self, api_key: str, job_id: str) -> dict[str, Any]:
+        """The finished job's manifest: model and version, options and seed, input hashes, times,
+        credits and the app's version (refused while the job runs)."""
+        services, owner = await self._caller(api_key)
+        try:
+            return services.jobs.manifest(owner, job_id_text(job_id))
+        except JobNotFound as exc:
+            raise _refuse(str(exc), title="No such job") from None
+        except JobNotFinished as exc:
+            raise _refuse(str(exc), title="Not finished") from None
+
+    @speaks
+    async def share(self, api_key: str, job_id: str, request: gr.Request) -> dict[str, Any]:
+        """A share link of the succeeded job's video (the live one if it has one): anyone with it
+        sees the video, the model, the date and the manifest, nothing else."""
+        services, owner = await self._caller(api_key)
+        try:
+            share = await services.shares.share(owner, job_id_text(job_id))
+        except JobNotFound as exc:
+            raise _refuse(str(exc), title="No such job") from None
+        except CannotShare as exc:
+            raise _refuse(str(exc), title="Cannot share") from None
+        url = share_url(services.settings, dict(request.headers), share.token)
+        return {"job_id": share.job_id, "shared": True, "share_url": url}
+
+    @speaks
+    async def unshare(self, api_key: str, job_id: str) -> dict[str, Any]:
+        """Stop the job's share link: its page and video answer "no longer shared" from now on."""
+        services, owner = await self._caller(api_key)
+        try:
+            await services.shares.unshare(owner, job_id_text(job_id))
+        except JobNotFound as exc:
+            raise _refuse(str(exc), title="No such job") from None
+        return {"job_id": job_id_text(job_id), "shared": False, "share_url": None}
 
     # ---- helpers -----------------------------------------------------------------------
 

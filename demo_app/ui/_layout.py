@@ -24,6 +24,7 @@ SAMPLE_VOICE = ASSETS / "sample-voice.wav"
 BROWSER_KEY_STORAGE = "lipsync-studio-visitor"
 HISTORY_HEADERS = ["When", "Model", "Status", "Cost", "Job"]
 HOLD_HEADERS = ["Since", "Amount", "Job"]
+SHARE_INFO = "Anyone with this link can watch the video; not your inputs, credits or other jobs."
 STATEMENT_HEADERS = ["When", "Entry", "Details", "Change", "Held change", "Balance", "Available"]
 
 BALANCE_CSS = """
@@ -53,6 +54,17 @@ class CreateTab:
 
 
 @dataclass(frozen=True)
+class ShareBox:
+    """The clicked job's manifest download and its share link."""
+
+    job_id: gr.State
+    manifest: gr.DownloadButton
+    share: gr.Button
+    unshare: gr.Button
+    link: gr.Textbox
+
+
+@dataclass(frozen=True)
 class HistoryTab:
     """The visitor's jobs and the video of the row clicked."""
 
@@ -61,6 +73,7 @@ class HistoryTab:
     refresh: gr.Button
     video: gr.Video
     download: gr.DownloadButton
+    sharing: ShareBox
 
 
 @dataclass(frozen=True)
@@ -169,7 +182,30 @@ def history_tab() -> HistoryTab:
         refresh = gr.Button("Refresh", size="sm")
         video = gr.Video(label="Video", interactive=False, height=420, elem_id="history-video")
         download = gr.DownloadButton("Download video", visible=False)
-    return HistoryTab(tab, table, refresh, video, download)
+        sharing = share_box()
+    return HistoryTab(tab, table, refresh, video, download, sharing)
+
+
+def share_box() -> ShareBox:
+    """The clicked job's manifest and share controls (hidden until a row is clicked)."""
+    job_id = gr.State(None)
+    with gr.Row():
+        manifest = gr.DownloadButton(
+            "Download manifest (.json)", visible=False, size="sm", elem_id="history-manifest"
+        )
+        share = gr.Button("Share", visible=False, size="sm", elem_id="history-share")
+        unshare = gr.Button(
+            "Stop sharing", visible=False, size="sm", variant="stop", elem_id="history-unshare"
+        )
+    link = gr.Textbox(
+        label="Share link",
+        info=SHARE_INFO,
+        visible=False,
+        interactive=False,
+        buttons=["copy"],
+        elem_id="history-share-link",
+    )
+    return ShareBox(job_id, manifest, share, unshare, link)
 
 
 def credits_tab() -> CreditsTab:

@@ -9,7 +9,8 @@ from demo_app.settings import Settings
 from demo_app.ui import _layout
 from demo_app.ui._api import ApiEndpoints
 from demo_app.ui._handlers import PageHandlers, ServicesSource
-from demo_app.ui._wiring import wire
+from demo_app.ui._share import ShareHandlers
+from demo_app.ui._wiring import wire, wire_sharing
 from demo_app.uploads import UploadPolicy
 from demo_app.visitors import Visitors, visitors_from
 
@@ -25,6 +26,7 @@ def build_ui(
         uploads.track(demo.upload_file_set)
         page = _layout.page(settings, uploads)
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
+        wire_sharing(page, ShareHandlers(handle, settings))
         ApiEndpoints(handle, visitors, uploads).register()
     return demo
 

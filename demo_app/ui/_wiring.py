@@ -12,6 +12,7 @@ import gradio as gr
 
 from demo_app.ui._handlers import PageHandlers
 from demo_app.ui._layout import Page
+from demo_app.ui._share import ShareHandlers
 
 
 def wire(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
@@ -109,6 +110,16 @@ def _wire_history(page: Page, handlers: PageHandlers) -> None:
     gr.on(shown, handlers.history, [page.owner], [h.table], **_page_event("history"))
     video = [h.video, h.download]
     h.table.select(handlers.history_video, [page.owner], video, **_page_event("history_video"))
+
+
+def wire_sharing(page: Page, handlers: ShareHandlers) -> None:
+    """History's manifest and share controls follow the row clicked; Share and Stop sharing act on it."""
+    s = page.history.sharing
+    controls = [s.share, s.unshare, s.link]
+    picked = [s.job_id, s.manifest, *controls]
+    page.history.table.select(handlers.selected, [page.owner], picked, **_page_event("history_pick"))
+    s.share.click(handlers.share, [page.owner, s.job_id], controls, **_page_event("share"))
+    s.unshare.click(handlers.unshare, [page.owner, s.job_id], controls, **_page_event("unshare"))
 
 
 def _wire_credits(page: Page, handlers: PageHandlers) -> None:
