@@ -200,6 +200,7 @@ def share_box() -> ShareBox:
     link = gr.Textbox(
         label="Share link",
         info=SHARE_INFO,
+        lines=2,
         visible=False,
         interactive=False,
         buttons=["copy"],

@@ -16,7 +16,17 @@ from tests.ui.conftest import REPO, AppFactory, RunningApp
 
 pytestmark = pytest.mark.slow
 
-ENDPOINTS = {"/models", "/start", "/status", "/generate", "/cancel", "/credits"}
+ENDPOINTS = {
+    "/models",
+    "/start",
+    "/status",
+    "/generate",
+    "/cancel",
+    "/credits",
+    "/manifest",
+    "/share",
+    "/unshare",
+}
 
 
 @pytest.fixture(scope="module")
