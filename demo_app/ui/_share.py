@@ -66,9 +66,7 @@ class ShareHandlers:
         self._settings = settings
 
     @speaks
-    async def selected(
-        self, owner: str | None, evt: gr.SelectData, request: gr.Request
-    ) -> tuple[Any, ...]:
+    async def selected(self, owner: str | None, evt: gr.SelectData, request: gr.Request) -> tuple[Any, ...]:
         """The clicked job, its manifest (once it finished) and its share controls."""
         row = evt.row_value if isinstance(evt.row_value, Sequence) else None
         if owner is None or not row:
@@ -119,4 +117,3 @@ def _controls(link: str | None, *, shareable: bool) -> tuple[Any, Any, Any]:
         gr.Button(visible=link is not None),
         gr.Textbox(value=link or "", visible=link is not None),
     )
-
