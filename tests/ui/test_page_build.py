@@ -14,7 +14,7 @@ from demo_app.server import build_app
 from demo_app.settings import Settings
 from tests.ui.conftest import REPO
 
-API = {"models", "start", "status", "generate", "cancel", "credits"}
+API = {"models", "start", "status", "generate", "cancel", "credits", "manifest", "share", "unshare"}
 
 
 def build(tmp_path: Path) -> gr.Blocks:
