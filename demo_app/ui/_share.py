@@ -8,9 +8,9 @@ one the visitor's browser used to reach the page.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,15 +47,18 @@ def _first(value: str | None) -> str | None:
 
 
 async def write_manifest(manifest: dict[str, Any], job_id: str) -> str:
-    """The manifest as a .json file in Gradio's cache (swept like any file left there)."""
+    """The manifest as a .json file in Gradio's cache, named by its content: clicking the row
+    again rewrites the same file (the cache sweeper removes it in time, like any file there)."""
+    text = json.dumps(manifest, indent=2)
+    folder = Path(get_upload_folder()) / f"manifest-{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+    path = folder / f"manifest-{job_id}.json"
 
-    def write() -> str:
-        folder = Path(tempfile.mkdtemp(prefix="manifest-", dir=get_upload_folder()))
-        path = folder / f"manifest-{job_id}.json"
-        path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return str(path)
+    def write() -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
-    return await asyncio.to_thread(write)
+    await asyncio.to_thread(write)
+    return str(path)
 
 
 class ShareHandlers:

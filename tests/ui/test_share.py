@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from playwright.sync_api import Browser, Page, expect
 
 from demo_app.shares import NOT_SHARED
@@ -98,6 +99,10 @@ def test_share_link_and_manifest(
     api = connect(app)
     key = studio.api_key()
     assert api.predict(key, job_id, api_name="/manifest") == downloaded
+    stranger_key = app.api_key("browser:someone-else")
+    for endpoint in ("/manifest", "/share", "/unshare"):
+        with pytest.raises(AppError, match="No such job"):
+            api.predict(stranger_key, job_id, api_name=endpoint)
 
     # Share: the link appears; screenshots of History with it, desktop and phone.
     studio.tab("History")
