@@ -47,8 +47,9 @@ def _first(value: str | None) -> str | None:
 
 
 async def write_manifest(manifest: dict[str, Any], job_id: str) -> str:
-    """The manifest as a .json file in Gradio's cache, named by its content: clicking the row
-    again rewrites the same file (the cache sweeper removes it in time, like any file there)."""
+    """The manifest as a .json file in Gradio's cache, in a folder named by its content: clicking
+    the row again rewrites the same small file, so there is at most one per finished job (Gradio
+    serves its own copy; this one the cache sweeper removes as an orphan after a restart)."""
     text = json.dumps(manifest, indent=2)
     folder = Path(get_upload_folder()) / f"manifest-{hashlib.sha256(text.encode()).hexdigest()[:32]}"
     path = folder / f"manifest-{job_id}.json"
