@@ -88,7 +88,7 @@ class LipsyncTools:
                 "speaking out. Answers at once with the job's first snapshot; then call `follow` (waits, "
                 f"with progress) or `status`. Each file is a data: URI or a public https link, at most {mb} "
                 "MB; the picture must be PNG, JPEG or WebP with one clear face, the recording WAV, MP3, "
-                "M4A, OGG or WebM no longer than the model's max_audio_s. " + COSTS
+                "FLAC, M4A, OGG or WebM no longer than the model's max_audio_s. " + COSTS
             ),
             annotations=ToolAnnotations(destructive_hint=False, idempotent_hint=False, open_world_hint=True),
         )

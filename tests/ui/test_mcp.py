@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from demo_app.agents import MCP_PATH
-from tests.ui.conftest import AppFactory, RunningApp
+from tests.ui.conftest import REPO, AppFactory, RunningApp
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +103,8 @@ async def test_a_job_from_data_uris_is_followed_to_its_video_with_progress(
             )
         )
         assert first["status"] == "queued" and not first["terminal"]
-        final = answer(await client.call_tool("follow", {"job_id": first["job_id"]}, progress_callback=on_progress))
+        follow = {"job_id": first["job_id"]}
+        final = answer(await client.call_tool("follow", follow, progress_callback=on_progress))
         status = answer(await client.call_tool("status", {"job_id": first["job_id"]}))
         credits = answer(await client.call_tool("credits", {}))
 
@@ -111,7 +113,8 @@ async def test_a_job_from_data_uris_is_followed_to_its_video_with_progress(
     values = [progress for progress, _, _ in notes]
     assert values == sorted(set(values)) and values[-1] == 100.0
     assert notes[-1][2] is not None and notes[-1][2].startswith("succeeded")
-    video = httpx.get(final["video"], timeout=30.0)
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        video = await http.get(final["video"])
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
     capture = [line for line in credits["statement"] if line["kind"] == "capture"]
     assert [line["job_id"] for line in capture] == [first["job_id"]]
@@ -138,13 +141,26 @@ async def test_a_bad_or_missing_key_is_refused_in_a_sentence(app: RunningApp) ->
         ("https://169.254.169.254/latest/meta-data", "private address"),
         ("data:image/png;base64," + "A" * (MAX_UPLOAD_MB * 1024 * 1024 * 4 // 3 + 8), "larger than"),
     ],
+    ids=["file-url", "path", "http", "loopback", "metadata-host", "oversized-data-uri"],
 )
 async def test_files_come_only_as_data_uris_or_public_https_links(
     app: RunningApp, short_voice: Path, image: str, expected: str
 ) -> None:
     key = app.api_key("browser:mcp-links")
     async with session(app, key) as client:
-        result = await client.call_tool("start", {"image": image, "audio": data_uri(short_voice, "audio/wav")})
+        audio = data_uri(short_voice, "audio/wav")
+        result = await client.call_tool("start", {"image": image, "audio": audio})
         credits = answer(await client.call_tool("credits", {}))
     assert expected in refusal(result)
     assert credits["held"] == 0 and credits["open_holds"] == []
+
+
+def test_the_readme_shows_the_address_the_header_and_a_client_that_compiles() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Agents (MCP)\n", 1)[1].split("\n## ", 1)[0]
+    (config,) = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
+    server = json.loads(config)["mcpServers"]["lipsync-studio"]
+    assert server["url"].endswith(MCP_PATH) and set(server["headers"]) == {"X-Api-Key"}
+    (client,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    compile(client, "README.md", "exec")
+    assert "X-Api-Key" in client and "progress_callback" in client
