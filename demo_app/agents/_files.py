@@ -77,7 +77,7 @@ class ToolFiles:
         if data_url_size_bound(url) > self._max_bytes + 3:
             raise self._too_large(what)
         try:
-            mime, content = decode_data_url(url)
+            mime, content = await asyncio.to_thread(decode_data_url, url)
         except ValueError:
             raise Refused(
                 f"The {what}'s data: URI could not be decoded; send data:<type>;base64,<the file's bytes>.",

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from demo_app.agents._files import ToolFiles
 from demo_app.agents._progress import ProgressSteps
-from demo_app.arguments import BadArgument
+from demo_app.arguments import BadArgument, options_from_json
 from demo_app.catalog import DEFAULT_MODEL, offered
 from demo_app.jobs import JobSnapshot, JobStatus
 from demo_app.settings import Settings
@@ -148,10 +148,11 @@ class LipsyncTools:
 
         async def start() -> dict[str, Any]:
             owner = await self._owner(ctx)
+            options_json = json.dumps(options or {})
+            options_from_json(options_json)  # refused before any file is read
             address = self._address(ctx)
             image_file = await self._files.receive(image, "image", address)
             audio_file = await self._files.receive(audio, "audio", address)
-            options_json = json.dumps(options or {})
             snap = await self._calls.start(
                 owner, image_file, audio_file, model, options_json, how_to_send=HOW_TO_SEND
             )

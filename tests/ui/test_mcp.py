@@ -158,9 +158,12 @@ async def test_files_come_only_as_data_uris_or_public_https_links(
 def test_the_readme_shows_the_address_the_header_and_a_client_that_compiles() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Agents (MCP)\n", 1)[1].split("\n## ", 1)[0]
-    (config,) = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
-    server = json.loads(config)["mcpServers"]["lipsync-studio"]
-    assert server["url"].endswith(MCP_PATH) and set(server["headers"]) == {"X-Api-Key"}
+    remote, bridged = (
+        json.loads(c)["mcpServers"]["lipsync-studio"]
+        for c in re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
+    )
+    assert remote["url"].endswith(MCP_PATH) and set(remote["headers"]) == {"X-Api-Key"}
+    assert bridged["args"][1].endswith(MCP_PATH) and bridged["args"][3].startswith("X-Api-Key:")
     (client,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
     compile(client, "README.md", "exec")
     assert "X-Api-Key" in client and "progress_callback" in client
