@@ -13,7 +13,9 @@ not known in advance. Request bodies are bounded to two files' worth of base64.
 
 from __future__ import annotations
 
-from collections.abc import MutableSet
+import contextlib
+import logging
+from collections.abc import Iterator, MutableSet
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -48,9 +50,10 @@ class McpDoor:
     """The MCP server's routes (for `launch(app_kwargs=...)`) and the context that runs it."""
 
     def __init__(self, tools: LipsyncTools, max_file_bytes: int) -> None:
-        server: MCPServer[Any] = MCPServer(
-            "lipsync-studio", title="Lipsync Studio", instructions=INSTRUCTIONS
-        )
+        with _root_logging_kept():
+            server: MCPServer[Any] = MCPServer(
+                "lipsync-studio", title="Lipsync Studio", instructions=INSTRUCTIONS
+            )
         tools.register(server)
         app = server.streamable_http_app(
             streamable_http_path=MCP_PATH,
@@ -69,6 +72,19 @@ class McpDoor:
     def running(self) -> AbstractAsyncContextManager[None]:
         """Keeps the session manager's task group open (enter it in the app's lifespan, once)."""
         return self._server.session_manager.run()
+
+
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """The SDK's server configures the root logger when built (`logging.basicConfig`, a handler of
+    its own); how the app logs is the app's choice, so the root logger is put back as it was."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def mcp_door(
