@@ -19,6 +19,7 @@ def main() -> None:
         sys.exit(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("mcp").setLevel(logging.WARNING)  # a line per MCP request otherwise
     from demo_app.services import describe_engine
 
     logging.getLogger("lipsync").info(describe_engine(settings))

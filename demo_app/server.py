@@ -3,7 +3,8 @@
 Gradio runs its server (and every async handler) on an event loop of its own; the httpx
 client, the ledger's lock and the job followers must live on that loop, so they are opened
 in the ASGI lifespan that Gradio passes through `app_kwargs`. So is the sweeper of Gradio's
-cache; the request guard goes in front of Gradio's routes as middleware, through the same door.
+cache, and the MCP server's session manager (its routes sit beside Gradio's, as the webhook's
+do); the request guard goes in front of Gradio's routes as middleware, through the same door.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from demo_app.agents import mcp_door
 from demo_app.heap import keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.shares import ShareDesk, share_routes
-from demo_app.ui import build_ui, use_lean_sessions
+from demo_app.ui import build_ui, use_lean_sessions, visitors_of
 from demo_app.uploads import (
     MIB,
     CacheSweeper,
@@ -85,7 +87,9 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         per_address_bytes=int(settings.upload_mb_per_address_per_hour * MIB),
         disk_bytes=int(settings.max_upload_disk_mb * MIB),
     )
-    demo = build_ui(handle, settings, uploads)
+    visitors = visitors_of(settings, handle)
+    demo = build_ui(handle, settings, uploads, visitors)
+    door = mcp_door(handle, visitors, uploads, demo.upload_file_set, quota, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -97,7 +101,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         if settings.loop_lag_log is not None:
             background.append(asyncio.create_task(record_loop_lag(settings.loop_lag_log), name="loop-lag"))
         try:
-            async with open_services(settings) as services:
+            async with open_services(settings) as services, door.running():
                 handle.set(services)
                 try:
                     yield
@@ -137,6 +141,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
             "routes": [
                 webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook),
                 *share_routes(functools.partial(_share_desk, handle)),
+                *door.routes,
             ],
         },
         "footer_links": ["api", "gradio"],

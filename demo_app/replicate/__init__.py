@@ -8,7 +8,8 @@ from demo_app.replicate._client import CREATE_CLOCK_MARGIN
 from demo_app.replicate._headers import MIN_CANCEL_AFTER_S
 
 from ._client import ReplicateClient
-from ._files import FileInput, FileObject
+from ._download import stream_to_file
+from ._files import FileInput, FileObject, data_url_size_bound, decode_data_url
 from ._model import MAX_MODEL_BYTES, ModelInfo, ModelVersion
 from ._output import pick_video
 from ._pacing import (
@@ -24,6 +25,7 @@ from ._pacing import (
 )
 from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
+from ._redirects import RedirectPolicy
 from ._retry import RetryPolicy
 from ._webhook import Delivery, SignatureMismatch, SigningKey, WebhookRefused, verify_webhook
 from .errors import (
@@ -78,6 +80,7 @@ __all__ = [
     "Priority",
     "Progress",
     "RateLimited",
+    "RedirectPolicy",
     "ReplicateClient",
     "ReplicateError",
     "ResponseTooLarge",
@@ -93,7 +96,10 @@ __all__ = [
     "UnexpectedResponse",
     "UnsafeRedirect",
     "WebhookRefused",
+    "data_url_size_bound",
+    "decode_data_url",
     "parse_progress",
     "pick_video",
+    "stream_to_file",
     "verify_webhook",
 ]

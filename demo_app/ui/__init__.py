@@ -1,6 +1,19 @@
-"""The Gradio app: the visitor's page and the researchers' API (`build_ui`)."""
+"""The Gradio app: the visitor's page and the researchers' API (`build_ui`), and the API's
+operations (`ApiCalls`) for its other door, the MCP tools."""
 
-from demo_app.ui._page import build_ui
+from demo_app.ui._calls import ApiCalls
+from demo_app.ui._contract import snapshot_json
+from demo_app.ui._page import build_ui, visitors_of
+from demo_app.ui._sentences import SOMETHING_WENT_WRONG, Refused
 from demo_app.ui._sessions import LeanSessionState, use_lean_sessions
 
-__all__ = ["LeanSessionState", "build_ui", "use_lean_sessions"]
+__all__ = [
+    "SOMETHING_WENT_WRONG",
+    "ApiCalls",
+    "LeanSessionState",
+    "Refused",
+    "build_ui",
+    "snapshot_json",
+    "use_lean_sessions",
+    "visitors_of",
+]

@@ -1,5 +1,4 @@
-"""The API researchers call with `gradio_client`: models, start, status, generate, cancel, credits,
-and a finished job's manifest and share link.
+"""The API researchers call with `gradio_client`: models, start, status, generate, cancel, credits.
 
 `/models` is public: it lists what the page shows anyone. Every other endpoint takes the caller's
 API key first (shown on the Credits tab of the page). All answer plain JSON values. A key the
@@ -12,33 +11,29 @@ uploaded (`UploadPolicy`). Any argument, of any JSON type, gets a sentence back 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import gradio as gr
 
-from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
-from demo_app.catalog import DEFAULT_MODEL, offered
-from demo_app.jobs import JobNotFinished, JobNotFound, JobRefused, JobSnapshot
-from demo_app.services import Services
-from demo_app.shares import CannotShare
-from demo_app.ui._contract import credits_json, snapshot_json
-from demo_app.ui._contract_models import models_json
-from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, ServicesSource
-from demo_app.ui._sentences import refusal as _refuse
+from demo_app.catalog import DEFAULT_MODEL
+from demo_app.ui._calls import ApiCalls
+from demo_app.ui._contract import snapshot_json
+from demo_app.ui._handlers import ServicesSource
 from demo_app.ui._sentences import speaks
-from demo_app.ui._share import share_url
-from demo_app.uploads import NotAnUpload, UploadPolicy
-from demo_app.visitors import ForgedKey, Visitors
+from demo_app.uploads import UploadPolicy
+from demo_app.visitors import Visitors
+
+HOW_TO_SEND = (
+    "as a file you upload: gradio_client.handle_file('path/to/file'); "
+    "links and paths on the server are not accepted"
+)
 
 
 class ApiEndpoints:
     """The named endpoints, bound to the services, the visitors service and the upload policy."""
 
     def __init__(self, handle: ServicesSource, visitors: Visitors, uploads: UploadPolicy) -> None:
-        self._handle = handle
-        self._visitors = visitors
-        self._uploads = uploads
+        self._calls = ApiCalls(handle, visitors, uploads)
 
     def register(self) -> None:
         """Add the endpoints to the Blocks being built (call inside `with demo:`)."""
@@ -57,10 +52,8 @@ class ApiEndpoints:
         """Every offered model: limits, options, price rule (credits) and availability with its reason.
 
         Just after start the schemas may still be being read: the answer waits for that first
-        check a little (`FIRST_CHECK_WAIT_S`), then tells what it knows (`schema_checked_at`)."""
-        services = await self._handle.get()
-        await services.models.checked_within(FIRST_CHECK_WAIT_S)
-        return models_json(offered().values(), services.models.availability)
+        check a little, then tells what it knows (`schema_checked_at`)."""
+        return await self._calls.models()
 
     @speaks
     async def start(
@@ -72,19 +65,15 @@ class ApiEndpoints:
         options_json: str = "{}",
     ) -> dict[str, Any]:
         """Start a job and return its first snapshot at once (job_id, status, ...); poll /status."""
-        services, owner = await self._caller(api_key)
-        snap = await self._start(services, owner, image, audio, model, options_json)
+        owner = await self._calls.owner(api_key)
+        snap = await self._calls.start(owner, image, audio, model, options_json, how_to_send=HOW_TO_SEND)
         return snapshot_json(snap)
 
     @speaks
     async def status(self, api_key: str, job_id: str) -> dict[str, Any]:
         """The job's latest snapshot (asks nothing upstream); `video` is the file once it succeeded."""
-        services, owner = await self._caller(api_key)
-        try:
-            snap = services.jobs.snapshot(owner, job_id_text(job_id))
-        except JobNotFound as exc:
-            raise _refuse(str(exc), title="No such job") from None
-        return snapshot_json(snap)
+        owner = await self._calls.owner(api_key)
+        return snapshot_json(await self._calls.status(owner, job_id))
 
     @speaks
     async def generate(
@@ -100,113 +89,40 @@ class ApiEndpoints:
         A snapshot is sent when something in it changed other than `elapsed_s` (the caller's own
         clock counts on from it); Gradio's SSE heartbeat keeps a quiet connection alive.
         """
-        services, owner = await self._caller(api_key)
-        first = await self._start(services, owner, image, audio, model, options_json)
+        owner = await self._calls.owner(api_key)
+        first = await self._calls.start(owner, image, audio, model, options_json, how_to_send=HOW_TO_SEND)
         yield snapshot_json(first)
-        last = _timeless(first)
-        async for snap in services.jobs.subscribe(owner, first.job_id):
-            if _timeless(snap) != last:
-                last = _timeless(snap)
-                yield snapshot_json(snap)
+        async for snap in self._calls.follow(owner, first.job_id, shown=first):
+            yield snapshot_json(snap)
 
     @speaks
     async def cancel(self, api_key: str, job_id: str) -> dict[str, Any]:
         """Cancel the job (upstream too) and return its final snapshot with the credits returned."""
-        services, owner = await self._caller(api_key)
-        try:
-            snap = await services.jobs.cancel(owner, job_id_text(job_id))
-        except JobNotFound as exc:
-            raise _refuse(str(exc), title="No such job") from None
-        return snapshot_json(snap)
+        owner = await self._calls.owner(api_key)
+        return snapshot_json(await self._calls.cancel(owner, job_id))
 
     @speaks
     async def credits(self, api_key: str) -> dict[str, Any]:
         """Balance, held and available credits, open holds and the ledger statement, line by line."""
-        owner = await self._owner(api_key)
-        return credits_json(owner, await self._visitors.account(owner))
+        owner = await self._calls.owner(api_key)
+        return await self._calls.credits(owner)
 
     @speaks
     async def manifest(self, api_key: str, job_id: str) -> dict[str, Any]:
         """The finished job's manifest: model and version, options and seed, input hashes, times,
         credits and the app's version (refused while the job runs)."""
-        services, owner = await self._caller(api_key)
-        try:
-            return services.jobs.manifest(owner, job_id_text(job_id))
-        except JobNotFound as exc:
-            raise _refuse(str(exc), title="No such job") from None
-        except JobNotFinished as exc:
-            raise _refuse(str(exc), title="Not finished") from None
+        owner = await self._calls.owner(api_key)
+        return await self._calls.manifest(owner, job_id)
 
     @speaks
     async def share(self, api_key: str, job_id: str, request: gr.Request) -> dict[str, Any]:
-        """A share link of the succeeded job's video (the live one if it has one): anyone with it
-        sees the video, the model, the date and the manifest, nothing else."""
-        services, owner = await self._caller(api_key)
-        try:
-            share = await services.shares.share(owner, job_id_text(job_id))
-        except JobNotFound as exc:
-            raise _refuse(str(exc), title="No such job") from None
-        except CannotShare as exc:
-            raise _refuse(str(exc), title="Cannot share") from None
-        url = share_url(services.settings, dict(request.headers), share.token)
-        return {"job_id": share.job_id, "shared": True, "share_url": url}
+        """A share link of the succeeded job's video: anyone with it sees the video, the model,
+        the date and the manifest, nothing else."""
+        owner = await self._calls.owner(api_key)
+        return await self._calls.share(owner, job_id, dict(request.headers))
 
     @speaks
     async def unshare(self, api_key: str, job_id: str) -> dict[str, Any]:
         """Stop the job's share link: its page and video answer "no longer shared" from now on."""
-        services, owner = await self._caller(api_key)
-        try:
-            await services.shares.unshare(owner, job_id_text(job_id))
-        except JobNotFound as exc:
-            raise _refuse(str(exc), title="No such job") from None
-        return {"job_id": job_id_text(job_id), "shared": False, "share_url": None}
-
-    # ---- helpers -----------------------------------------------------------------------
-
-    async def _owner(self, api_key: Any) -> str:
-        """The key's owner; a forged key is refused before anything else."""
-        try:
-            return await self._visitors.caller(api_key_text(api_key))
-        except ForgedKey as exc:
-            raise _refuse(str(exc), title="Invalid API key") from None
-
-    async def _caller(self, api_key: Any) -> tuple[Services, str]:
-        """The services and the key's owner."""
-        owner = await self._owner(api_key)
-        return await self._handle.get(), owner
-
-    async def _start(
-        self,
-        services: Services,
-        owner: str,
-        image: Any,
-        audio: Any,
-        model: Any,
-        options_json: Any,
-    ) -> JobSnapshot:
-        options = options_from_json(options_json)
-        image_path = self._uploaded(image, "image")
-        audio_path = self._uploaded(audio, "audio")
-        try:
-            return await services.jobs.start(owner, image_path, audio_path, model_text(model), options)
-        except JobRefused as exc:
-            raise _refuse(str(exc), title="Cannot start") from None
-
-    def _uploaded(self, value: Any, what: str) -> str:
-        """The path of a file the caller uploaded with `handle_file`; anything else is refused."""
-        try:
-            path = self._uploads.path_of(value, what)
-        except NotAnUpload:
-            path = None
-        if path is None:
-            raise _refuse(
-                f"Send the {what} as a file you upload: gradio_client.handle_file('path/to/file'); "
-                "links and paths on the server are not accepted.",
-                title="Missing input",
-            )
-        return path
-
-
-def _timeless(snap: JobSnapshot) -> JobSnapshot:
-    """The snapshot without its elapsed time, which changes by itself."""
-    return replace(snap, elapsed_s=0.0)
+        owner = await self._calls.owner(api_key)
+        return await self._calls.unshare(owner, job_id)

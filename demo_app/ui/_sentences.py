@@ -26,6 +26,14 @@ SOMETHING_WENT_WRONG = "Something went wrong on our side; please try again in a 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Refused(Exception):
+    """A call the API turns down; `str()` is the sentence for the caller, `title` its heading."""
+
+    def __init__(self, message: str, *, title: str) -> None:
+        super().__init__(message)
+        self.title = title
+
+
 def refusal(message: str, title: str) -> gr.Error:
     """A modal (page) or an `AppError` (API) with our sentence; no traceback for an expected refusal."""
     return gr.Error(message, title=title, print_exception=False)
@@ -60,7 +68,7 @@ def speaks(fn: F) -> F:
 def _sentence(fn: Callable[..., Any], exc: Exception) -> gr.Error:
     if isinstance(exc, gr.Error):
         return exc
-    if isinstance(exc, BadArgument):
+    if isinstance(exc, (BadArgument, Refused)):
         return refusal(str(exc), exc.title)
     log.error("%s failed", getattr(fn, "__qualname__", fn), exc_info=exc)
     return refusal(SOMETHING_WENT_WRONG, "Error")
