@@ -1,5 +1,13 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
+from demo_app.jobs._groups import (
+    MAX_MODELS,
+    MIN_MODELS,
+    BadComparison,
+    CannotAffordComparison,
+    ComparisonSnapshot,
+    fold,
+)
 from demo_app.jobs._manager import JobManager
 from demo_app.jobs._messages import about
 from demo_app.jobs._refusals import (
@@ -23,9 +31,14 @@ from demo_app.jobs._types import (
 )
 
 __all__ = [
+    "MAX_MODELS",
+    "MIN_MODELS",
     "TERMINAL_JOB_STATUSES",
+    "BadComparison",
     "BadOptions",
     "CannotAfford",
+    "CannotAffordComparison",
+    "ComparisonSnapshot",
     "JobManager",
     "JobNotFound",
     "JobRefused",
@@ -40,4 +53,5 @@ __all__ = [
     "Quote",
     "StudioBusy",
     "about",
+    "fold",
 ]

@@ -50,6 +50,8 @@ class JobRecord(BaseModel):
     video_path: str | None = None
     log_tail: str = ""
     settled: bool = False
+    group_id: str | None = None
+    """The comparison this job belongs to (jobs started together on the same inputs), if any."""
 
     @property
     def terminal(self) -> bool:
