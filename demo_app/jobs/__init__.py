@@ -7,6 +7,7 @@ from demo_app.jobs._groups import (
     CannotAffordComparison,
     ComparisonSnapshot,
     fold,
+    watch_comparison,
 )
 from demo_app.jobs._manager import JobManager
 from demo_app.jobs._messages import about
@@ -54,4 +55,5 @@ __all__ = [
     "StudioBusy",
     "about",
     "fold",
+    "watch_comparison",
 ]

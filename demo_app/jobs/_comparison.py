@@ -101,4 +101,3 @@ async def _judge_picture(
                 raise JobRefused(problem)
     finally:
         await asyncio.to_thread(shutil.rmtree, folder, True)
-

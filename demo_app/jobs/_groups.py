@@ -7,7 +7,8 @@ share: viewers see it as one entry, and against the owner's job limit it counts 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,5 +104,35 @@ def fold(snaps: Sequence[JobSnapshot]) -> list[JobSnapshot | ComparisonSnapshot]
 
 
 def _listed(titles: Sequence[str]) -> str:
-    """"A and B", "A, B and C"."""
+    """ "A and B", "A, B and C"."""
     return titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+
+
+async def watch_comparison(
+    subscribe: Callable[[str], AsyncIterator[JobSnapshot]], first: ComparisonSnapshot
+) -> AsyncIterator[ComparisonSnapshot]:
+    """The comparison at each change of any member (changes arriving together give one), ending
+    once every member has ended; `subscribe(job_id)` is one member's stream of snapshots."""
+    latest = {member.job_id: member for member in first.members}
+    changed = asyncio.Event()
+
+    async def follow(job_id: str) -> None:
+        async for snap in subscribe(job_id):
+            latest[job_id] = snap
+            changed.set()
+
+    tasks = [asyncio.create_task(follow(job_id)) for job_id in latest]
+    for task in tasks:
+        task.add_done_callback(lambda _task: changed.set())
+    try:
+        while True:
+            await changed.wait()
+            changed.clear()
+            snap = ComparisonSnapshot(first.group_id, tuple(latest[m.job_id] for m in first.members))
+            yield snap
+            if snap.terminal or all(task.done() for task in tasks):
+                return
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

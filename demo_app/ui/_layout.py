@@ -15,6 +15,7 @@ from demo_app.catalog import current_offer
 from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
+from demo_app.ui._compare_layout import CompareTab, HistoryComparison, compare_tab, history_comparison
 from demo_app.ui._options import ModelInputs
 from demo_app.uploads import UploadPolicy, is_file_dict
 
@@ -61,6 +62,7 @@ class HistoryTab:
     refresh: gr.Button
     video: gr.Video
     download: gr.DownloadButton
+    comparison: HistoryComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ def history_tab() -> HistoryTab:
         refresh = gr.Button("Refresh", size="sm")
         video = gr.Video(label="Video", interactive=False, height=420, elem_id="history-video")
         download = gr.DownloadButton("Download video", visible=False)
-    return HistoryTab(tab, table, refresh, video, download)
+        comparison = history_comparison()
+    return HistoryTab(tab, table, refresh, video, download, comparison)
 
 
 def credits_tab() -> CreditsTab:
@@ -213,6 +216,7 @@ class Page:
     create: CreateTab
     history: HistoryTab
     credits: CreditsTab
+    compare: CompareTab | None = None
 
 
 def page(settings: Settings, uploads: UploadPolicy) -> Page:
@@ -225,6 +229,7 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
     balance = header(settings)
     with gr.Tabs():
         create = create_tab(uploads)
+        compare = compare_tab(uploads)
         history = history_tab()
         credits = credits_tab()
-    return Page(owner, job_id, browser_key, balance, create, history, credits)
+    return Page(owner, job_id, browser_key, balance, create, history, credits, compare)

@@ -8,6 +8,8 @@ from demo_app.credits import Ledger
 from demo_app.settings import Settings
 from demo_app.ui import _layout
 from demo_app.ui._api import ApiEndpoints
+from demo_app.ui._compare_handlers import CompareHandlers
+from demo_app.ui._compare_wiring import wire_compare
 from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._wiring import wire
 from demo_app.uploads import UploadPolicy
@@ -25,6 +27,7 @@ def build_ui(
         uploads.track(demo.upload_file_set)
         page = _layout.page(settings, uploads)
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
+        wire_compare(demo, page, CompareHandlers(handle, uploads))
         ApiEndpoints(handle, visitors, uploads).register()
     return demo
 

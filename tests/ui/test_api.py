@@ -17,6 +17,7 @@ from tests.ui.conftest import REPO, AppFactory, RunningApp
 pytestmark = pytest.mark.slow
 
 ENDPOINTS = {"/models", "/start", "/status", "/generate", "/cancel", "/credits"}
+ENDPOINTS |= {"/compare_start", "/compare_status"}
 
 
 @pytest.fixture(scope="module")
