@@ -12,8 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from demo_app.arguments import BadArgument, echo, job_id_text, model_text
+from demo_app.arguments import BadArgument, job_id_text, model_text
 from demo_app.jobs import MAX_MODELS, MIN_MODELS, ComparisonSnapshot, JobNotFound, JobRefused
+from demo_app.quoting import echo
 from demo_app.ui._api import ApiEndpoints
 from demo_app.ui._compare_view import comparison_title
 from demo_app.ui._contract import snapshot_json

@@ -8,6 +8,7 @@ from demo_app.credits import Ledger
 from demo_app.settings import Settings
 from demo_app.ui import _layout
 from demo_app.ui._api import ApiEndpoints
+from demo_app.ui._api_compare import CompareEndpoints
 from demo_app.ui._compare_handlers import CompareHandlers
 from demo_app.ui._compare_wiring import wire_compare
 from demo_app.ui._handlers import PageHandlers, ServicesSource
@@ -29,6 +30,7 @@ def build_ui(
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
         wire_compare(demo, page, CompareHandlers(handle, uploads))
         ApiEndpoints(handle, visitors, uploads).register()
+        CompareEndpoints(handle, visitors, uploads).register()
     return demo
 
 
