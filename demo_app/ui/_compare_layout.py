@@ -86,9 +86,8 @@ def compare_tab(uploads: UploadPolicy) -> CompareTab:
         play = gr.Button("▶ Play all together", visible=False, elem_id="compare-play")
         with gr.Row(elem_id=RESULTS_ID):
             panels = tuple(_panel(index) for index in range(MAX_MODELS))
-    return CompareTab(
-        tab, image, audio, models, estimate, start, cancel, summary, play, panels, gr.State(None)
-    )
+        group_id = gr.State(None)
+    return CompareTab(tab, image, audio, models, estimate, start, cancel, summary, play, panels, group_id)
 
 
 def _panel(index: int) -> ComparePanel:
