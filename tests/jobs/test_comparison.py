@@ -18,6 +18,7 @@ OMNI = "bytedance/omni-human"
 WAN = "wan-video/wan-2.2-s2v"
 
 
+@pytest.mark.slow
 async def test_a_comparison_counts_once_and_a_failed_member_returns_only_its_own_hold(
     make_stack: StackFactory, face: Path, voice: Path
 ) -> None:
