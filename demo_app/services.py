@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
-from demo_app.jobs import JobManager, JobSnapshot
+from demo_app.jobs import MAX_MODELS, JobManager, JobSnapshot
 from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
@@ -105,7 +105,8 @@ async def open_services(
             settings.data_dir / "ledger.json",
             starting_grant=settings.starting_grant,
             daily_budget=settings.daily_budget,
-            max_open_holds_per_owner=settings.max_jobs_per_owner,
+            # A comparison counts as one job but holds once per model it compares.
+            max_open_holds_per_owner=settings.max_jobs_per_owner * MAX_MODELS,
             grants_per_address_per_day=settings.grants_per_address_per_day,
         )
         stack.callback(ledger.close)

@@ -86,6 +86,10 @@ class Scenario:
     script: Script = Script()
     webhooks: WebhookScript = WebhookScript()
 
+    def script_for(self, model: HostedModel) -> Script:
+        """How a prediction of `model` lives (the same for every model unless a scenario says)."""
+        return self.script
+
     def on_request(self, route: Route) -> Response | None:
         """Answer instead of the engine, or None to let the engine answer."""
         return None
@@ -143,6 +147,19 @@ class Failure(Scenario):
 
     def __init__(self, error: str = DEFAULT_FAILURE) -> None:
         self.script = Script(outcome="fail", error=error)
+
+
+class ModelFails(Scenario):
+    """Predictions of `model_id` fail as `Failure` does; every other model runs normally."""
+
+    name = "model_fails"
+
+    def __init__(self, model_id: str = "bytedance/omni-human", error: str = DEFAULT_FAILURE) -> None:
+        self.model_id = model_id
+        self.failing = Script(outcome="fail", error=error)
+
+    def script_for(self, model: HostedModel) -> Script:
+        return self.failing if model.id == self.model_id else self.script
 
 
 class UpstreamCancel(Scenario):
@@ -408,6 +425,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         SlowProgress,
         ReadyClip,
         Failure,
+        ModelFails,
         UpstreamCancel,
         Aborted,
         RateLimitFirst,

@@ -1,5 +1,14 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
+from demo_app.jobs._groups import (
+    MAX_MODELS,
+    MIN_MODELS,
+    BadComparison,
+    CannotAffordComparison,
+    ComparisonSnapshot,
+    fold,
+    watch_comparison,
+)
 from demo_app.jobs._manager import JobManager
 from demo_app.jobs._manifest import JobNotFinished, job_manifest
 from demo_app.jobs._messages import about
@@ -24,9 +33,14 @@ from demo_app.jobs._types import (
 )
 
 __all__ = [
+    "MAX_MODELS",
+    "MIN_MODELS",
     "TERMINAL_JOB_STATUSES",
+    "BadComparison",
     "BadOptions",
     "CannotAfford",
+    "CannotAffordComparison",
+    "ComparisonSnapshot",
     "JobManager",
     "JobNotFinished",
     "JobNotFound",
@@ -42,5 +56,7 @@ __all__ = [
     "Quote",
     "StudioBusy",
     "about",
+    "fold",
     "job_manifest",
+    "watch_comparison",
 ]

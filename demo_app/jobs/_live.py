@@ -83,6 +83,7 @@ class LiveJob:
             message=r.message,
             queue_position=position,
             eta_s=eta_s,
+            group_id=r.group_id,
         )
 
     def publish(self) -> None:

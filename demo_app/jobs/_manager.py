@@ -12,14 +12,22 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from demo_app import media
 from demo_app.catalog import OptionError, UnknownModel, current_offer, get_model
 from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import _messages as say
+from demo_app.jobs._comparison import judge_inputs, members_of
 from demo_app.jobs._context import JobContext
+from demo_app.jobs._groups import (
+    CannotAffordComparison,
+    ComparisonSnapshot,
+    compared_models,
+    members_in_order,
+    open_units,
+)
 from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._manifest import APP_VERSION, job_manifest, shared_manifest
@@ -209,7 +217,7 @@ class JobManager:
             raise LineFull(line.waiting, line.eta_s)
         if self._occupied() >= self._settings.max_jobs_total:
             raise StudioBusy(self._occupied())
-        mine = len(self._open_per_owner.get(owner, ()))
+        mine = self.open_jobs(owner)
         if mine >= self._settings.max_jobs_per_owner:
             raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
         floor = spec.hold_for(media.DEFAULT_MIN_SECONDS, checked)
@@ -230,6 +238,72 @@ class JobManager:
         self._jobs[record.job_id] = job
         self._follow(job, self._runner.run(job))
         return job.snapshot()
+
+    async def start_comparison(
+        self, owner: str, image_path: str, audio_path: str, model_ids: Sequence[str]
+    ) -> ComparisonSnapshot:
+        """Start one job per model on the same inputs, each with its model's default options.
+
+        Admitted as one: any refusal (a model, the inputs, the sum of the holds against the
+        balance, the limits) refuses all before anything starts; it counts once against the
+        owner's job limit. Then each member runs, holds and settles on its own.
+        """
+        specs = members_of(compared_models(model_ids), self._unavailable)
+        members = await judge_inputs(
+            specs,
+            self.media,
+            self._cpu_slots,
+            image_path,
+            audio_path,
+            max_bytes=self._settings.max_upload_bytes,
+        )
+        available = (await self._ledger.balance(owner)).available
+        # No await from here on: the limits are checked and taken in one step.
+        if self._line.full:
+            line = self._line.outlook()
+            raise LineFull(line.waiting, line.eta_s)
+        if self._occupied() + len(members) > self._settings.max_jobs_total:
+            raise StudioBusy(self._occupied())
+        mine = self.open_jobs(owner)
+        if mine >= self._settings.max_jobs_per_owner:
+            raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
+        needed = sum(member.hold for member in members)
+        if available < needed:
+            raise CannotAffordComparison(available, needed, [member.spec.title for member in members])
+        group_id = secrets.token_urlsafe(16)
+        started = []
+        for member in members:
+            record = JobRecord(
+                job_id=secrets.token_urlsafe(16),
+                owner=owner,
+                model=member.spec.id,
+                options=member.options,
+                created_at=utc_now(),
+                source_image=image_path,
+                source_audio=audio_path,
+                message=say.CHECKING,
+                group_id=group_id,
+            )
+            job = LiveJob(record)
+            self._jobs[record.job_id] = job
+            self._follow(job, self._runner.run(job))
+            started.append(job.snapshot())
+        return ComparisonSnapshot(group_id, tuple(started))
+
+    def comparison(self, owner: str, group_id: str) -> ComparisonSnapshot:
+        """The comparison's latest state (JobNotFound for another owner's or a missing one)."""
+        members = [
+            job.snapshot()
+            for job in self._jobs.values()
+            if job.record.group_id == group_id and job.record.owner == owner
+        ]
+        if not members:
+            raise JobNotFound("No such comparison for you. Check the comparison id.")
+        return ComparisonSnapshot(group_id, members_in_order(members))
+
+    def open_jobs(self, owner: str) -> int:
+        """The owner's running jobs as their limit counts them (a comparison once)."""
+        return open_units(self._open_per_owner.get(owner, ()), self._group_of)
 
     async def receive(self, job_id: str, prediction: Prediction) -> Receipt:
         """A verified webhook's prediction for `job_id`: its follower is woken if it is news."""
@@ -289,8 +363,12 @@ class JobManager:
         return shared_manifest(self._owned(owner, job_id).record)
 
     def active_job(self, owner: str) -> JobSnapshot | None:
-        """The owner's newest job still running, so a reloaded page can resume it."""
-        running = [j for j in self._jobs.values() if j.record.owner == owner and not j.record.settled]
+        """The owner's newest running job outside any comparison, so a reloaded page can resume it."""
+        running = [
+            j
+            for j in self._jobs.values()
+            if j.record.owner == owner and not j.record.settled and j.record.group_id is None
+        ]
         if not running:
             return None
         return max(running, key=lambda j: j.record.created_at).snapshot()
@@ -370,6 +448,10 @@ class JobManager:
             open_jobs.discard(job_id)
             if not open_jobs:
                 del self._open_per_owner[owner]
+
+    def _group_of(self, job_id: str) -> str | None:
+        job = self._jobs.get(job_id)
+        return job.record.group_id if job is not None else None
 
     def _owned(self, owner: str, job_id: str) -> LiveJob:
         job = self._jobs.get(job_id)

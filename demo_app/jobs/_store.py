@@ -61,6 +61,8 @@ class JobRecord(BaseModel):
     """When the prediction began processing, as Replicate reported it."""
     predict_time_s: float | None = None
     """Replicate's billed run time of the prediction."""
+    group_id: str | None = None
+    """The comparison this job belongs to (jobs started together on the same inputs), if any."""
 
     @property
     def terminal(self) -> bool:

@@ -63,6 +63,8 @@ class JobSnapshot:
     """While the job waits in the create line: its place (1 is next)."""
     eta_s: float | None = None
     """While it waits in the create line: about how many seconds until it leaves it."""
+    group_id: str | None = None
+    """The comparison this job belongs to, if any."""
 
     @property
     def terminal(self) -> bool:

@@ -24,17 +24,17 @@ import gradio as gr
 
 from demo_app.arguments import BadArgument, browser_key_text, job_id_text, model_text
 from demo_app.catalog import CATALOG
-from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
+from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, fold
 from demo_app.presenters import (
     balance_html,
     credits_summary_html,
-    history_rows,
     holds_rows,
     model_info,
     quote_html,
     statement_rows,
 )
 from demo_app.services import Services
+from demo_app.ui._compare_view import history_entry_rows
 from demo_app.ui._options import ModelInputs
 from demo_app.ui._run import RunFrames, idle_frame
 from demo_app.ui._sentences import refusal, speaks
@@ -213,7 +213,7 @@ class PageHandlers:
         if owner is None:
             return []
         services = await self._handle.get()
-        return history_rows(services.jobs.history(owner, limit=HISTORY_LIMIT), TITLES)
+        return history_entry_rows(fold(services.jobs.history(owner, limit=HISTORY_LIMIT)), TITLES)
 
     @speaks
     async def history_video(self, owner: str | None, evt: gr.SelectData) -> tuple[Any, Any]:
@@ -250,8 +250,7 @@ def _tab(request: gr.Request) -> str:
 
 def _at_job_limit(services: Services, owner: str) -> bool:
     """True when the owner runs as many jobs as `max_jobs_per_owner` allows (Generate would be refused)."""
-    running = sum(not snap.terminal for snap in services.jobs.history(owner, limit=HISTORY_LIMIT))
-    return running >= services.settings.max_jobs_per_owner
+    return services.jobs.open_jobs(owner) >= services.settings.max_jobs_per_owner
 
 
 async def _exists(path: str) -> bool:

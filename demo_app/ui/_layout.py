@@ -15,6 +15,7 @@ from demo_app.catalog import current_offer
 from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
+from demo_app.ui._compare_layout import CompareTab, HistoryComparison, compare_tab, history_comparison
 from demo_app.ui._options import ModelInputs
 from demo_app.uploads import UploadPolicy, is_file_dict
 
@@ -74,6 +75,7 @@ class HistoryTab:
     video: gr.Video
     download: gr.DownloadButton
     sharing: ShareBox
+    comparison: HistoryComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,8 @@ def history_tab() -> HistoryTab:
         video = gr.Video(label="Video", interactive=False, height=420, elem_id="history-video")
         download = gr.DownloadButton("Download video", visible=False)
         sharing = share_box()
-    return HistoryTab(tab, table, refresh, video, download, sharing)
+        comparison = history_comparison()
+    return HistoryTab(tab, table, refresh, video, download, sharing, comparison)
 
 
 def share_box() -> ShareBox:
@@ -250,6 +253,7 @@ class Page:
     create: CreateTab
     history: HistoryTab
     credits: CreditsTab
+    compare: CompareTab | None = None
 
 
 def page(settings: Settings, uploads: UploadPolicy) -> Page:
@@ -262,6 +266,7 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
     balance = header(settings)
     with gr.Tabs():
         create = create_tab(uploads)
+        compare = compare_tab(uploads)
         history = history_tab()
         credits = credits_tab()
-    return Page(owner, job_id, browser_key, balance, create, history, credits)
+    return Page(owner, job_id, browser_key, balance, create, history, credits, compare)

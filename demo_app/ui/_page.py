@@ -8,6 +8,9 @@ from demo_app.credits import Ledger
 from demo_app.settings import Settings
 from demo_app.ui import _layout
 from demo_app.ui._api import ApiEndpoints
+from demo_app.ui._api_compare import CompareEndpoints
+from demo_app.ui._compare_handlers import CompareHandlers
+from demo_app.ui._compare_wiring import wire_compare
 from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._share import ShareHandlers
 from demo_app.ui._wiring import wire, wire_sharing
@@ -27,7 +30,9 @@ def build_ui(
         page = _layout.page(settings, uploads)
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
         wire_sharing(page, ShareHandlers(handle, settings))
+        wire_compare(demo, page, CompareHandlers(handle, uploads))
         ApiEndpoints(handle, visitors, uploads).register()
+        CompareEndpoints(handle, visitors, uploads).register()
     return demo
 
 

@@ -20,7 +20,8 @@ from tests.engine.helpers import SADTALKER_VERSION, WAN_PATH, create, reach, rec
 
 Api = Callable[..., httpx.AsyncClient]
 CONTRACT_NAMES = [
-    *("normal", "cold_start", "slow_progress", "failure", "upstream_cancel", "aborted", "rate_limit_burst"),
+    *("normal", "cold_start", "slow_progress", "failure", "model_fails", "upstream_cancel", "aborted"),
+    "rate_limit_burst",
     *("server_error_burst", "drop_on_create", "drop_on_get", "list_output", "missing_output"),
     *("padded_output", "expired_output", "unauthorized", "invalid_input", "stall", "schema_drift"),
     *("webhooks_duplicated", "webhooks_out_of_order", "webhooks_lost", "webhooks_badly_signed"),

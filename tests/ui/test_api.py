@@ -27,6 +27,7 @@ ENDPOINTS = {
     "/share",
     "/unshare",
 }
+ENDPOINTS |= {"/compare_start", "/compare_status"}
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from demo_app.settings import Settings
 from tests.ui.conftest import REPO
 
 API = {"models", "start", "status", "generate", "cancel", "credits", "manifest", "share", "unshare"}
+API |= {"compare_start", "compare_status"}
 
 
 def build(tmp_path: Path) -> gr.Blocks:
