@@ -19,6 +19,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from demo_app.admin import AdminAccess, AdminDesk, admin_routes
 from demo_app.heap import keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
@@ -133,7 +134,10 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         "app_kwargs": {
             "lifespan": lifespan,
             "middleware": [guard],
-            "routes": [webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook)],
+            "routes": [
+                webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook),
+                *admin_routes(AdminDesk(handle.get), AdminAccess.from_settings(settings)),
+            ],
         },
         "footer_links": ["api", "gradio"],
         "run_history": False,  # faces and voices stay out of the browser's run list

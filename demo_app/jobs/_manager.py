@@ -278,6 +278,11 @@ class JobManager:
         jobs.sort(key=lambda job: job.record.created_at, reverse=True)
         return [job.snapshot() for job in jobs[:limit]]
 
+    def every_job(self) -> list[JobSnapshot]:
+        """Every owner's jobs, newest first, refused attempts included (the owner's desk only)."""
+        jobs = sorted(self._jobs.values(), key=lambda job: job.record.created_at, reverse=True)
+        return [job.snapshot() for job in jobs]
+
     def active_job(self, owner: str) -> JobSnapshot | None:
         """The owner's newest job still running, so a reloaded page can resume it."""
         running = [j for j in self._jobs.values() if j.record.owner == owner and not j.record.settled]

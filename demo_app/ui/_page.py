@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gradio as gr
 
+from demo_app.admin import AdminAccess, AdminDesk
 from demo_app.credits import Ledger
 from demo_app.settings import Settings
 from demo_app.ui import _layout
+from demo_app.ui._admin_handlers import AdminHandlers
+from demo_app.ui._admin_tab import admin_unlock
 from demo_app.ui._api import ApiEndpoints
 from demo_app.ui._handlers import PageHandlers, ServicesSource
-from demo_app.ui._wiring import wire
+from demo_app.ui._wiring import wire, wire_admin
 from demo_app.uploads import UploadPolicy
 from demo_app.visitors import Visitors, visitors_from
 
@@ -25,6 +28,8 @@ def build_ui(
         uploads.track(demo.upload_file_set)
         page = _layout.page(settings, uploads)
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
+        desk = AdminHandlers(AdminDesk(handle.get), AdminAccess.from_settings(settings))
+        wire_admin(demo, page, admin_unlock(settings), desk)
         ApiEndpoints(handle, visitors, uploads).register()
     return demo
 
