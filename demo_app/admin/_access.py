@@ -11,10 +11,12 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from demo_app.settings import Settings
+if TYPE_CHECKING:  # the command line imports this module and should start fast
+    from demo_app.settings import Settings
 
 MAX_NAME_CHARS = 40
 NAME_SHAPE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 ._@-]{{0,{MAX_NAME_CHARS - 1}}}")

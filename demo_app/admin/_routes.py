@@ -19,14 +19,13 @@ from starlette.routing import Route
 
 from demo_app.admin._access import Admin, AdminAccess, NotAnAdmin
 from demo_app.admin._desk import AdminDesk, DeskRefused
+from demo_app.admin._http import NAME_HEADER, PREFIX
 from demo_app.admin._json import account_json, balance_json, job_json, spend_json
 from demo_app.credits import CreditsError
 from demo_app.webhooks import BodyTooLarge, read_capped
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/admin/api"
-NAME_HEADER = "x-admin-name"
 MAX_BODY_BYTES = 4096
 CLOSED = "The admin routes are closed on this app: set LIPSYNC_ADMIN_KEY and restart it."
 NO_KEY = "Send the admin key as the header 'Authorization: Bearer <LIPSYNC_ADMIN_KEY>'."
@@ -94,8 +93,11 @@ def _guarded(access: AdminAccess, handler: Handler, *, changes: bool) -> Endpoin
             return _answer({"error": WRONG_KEY}, 401, challenge=True)
         try:
             admin = access.key_holder(key.strip(), request.headers.get(NAME_HEADER)) if changes else None
+        except NotAnAdmin as exc:
+            return _answer({"error": f"{exc} Send it in the X-Admin-Name header."}, 400)
+        try:
             return _answer(await handler(request, admin), 200)
-        except (NotAnAdmin, DeskRefused, _BadBody) as exc:
+        except (DeskRefused, _BadBody) as exc:
             return _answer({"error": str(exc)}, 400)
         except CreditsError as exc:
             return _answer({"error": exc.message}, 409)
