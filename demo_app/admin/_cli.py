@@ -110,15 +110,16 @@ def _call(url: str, key: SecretStr, args: argparse.Namespace) -> tuple[int, dict
     """Send the command to the app's admin route; the key travels only in the header."""
     headers = {"Authorization": f"Bearer {key.get_secret_value()}"}
     method, path, body, params = "GET", f"/{args.command}", None, None
+    if args.command in ("cancel", "grant", "take"):
+        try:
+            headers[NAME_HEADER] = admin_name(args.name if args.name is not None else getpass.getuser())
+        except NotAnAdmin as exc:
+            raise Refused(f"{exc} Pass it with --as NAME.") from None
     if args.command == "cancel":
         method, path = "POST", f"/jobs/{quote(args.job_id, safe='')}/cancel"
     elif args.command == "statement":
         params = {"owner": args.owner}
     elif args.command in ("grant", "take"):
-        try:
-            headers[NAME_HEADER] = admin_name(args.name if args.name is not None else getpass.getuser())
-        except NotAnAdmin as exc:
-            raise Refused(f"{exc} Pass it with --as NAME.") from None
         method, body = "POST", {"owner": args.owner, "credits": args.credits, "reason": args.reason}
     try:
         with httpx.Client(base_url=url + PREFIX, timeout=TIMEOUT_S) as client:

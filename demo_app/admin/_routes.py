@@ -51,7 +51,9 @@ def admin_routes(desk: AdminDesk, access: AdminAccess) -> list[Route]:
         return account_json(await desk.statement(request.query_params.get("owner")))
 
     async def cancel(request: Request, admin: Admin | None) -> Any:
-        return job_json(await desk.cancel(request.path_params["job_id"]))
+        snap = await desk.cancel(request.path_params["job_id"])
+        log.info("job %s of %s canceled by %s", snap.job_id, snap.owner, admin.label if admin else "?")
+        return job_json(snap)
 
     async def grant(request: Request, admin: Admin | None) -> Any:
         body = await _body(request)

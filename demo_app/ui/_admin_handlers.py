@@ -8,6 +8,7 @@ from the session's cookie, never from the arguments), or a session the admin key
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from demo_app.credits import AdjustRefused, Balance
 from demo_app.presenters import credits_summary_html, statement_rows
 from demo_app.ui._admin_text import desk_message, failure_rows, running_rows, spend_html
 from demo_app.ui._sentences import refusal, speaks
+
+log = logging.getLogger(__name__)
 
 NOT_AN_ADMIN = "The Admin tab is for this Space's admins only."
 
@@ -67,11 +70,12 @@ class AdminHandlers:
     @speaks
     async def cancel(self, held: Any, job_id: Any, profile: gr.OAuthProfile | None) -> tuple[str, Any, Any]:
         """Cancel anyone's job; its hold goes back to its owner."""
-        self._admin(held, profile)
+        admin = self._admin(held, profile)
         try:
             snap = await self._desk.cancel(job_id)
         except DeskRefused as exc:
             return desk_message(str(exc)), gr.skip(), gr.skip()
+        log.info("job %s of %s canceled by %s", snap.job_id, snap.owner, admin.label)
         said = desk_message(f"Job {snap.job_id} of {snap.owner}: {snap.message}")
         return said, running_rows(await self._desk.running()), failure_rows(await self._desk.failures())
 

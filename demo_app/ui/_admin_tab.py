@@ -47,9 +47,9 @@ class AdminUnlock:
     message: gr.Markdown
 
 
-def admin_tab(statement_headers: list[str]) -> AdminTab:
-    """The Admin tab, invisible; call inside the page's `gr.Tabs()`."""
-    admin = gr.State(None)
+def admin_tab(statement_headers: list[str], admin: gr.State) -> AdminTab:
+    """The Admin tab, invisible; call inside the page's `gr.Tabs()`, with the session's admin
+    state made outside it (a block among the tabs that is not a tab breaks their selection)."""
     with gr.Tab("Admin", id="admin", visible=False) as tab:
         who = gr.Markdown("", elem_id="admin-who")
         spend = gr.HTML("", elem_id="admin-spend")

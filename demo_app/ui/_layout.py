@@ -226,9 +226,10 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
         None, storage_key=BROWSER_KEY_STORAGE, secret=settings.browser_state_secret.get_secret_value()
     )
     balance = header(settings)
+    admin_state = gr.State(None)
     with gr.Tabs():
         create = create_tab(uploads)
         history = history_tab()
         credits = credits_tab()
-        admin = admin_tab(STATEMENT_HEADERS)
+        admin = admin_tab(STATEMENT_HEADERS, admin_state)
     return Page(owner, job_id, browser_key, balance, create, history, credits, admin)
