@@ -56,6 +56,11 @@ class AdminAccess:
         """True when `LIPSYNC_ADMIN_KEY` is set (the routes and the unlock box are open)."""
         return self._key_digest is not None
 
+    @property
+    def has_admins(self) -> bool:
+        """True when `LIPSYNC_ADMINS` names someone (a sign-in may open the tab)."""
+        return bool(self._admins)
+
     def signed_in(self, username: str | None) -> Admin | None:
         """The admin a Hugging Face sign-in makes, or None for anyone not in `LIPSYNC_ADMINS`."""
         if username is None or username not in self._admins:

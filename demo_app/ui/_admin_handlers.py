@@ -33,6 +33,11 @@ class AdminHandlers:
         self._desk = desk
         self._access = access
 
+    @property
+    def anyone_signs_in(self) -> bool:
+        """False when `LIPSYNC_ADMINS` is empty: no page load needs asking who is an admin."""
+        return self._access.has_admins
+
     @speaks
     async def check(self, profile: gr.OAuthProfile | None) -> tuple[Any, Any, str]:
         """On load: show the tab to a signed-in admin, and to nobody else."""

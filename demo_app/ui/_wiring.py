@@ -131,7 +131,8 @@ def wire_admin(demo: gr.Blocks, page: Page, unlock: AdminUnlock | None, handlers
     a = page.admin
     assert a is not None
     overview = [a.spend, a.running, a.failures]
-    demo.load(handlers.check, None, [a.tab, a.admin, a.who], **_page_event("admin_check"))
+    if handlers.anyone_signs_in:
+        demo.load(handlers.check, None, [a.tab, a.admin, a.who], **_page_event("admin_check"))
     if unlock is not None:
         opened = unlock.unlock.click(
             handlers.unlock,
