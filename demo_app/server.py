@@ -20,6 +20,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from demo_app.admin import AdminAccess, AdminDesk, admin_routes
 from demo_app.agents import mcp_door
 from demo_app.heap import keep_heap_small
 from demo_app.loop_lag import record_loop_lag
@@ -142,6 +143,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
                 webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook),
                 *share_routes(functools.partial(_share_desk, handle)),
                 *door.routes,
+                *admin_routes(AdminDesk(handle.get), AdminAccess.from_settings(settings)),
             ],
         },
         "footer_links": ["api", "gradio"],

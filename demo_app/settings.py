@@ -20,6 +20,9 @@ from demo_app.replicate import (
     READS_CEILING_PER_MIN,
 )
 
+MIN_ADMIN_KEY_CHARS = 16
+"""An admin key shorter than this could be guessed by the visitors who try it."""
+
 
 class Settings(BaseSettings):
     """Offline-safe defaults: with nothing set, the app runs on the built-in engine."""
@@ -129,6 +132,13 @@ class Settings(BaseSettings):
     api_key_secret: SecretStr | None = None
     """Signs visitors' API keys; unset, a random secret is created once in the data directory."""
 
+    # --- The owner's desk ----------------------------------------------------------------
+    admins: str | None = None
+    """`LIPSYNC_ADMINS`: comma-separated Hugging Face usernames who see the Admin tab when signed in."""
+    admin_key: SecretStr | None = None
+    """`LIPSYNC_ADMIN_KEY`: opens the admin routes (`python -m demo_app.admin`) and, where nobody can
+    sign in with Hugging Face (no `SPACE_ID`), the page's Admin tab; at least 16 characters."""
+
     # --- Storage -----------------------------------------------------------------------
     data_dir: Path = Path("data")
     """Ledger, jobs and videos live here; on a Space point it at the persistent mount (/data)."""
@@ -199,6 +209,20 @@ class Settings(BaseSettings):
         if url is not None and url.scheme != "https" and not is_loopback(url.host or ""):
             raise ValueError("webhooks need an https:// address (plain http:// only to a loopback host)")
         return url
+
+    @field_validator("admin_key")
+    @classmethod
+    def _long_admin_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None or not key.get_secret_value():
+            return None
+        if len(key.get_secret_value()) < MIN_ADMIN_KEY_CHARS:
+            raise ValueError(f"the admin key must be at least {MIN_ADMIN_KEY_CHARS} characters long")
+        return key
+
+    @property
+    def admin_names(self) -> frozenset[str]:
+        """The Hugging Face usernames of `LIPSYNC_ADMINS` (empty: nobody signs in as an admin)."""
+        return frozenset(name.strip() for name in (self.admins or "").split(",") if name.strip())
 
     @property
     def max_upload_bytes(self) -> int:

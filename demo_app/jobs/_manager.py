@@ -361,6 +361,10 @@ class JobManager:
     def shared_manifest(self, owner: str, job_id: str) -> dict[str, Any]:
         """The manifest a shared video carries (no credits)."""
         return shared_manifest(self._owned(owner, job_id).record)
+    def every_job(self) -> list[JobSnapshot]:
+        """Every owner's jobs, newest first, refused attempts included (the owner's desk only)."""
+        jobs = sorted(self._jobs.values(), key=lambda job: job.record.created_at, reverse=True)
+        return [job.snapshot() for job in jobs]
 
     def active_job(self, owner: str) -> JobSnapshot | None:
         """The owner's newest running job outside any comparison, so a reloaded page can resume it."""

@@ -15,7 +15,7 @@ import gradio as gr
 from demo_app.arguments import BadArgument, job_id_text, model_text
 from demo_app.jobs import MAX_MODELS, MIN_MODELS, ComparisonSnapshot, JobNotFound, JobRefused
 from demo_app.quoting import echo
-from demo_app.ui._api import ApiEndpoints
+from demo_app.ui._api import HOW_TO_SEND, ApiEndpoints
 from demo_app.ui._compare_view import comparison_title
 from demo_app.ui._contract import snapshot_json
 from demo_app.ui._handlers import TITLES
@@ -38,10 +38,11 @@ class CompareEndpoints(ApiEndpoints):
     ) -> dict[str, Any]:
         """Start one job per model (2 or 3, comma-separated ids, each with its default options);
         returns `comparison_id`, `job_ids` and each member's first snapshot. Poll /compare_status."""
-        services, owner = await self._caller(api_key)
+        owner = await self._calls.owner(api_key)
+        services = await self._calls.services()
         chosen = models_text(models)
-        image_path = self._uploaded(image, "image")
-        audio_path = self._uploaded(audio, "audio")
+        image_path = self._calls.uploaded(image, "image", HOW_TO_SEND)
+        audio_path = self._calls.uploaded(audio, "audio", HOW_TO_SEND)
         try:
             comparison = await services.jobs.start_comparison(owner, image_path, audio_path, chosen)
         except JobRefused as exc:
@@ -51,7 +52,8 @@ class CompareEndpoints(ApiEndpoints):
     @speaks
     async def compare_status(self, api_key: str, comparison_id: str) -> dict[str, Any]:
         """The comparison's latest state: every member's snapshot and the totals."""
-        services, owner = await self._caller(api_key)
+        owner = await self._calls.owner(api_key)
+        services = await self._calls.services()
         try:
             comparison = services.jobs.comparison(owner, comparison_id_text(comparison_id))
         except JobNotFound as exc:

@@ -15,6 +15,7 @@ from typing import Any
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
 from demo_app.catalog import offered
 from demo_app.jobs import JobNotFinished, JobNotFound, JobRefused, JobSnapshot
+from demo_app.services import Services
 from demo_app.shares import CannotShare
 from demo_app.ui._contract import credits_json
 from demo_app.ui._contract_models import models_json
@@ -32,6 +33,10 @@ class ApiCalls:
         self._handle = handle
         self._visitors = visitors
         self._uploads = uploads
+
+    async def services(self) -> Services:
+        """The opened services (waits for them at start)."""
+        return await self._handle.get()
 
     async def models(self) -> dict[str, Any]:
         """Every offered model: limits, options, price rule and availability.
@@ -56,8 +61,8 @@ class ApiCalls:
         refuses anything else (it differs per door)."""
         services = await self._handle.get()
         options = options_from_json(options_json)
-        image_path = self._uploaded(image, "image", how_to_send)
-        audio_path = self._uploaded(audio, "audio", how_to_send)
+        image_path = self.uploaded(image, "image", how_to_send)
+        audio_path = self.uploaded(audio, "audio", how_to_send)
         try:
             return await services.jobs.start(owner, image_path, audio_path, model_text(model), options)
         except JobRefused as exc:
@@ -130,7 +135,7 @@ class ApiCalls:
             raise Refused(str(exc), title="No such job") from None
         return {"job_id": job_id_text(job_id), "shared": False, "share_url": None}
 
-    def _uploaded(self, value: Any, what: str, how_to_send: str) -> str:
+    def uploaded(self, value: Any, what: str, how_to_send: str) -> str:
         """The path of a file the caller uploaded; anything else is refused."""
         try:
             path = self._uploads.path_of(value, what)

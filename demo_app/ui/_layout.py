@@ -15,6 +15,7 @@ from demo_app.catalog import current_offer
 from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
+from demo_app.ui._admin_tab import AdminTab, admin_tab
 from demo_app.ui._compare_layout import CompareTab, HistoryComparison, compare_tab, history_comparison
 from demo_app.ui._options import ModelInputs
 from demo_app.uploads import UploadPolicy, is_file_dict
@@ -254,6 +255,8 @@ class Page:
     history: HistoryTab
     credits: CreditsTab
     compare: CompareTab | None = None
+    admin: AdminTab | None = None
+    """The owner's desk, hidden from everyone but admins."""
 
 
 def page(settings: Settings, uploads: UploadPolicy) -> Page:
@@ -264,9 +267,11 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
         None, storage_key=BROWSER_KEY_STORAGE, secret=settings.browser_state_secret.get_secret_value()
     )
     balance = header(settings)
+    admin_state = gr.State(None)
     with gr.Tabs():
         create = create_tab(uploads)
         compare = compare_tab(uploads)
         history = history_tab()
         credits = credits_tab()
-    return Page(owner, job_id, browser_key, balance, create, history, credits, compare)
+        admin = admin_tab(STATEMENT_HEADERS, admin_state)
+    return Page(owner, job_id, browser_key, balance, create, history, credits, compare, admin)

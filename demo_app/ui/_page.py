@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import gradio as gr
 
+from demo_app.admin import AdminAccess, AdminDesk
 from demo_app.credits import Ledger
 from demo_app.settings import Settings
 from demo_app.ui import _layout
+from demo_app.ui._admin_handlers import AdminHandlers
+from demo_app.ui._admin_tab import admin_unlock
 from demo_app.ui._api import ApiEndpoints
 from demo_app.ui._api_compare import CompareEndpoints
 from demo_app.ui._compare_handlers import CompareHandlers
 from demo_app.ui._compare_wiring import wire_compare
 from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._share import ShareHandlers
-from demo_app.ui._wiring import wire, wire_sharing
+from demo_app.ui._wiring import wire, wire_admin, wire_sharing
 from demo_app.uploads import UploadPolicy
 from demo_app.visitors import Visitors, visitors_from
 
@@ -31,6 +34,8 @@ def build_ui(
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
         wire_sharing(page, ShareHandlers(handle, settings))
         wire_compare(demo, page, CompareHandlers(handle, uploads))
+        desk = AdminHandlers(AdminDesk(handle.get), AdminAccess.from_settings(settings))
+        wire_admin(demo, page, admin_unlock(settings), desk)
         ApiEndpoints(handle, visitors, uploads).register()
         CompareEndpoints(handle, visitors, uploads).register()
     return demo

@@ -10,6 +10,8 @@ from typing import Any
 
 import gradio as gr
 
+from demo_app.ui._admin_handlers import AdminHandlers
+from demo_app.ui._admin_tab import AdminUnlock
 from demo_app.ui._handlers import PageHandlers
 from demo_app.ui._layout import Page
 from demo_app.ui._share import ShareHandlers
@@ -132,6 +134,36 @@ def _wire_credits(page: Page, handlers: PageHandlers) -> None:
         _credits_outputs(page),
         **_page_event("credits"),
     )
+
+
+def wire_admin(demo: gr.Blocks, page: Page, unlock: AdminUnlock | None, handlers: AdminHandlers) -> None:
+    """The Admin tab: shown on load to a signed-in admin (or after the key unlocks it), filled
+    when shown; every event's handler checks its caller again."""
+    a = page.admin
+    assert a is not None
+    overview = [a.spend, a.running, a.failures]
+    if handlers.anyone_signs_in:
+        demo.load(handlers.check, None, [a.tab, a.admin, a.who], **_page_event("admin_check"))
+    if unlock is not None:
+        opened = unlock.unlock.click(
+            handlers.unlock,
+            [unlock.key, unlock.name],
+            [a.tab, a.admin, a.who, unlock.message, unlock.key],
+            **_page_event("admin_unlock"),
+        )
+        opened.success(handlers.overview, [a.admin], overview, **_page_event("admin_after_unlock"))
+    gr.on([a.tab.select, a.refresh.click], handlers.overview, [a.admin], overview, **_page_event("admin"))
+    a.running.select(handlers.pick, [a.admin], [a.job_id], **_page_event("admin_pick"))
+    a.cancel.click(
+        handlers.cancel, [a.admin, a.job_id], [a.message, *overview[1:]], **_page_event("admin_cancel")
+    )
+    statement = [a.summary, a.statement]
+    a.show.click(
+        handlers.statement, [a.admin, a.owner], [*statement, a.message], **_page_event("admin_statement")
+    )
+    change = [a.admin, a.owner, a.credits, a.reason]
+    a.grant.click(handlers.grant, change, [a.message, *statement], **_page_event("admin_grant"))
+    a.take.click(handlers.take, change, [a.message, *statement], **_page_event("admin_take"))
 
 
 def _page_event(name: str) -> dict[str, Any]:

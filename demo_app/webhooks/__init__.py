@@ -7,11 +7,12 @@ state; the follower still reads the prediction now and then (see `jobs._follow`)
 from demo_app.webhooks._inbox import Answer, Target, WebhookInbox
 from demo_app.webhooks._links import ROUTE_PATH, WebhookLinks
 from demo_app.webhooks._receipt import Receipt
-from demo_app.webhooks._route import InboxSource, read_capped, webhook_route
+from demo_app.webhooks._route import BodyTooLarge, InboxSource, read_capped, webhook_route
 
 __all__ = [
     "ROUTE_PATH",
     "Answer",
+    "BodyTooLarge",
     "InboxSource",
     "Receipt",
     "Target",
