@@ -141,7 +141,8 @@ class Ledger:
         check_credits("actual", actual)
         if spent is not None:
             check_credits("spent", spent, minimum=actual)
-        return await self._engine.capture(ref, actual, reason=reason, spent=actual if spent is None else spent)
+        spent = actual if spent is None else spent
+        return await self._engine.capture(ref, actual, reason=reason, spent=spent)
 
     async def release(self, ref: str, *, reason: str, spent: int = 0) -> Settlement:
         """End hold `ref` returning all of it to the owner (failure, cancel, time-out, any error).

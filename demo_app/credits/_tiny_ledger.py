@@ -8,9 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from demo_app.credits._books import Books, HoldRecord
+from demo_app.credits._engine import Limits, aware_now, check_budget, check_room
 from demo_app.credits._entries import Entry
 from demo_app.credits._entry_store import EntryStore
-from demo_app.credits._engine import Limits, aware_now, check_budget, check_room
 from demo_app.credits._errors import AdjustRefused, CaptureExceedsHold, HoldMismatch, UnknownHold
 from demo_app.credits._types import (
     Balance,
@@ -221,7 +221,8 @@ class TinyLedger:
         """Refuse a new hold (`HoldRefused`) the owner's jobs, credits or today's budget cannot take."""
         acct = self._books.accounts.get(owner)
         open_holds = len(acct.open_refs) if acct else 0
-        check_room(self._limits, open_holds=open_holds, available=self._balance(owner).available, amount=amount)
+        available = self._balance(owner).available
+        check_room(self._limits, open_holds=open_holds, available=available, amount=amount)
         check_budget(self._limits, self._books.used(today.isoformat()), amount)
 
     def _admit(self, address: str | None) -> bool:

@@ -41,7 +41,8 @@ CREATE TABLE ledger_entries (
 );
 CREATE INDEX ledger_entries_owner ON ledger_entries (owner, seq);
 CREATE UNIQUE INDEX ledger_entries_one_hold ON ledger_entries (ref) WHERE kind = 'hold';
-CREATE UNIQUE INDEX ledger_entries_one_settlement ON ledger_entries (ref) WHERE kind IN ('capture', 'release');
+CREATE UNIQUE INDEX ledger_entries_one_settlement ON ledger_entries (ref)
+    WHERE kind IN ('capture', 'release');
 
 CREATE TABLE ledger_accounts (
     owner text PRIMARY KEY,
