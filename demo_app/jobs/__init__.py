@@ -12,6 +12,7 @@ from demo_app.jobs._refusals import (
     OwnerBusy,
     StudioBusy,
 )
+from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import (
     TERMINAL_JOB_STATUSES,
     JobNotFound,
@@ -31,6 +32,7 @@ __all__ = [
     "JobRefused",
     "JobSnapshot",
     "JobStatus",
+    "JobStore",
     "LineFull",
     "LineView",
     "ModelNotOffered",
