@@ -13,14 +13,20 @@ decides on figures no other writer can move until it commits:
   a second hold or settlement of a ref whatever happens above them;
 - the accounts' CHECK refuses an overdrawn balance, should a rule ever let one through.
 
+Within one process, the changes of one owner run one after another in the order they were
+asked (a burst of clicks is served first come, first served, as on TinyDB); across processes
+the database's locks decide.
+
 Statements are rebuilt from the entries by the same code as the TinyDB engine's, so both give
 the same lines for the same history.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -79,6 +85,8 @@ class PgLedger:
         self._db = database
         self._limits = limits
         self._clock = clock
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
+        """Owner -> the lock their changes queue on in this process, and how many queue."""
 
     # ---- accounts ------------------------------------------------------------------------
 
@@ -97,7 +105,8 @@ class PgLedger:
                 balance += amount
             return Balance(owner=owner, balance=balance, held=held, available=balance - held)
 
-        return await self._change(change)
+        async with self._turn(owner):
+            return await self._change(change)
 
     async def balance(self, owner: str) -> Balance:
         async with self._db.connection() as conn:
@@ -122,7 +131,8 @@ class PgLedger:
             balance += amount
             return Balance(owner=owner, balance=balance, held=held, available=balance - held)
 
-        return await self._change(change)
+        async with self._turn(owner):
+            return await self._change(change)
 
     # ---- holds ---------------------------------------------------------------------------
 
@@ -156,7 +166,8 @@ class PgLedger:
             await cur.execute("UPDATE ledger_days SET held = held + %s WHERE day = %s", (amount, day))
             return hold_view(HoldRecord(ref, owner, amount, entry.time), applied=True)
 
-        return await self._change(change)
+        async with self._turn(owner):
+            return await self._change(change)
 
     async def capture(self, ref: str, actual: int, *, reason: str, spent: int) -> Settlement:
         return await self._settle(ref, HoldState.CAPTURED, actual, reason, spent)
@@ -292,6 +303,21 @@ class PgLedger:
                     raise
                 log.info("ledger change lost a race; trying again (%d)", attempt + 1)
         raise AssertionError("unreachable")
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, owner: str) -> AsyncIterator[None]:
+        """Wait for this process's earlier changes of `owner` (first come, first served)."""
+        lock, queued = self._turns.get(owner) or (asyncio.Lock(), 0)
+        self._turns[owner] = (lock, queued + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, queued = self._turns[owner]
+            if queued == 1:
+                del self._turns[owner]
+            else:
+                self._turns[owner] = (lock, queued - 1)
 
     def _now(self) -> datetime:
         return aware_now(self._clock)
