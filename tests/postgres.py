@@ -73,8 +73,12 @@ class Cluster:
         log = str(self.dir / "server.log")
         self._server("pg_ctl", "-D", str(data), "-l", log, "-w", "-o", options, "start")
         self._started = True
-        self.admin(f"CREATE DATABASE {TEMPLATE}")
-        asyncio.run(_migrate(self.url(TEMPLATE)))
+        try:
+            self.admin(f"CREATE DATABASE {TEMPLATE}")
+            asyncio.run(_migrate(self.url(TEMPLATE)))  # outside any event loop: call start() first
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def url(self, dbname: str) -> str:
