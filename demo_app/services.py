@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
+from demo_app.database import Database
 from demo_app.engine import Engine
-from demo_app.jobs import MAX_MODELS, JobManager, JobSnapshot
+from demo_app.jobs import MAX_MODELS, JobManager, JobSnapshot, JobStore
 from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
@@ -49,6 +50,8 @@ class Services:
     """The owners' share links of their videos."""
     webhooks: WebhookInbox | None = None
     """The inbox of Replicate's webhooks when this app has a public address; None: polling alone."""
+    database: Database | None = None
+    """PostgreSQL when `LIPSYNC_DATABASE_URL` is set (the ledger and the jobs live there); None: files."""
 
     @property
     def engine_label(self) -> str:
@@ -101,14 +104,11 @@ async def open_services(
         models = SchemaWatch(client, offered().values(), recheck_s=settings.schema_recheck_s)
         models.start()
         stack.push_async_callback(models.aclose)
-        ledger = Ledger(
-            settings.data_dir / "ledger.json",
-            starting_grant=settings.starting_grant,
-            daily_budget=settings.daily_budget,
-            # A comparison counts as one job but holds once per model it compares.
-            max_open_holds_per_owner=settings.max_jobs_per_owner * MAX_MODELS,
-            grants_per_address_per_day=settings.grants_per_address_per_day,
-        )
+        database = None
+        if settings.database_url is not None:
+            database = await Database.open(settings.database_url.get_secret_value())
+            stack.push_async_callback(database.aclose)
+        ledger = open_ledger(settings, database)
         stack.callback(ledger.close)
         if media_workers is None:
             media_workers = MediaWorkers(
@@ -126,6 +126,7 @@ async def open_services(
             observer=observer,
             unavailable=models.unavailable_reason,
             links=links,
+            store=await JobStore.on_database(database) if database is not None else None,
         )
         stack.push_async_callback(jobs.aclose)
         share_store = ShareStore(settings.data_dir / "shares.json")
@@ -144,7 +145,31 @@ async def open_services(
             models=models,
             shares=ShareDesk(jobs, share_store),
             webhooks=inbox,
+            database=database,
         )
+
+
+def open_ledger(settings: Settings, database: Database | None) -> Ledger:
+    """The ledger the settings describe: in the database when there is one, else in the data directory."""
+    grant, budget = settings.starting_grant, settings.daily_budget
+    # A comparison counts as one job but holds once per model it compares.
+    per_owner = settings.max_jobs_per_owner * MAX_MODELS
+    per_address = settings.grants_per_address_per_day
+    if database is not None:
+        return Ledger.on_database(
+            database,
+            starting_grant=grant,
+            daily_budget=budget,
+            max_open_holds_per_owner=per_owner,
+            grants_per_address_per_day=per_address,
+        )
+    return Ledger(
+        settings.data_dir / "ledger.json",
+        starting_grant=grant,
+        daily_budget=budget,
+        max_open_holds_per_owner=per_owner,
+        grants_per_address_per_day=per_address,
+    )
 
 
 def webhook_links(settings: Settings) -> WebhookLinks | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from demo_app.database import check_database_url
 from demo_app.replicate import (
     CREATES_CEILING_PER_MIN,
     DEFAULT_CREATES_PER_MIN,
@@ -142,6 +143,10 @@ class Settings(BaseSettings):
     # --- Storage -----------------------------------------------------------------------
     data_dir: Path = Path("data")
     """Ledger, jobs and videos live here; on a Space point it at the persistent mount (/data)."""
+    database_url: SecretStr | None = None
+    """`LIPSYNC_DATABASE_URL` (`postgresql://user:password@host:5432/dbname`): keep the ledger and
+    the jobs in PostgreSQL, so they outlive the data directory (a Space's disk is wiped on every
+    restart); unset, they are TinyDB files in the data directory."""
     keep_jobs_days: float = Field(default=7.0, gt=0)
     """Finished jobs and their videos are removed after this many days."""
     max_video_disk_mb: float = Field(default=2000.0, gt=0)
@@ -223,6 +228,13 @@ class Settings(BaseSettings):
     def admin_names(self) -> frozenset[str]:
         """The Hugging Face usernames of `LIPSYNC_ADMINS` (empty: nobody signs in as an admin)."""
         return frozenset(name.strip() for name in (self.admins or "").split(",") if name.strip())
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_only(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is None or not url.get_secret_value().strip():
+            return None
+        check_database_url(url.get_secret_value().strip())
+        return SecretStr(url.get_secret_value().strip())
 
     @property
     def max_upload_bytes(self) -> int:

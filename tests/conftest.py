@@ -9,6 +9,7 @@
 - `render_pool`: one pool of render workers for the whole session, shared by the engines
   above, so the worker start-up is paid once; `media_workers` likewise for the media checks.
 Both factories take the `Engine` keyword arguments (`output_ttl_s`, `renderer`, `clock`, ...).
+- `postgres`, `database_url`, `database`: a throw-away PostgreSQL (see `tests.postgres`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import pytest
 
 from demo_app.engine import Engine, LoopbackServer, RenderPool, Scenario
 from demo_app.media import MediaWorkers
+from tests.postgres import database, database_url, postgres
+
+__all__ = ["database", "database_url", "postgres"]  # fixtures shared with every package
 
 ENGINE_TOKEN = "r8_engine-test-token"
 DEFAULT_TIME_SCALE = 100.0

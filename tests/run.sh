@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Installs what the tests need (pip packages, Debian's chromium when missing), then runs the whole suite.
+# Installs what the tests need (pip packages, Debian's chromium and postgresql when missing), then runs the
+# whole suite.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -m "not slow"` for a quick local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements.txt -r tests/requirements.txt
-if ! command -v chromium >/dev/null 2>&1; then
+MISSING=""
+command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
+# The PostgreSQL tests start a throw-away cluster with the server's own initdb and pg_ctl.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || MISSING="$MISSING postgresql"
+if [ -n "$MISSING" ]; then
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
 if [ "${1:-}" = "--lint-only" ]; then
     python -m ruff check .

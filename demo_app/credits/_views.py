@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from demo_app.credits._books import HoldRecord
 from demo_app.credits._entries import Entry
 from demo_app.credits._types import Hold, HoldState, Settlement, StatementLine
+
+log = logging.getLogger(__name__)
 
 
 def hold_view(rec: HoldRecord, *, applied: bool) -> Hold:
@@ -35,6 +38,14 @@ def settlement_view(rec: HoldRecord, *, applied: bool, conflict: bool) -> Settle
         conflict=conflict,
         spent=rec.spent,
     )
+
+
+def repeated_settlement(rec: HoldRecord, outcome: HoldState) -> Settlement:
+    """A settlement asked of a hold that already ended: its first outcome, logged if it differs."""
+    conflict = rec.state != outcome
+    if conflict:
+        log.warning("refused to mark hold %s %s: already %s", rec.ref, outcome, rec.state)
+    return settlement_view(rec, applied=False, conflict=conflict)
 
 
 def statement_lines(entries: list[tuple[int, Entry]]) -> list[StatementLine]:

@@ -22,6 +22,7 @@ from demo_app.jobs._refusals import (
     OwnerBusy,
     StudioBusy,
 )
+from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import (
     TERMINAL_JOB_STATUSES,
     JobNotFound,
@@ -47,6 +48,7 @@ __all__ = [
     "JobRefused",
     "JobSnapshot",
     "JobStatus",
+    "JobStore",
     "LineFull",
     "LineView",
     "ModelNotOffered",

@@ -133,12 +133,14 @@ class JobManager:
         observer: Callable[[JobSnapshot], None] | None = None,
         unavailable: UnavailableReason = _always_available,
         links: WebhookLinks | None = None,
+        store: JobStore | None = None,
     ) -> JobManager:
         """Load the job records, resume every unsettled job, release orphaned holds.
 
-        With `links`, predictions push their changes to this app (see `receive`)."""
+        With `links`, predictions push their changes to this app (see `receive`). `store`: where
+        the records live (default: `jobs.json` in the data directory); closed with the manager."""
         (settings.data_dir / "videos").mkdir(parents=True, exist_ok=True)
-        store = JobStore(settings.data_dir / "jobs.json")
+        store = store or JobStore(settings.data_dir / "jobs.json")
         jobs = cls(
             settings=settings,
             client=client,

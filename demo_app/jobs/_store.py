@@ -1,22 +1,23 @@
-"""Persisted job records: state transitions go to disk, progress ticks stay in memory.
+"""Persisted job records: state transitions are stored, progress ticks stay in memory.
 
-Reads are served from memory; every write goes through TinyDB on the ledger's crash-safe
-journaled storage: one appended line per commit, written by one worker thread (fsync never
-blocks the event loop), with transitions of many jobs arriving together sharing a commit.
+Reads are served from memory; every write goes to the store's rows (`_job_rows`): TinyDB on
+the ledger's crash-safe journaled storage, or a PostgreSQL table.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
-from tinydb import Query, TinyDB
 
 from demo_app.jobs._facts import InputFacts
+from demo_app.jobs._job_rows import PgJobRows, TinyJobRows
 from demo_app.jobs._types import TERMINAL_JOB_STATUSES, JobStatus
-from demo_app.storage import GroupCommit, JournaledJSONStorage
+
+if TYPE_CHECKING:
+    from demo_app.database import Database
 
 
 class JobRecord(BaseModel):
@@ -70,17 +71,38 @@ class JobRecord(BaseModel):
         return self.status in TERMINAL_JOB_STATUSES
 
 
+class JobRows(Protocol):
+    """Where the records are written: a TinyDB file or a PostgreSQL table (see `_job_rows`);
+    a write returns once it is durable."""
+
+    async def upsert(self, job_id: str, doc: dict[str, Any]) -> None: ...
+    async def delete(self, job_ids: list[str]) -> None: ...
+    def close(self) -> None: ...
+
+
 class JobStore:
-    """All job records of this data directory, newest first per owner."""
+    """All job records of this data directory (or database), newest first per owner.
+
+    `JobStore(path)` keeps them in a TinyDB file; `await JobStore.on_database(database)` in
+    PostgreSQL. Either way every record is read once at open and served from memory: one
+    process follows the jobs it knows (other replicas' jobs need leases, later).
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = TinyDB(path, storage=JournaledJSONStorage, autocommit=False)
-        self._table = self._db.table("jobs")
-        self._records: dict[str, JobRecord] = {
-            doc["job_id"]: JobRecord.model_validate(doc) for doc in self._table.all()
-        }
-        self._group = GroupCommit(cast(JournaledJSONStorage, self._db.storage))
+        rows = TinyJobRows(path)
+        self._open(rows, rows.load())
+
+    @classmethod
+    async def on_database(cls, database: Database) -> JobStore:
+        """The records in `database`'s `jobs` table (the database stays open after `close`)."""
+        rows = PgJobRows(database)
+        store = cls.__new__(cls)
+        store._open(rows, await rows.load())
+        return store
+
+    def _open(self, rows: JobRows, docs: list[dict[str, Any]]) -> None:
+        self._rows = rows
+        self._records = {doc["job_id"]: JobRecord.model_validate(doc) for doc in docs}
 
     def get(self, job_id: str) -> JobRecord | None:
         """The record, or None (never raises for a missing id)."""
@@ -91,20 +113,16 @@ class JobStore:
         return sorted(self._records.values(), key=lambda r: r.created_at, reverse=True)
 
     async def save(self, record: JobRecord) -> None:
-        """Persist one record (a state transition); returns once it is on disk."""
+        """Persist one record (a state transition); returns once it is durable."""
         self._records[record.job_id] = record
-        doc = record.model_dump(mode="json")
-        async with self._group.change():
-            self._table.upsert(doc, Query().job_id == record.job_id)
+        await self._rows.upsert(record.job_id, record.model_dump(mode="json"))
 
     async def delete(self, job_ids: list[str]) -> None:
         """Forget finished records (retention)."""
         for job_id in job_ids:
             self._records.pop(job_id, None)
-        async with self._group.change():
-            self._table.remove(Query().job_id.one_of(job_ids))
+        await self._rows.delete(job_ids)
 
     def close(self) -> None:
         """Write what is pending, then release the file (and its lock)."""
-        self._group.close()
-        self._db.close()
+        self._rows.close()

@@ -1,7 +1,7 @@
-"""Read a ledger's files without the ledger's code and check its invariants.
+"""Read a ledger's files (or its PostgreSQL tables) without the ledger's code and check its invariants.
 
 Independent of `demo_app.credits` on purpose: if the ledger derived something wrongly, this
-reader, working straight from the JSON files, disagrees.
+reader, working straight from the JSON files or the raw entry rows, disagrees.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 Entry = dict[str, Any]
 
@@ -44,6 +46,28 @@ def read_entries(ledger_path: Path) -> list[tuple[int, Entry]]:
             assert int(seq) not in entries, f"entry {seq} is both in {archive.name} and elsewhere"
             entries[int(seq)] = e
     return sorted(entries.items())
+
+
+def read_pg_entries(conn: psycopg.Connection) -> list[tuple[int, Entry]]:
+    """Every entry row of a PostgreSQL ledger, in order, as the files hold them; numbered 1..n."""
+    rows = conn.execute(
+        "SELECT seq, time, owner, kind, amount, held, ref, reason, spent FROM ledger_entries ORDER BY seq"
+    ).fetchall()
+    assert [row[0] for row in rows] == list(range(1, len(rows) + 1)), "entry numbers with a gap"
+    entries = []
+    for seq, time, owner, kind, amount, held, ref, reason, spent in rows:
+        e = {"time": time, "owner": owner, "kind": kind, "amount": amount, "held": held, "ref": ref}
+        e["reason"] = reason
+        if spent is not None:
+            e["spent"] = spent
+        entries.append((seq, e))
+    return entries
+
+
+def pg_rows(conn: psycopg.Connection) -> list[Any]:
+    """Every row of a PostgreSQL ledger's tables, to show that an operation wrote nothing."""
+    tables = ("ledger_sequence", "ledger_entries", "ledger_accounts", "ledger_holds", "ledger_days")
+    return [conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in tables]
 
 
 @dataclass

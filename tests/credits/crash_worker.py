@@ -1,9 +1,10 @@
 """Run ledger operations until killed, reporting each one after it returned (so: on disk).
 
-    python -m tests.credits.crash_worker LEDGER_PATH REPORT_PATH SEED
+    python -m tests.credits.crash_worker LEDGER_PATH|DATABASE_URL REPORT_PATH SEED
 
-Prints "ready" on stdout once the ledger is open, then four concurrent workers hold, capture,
-release and adjust forever; every completed operation appends one JSON line to REPORT_PATH.
+Prints "ready" on stdout once the ledger (a TinyDB file, or PostgreSQL for a URL) is open, then
+four concurrent workers hold, capture, release and adjust forever; every completed operation
+appends one JSON line to REPORT_PATH.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import sys
 from pathlib import Path
 
 from demo_app.credits import HoldRefused, Ledger
+from demo_app.database import Database
 
 OWNERS = [f"browser:{i}" for i in range(6)]
 
 
-async def main(ledger_path: Path, report_path: Path, seed: int) -> None:
+async def main(where: str, report_path: Path, seed: int) -> None:
     rng = random.Random(seed)
-    ledger = Ledger(
-        ledger_path, starting_grant=5000, daily_budget=10**9, max_open_holds_per_owner=40, archive_at=40
-    )
+    limits = {"starting_grant": 5000, "daily_budget": 10**9, "max_open_holds_per_owner": 40}
+    if where.startswith("postgresql://"):
+        ledger = Ledger.on_database(await Database.open(where), **limits)
+    else:
+        ledger = Ledger(Path(where), archive_at=40, **limits)
     held = {h.ref: h.amount for h in await ledger.open_holds()}
     with report_path.open("a", buffering=1) as report:  # one write per line
 
@@ -62,4 +66,4 @@ async def main(ledger_path: Path, report_path: Path, seed: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])))

@@ -20,9 +20,10 @@ KILLS = 60
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_until_killed(ledger_path: Path, report: Path, seed: int, rng: random.Random) -> None:
+def run_until_killed(where: Path | str, report: Path, seed: int, rng: random.Random) -> None:
+    """Run the crash worker on the ledger at `where` (a file, or a database URL), then SIGKILL it."""
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.credits.crash_worker", str(ledger_path), str(report), str(seed)],
+        [sys.executable, "-m", "tests.credits.crash_worker", str(where), str(report), str(seed)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

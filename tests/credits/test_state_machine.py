@@ -1,9 +1,10 @@
 """Random programs of grants, holds, captures, releases, repeats and restarts against a model.
 
-After every step: the ledger agrees with a plain model and with the raw files (balance = sum
-of entries, every hold ended at most once, available ≥ 0, the daily budget never exceeded when
-a hold is made, the Space owner's spend per day: charges and the compute of released runs).
-Small limits and a tiny `archive_at` make refusals and moves to archives happen often.
+After every step: the ledger agrees with a plain model and with the raw files or rows (balance
+= sum of entries, every hold ended at most once, available ≥ 0, the daily budget never exceeded
+when a hold is made, the Space owner's spend per day: charges and the compute of released runs).
+Small limits and a tiny `archive_at` make refusals and moves to archives happen often. Both
+engines run the same programs: TinyDB files, and PostgreSQL (a fresh database per program).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -35,8 +37,10 @@ from demo_app.credits import (
     TooManyJobs,
     UnknownHold,
 )
-from tests.credits.audit import audit, disk_bytes, read_entries
+from demo_app.database import Database
+from tests.credits.audit import Entry, audit, disk_bytes, pg_rows, read_entries, read_pg_entries
 from tests.credits.conftest import Clock
+from tests.postgres import Cluster
 
 T = TypeVar("T")
 OWNERS = ("hf:ana", "browser:b1", "browser:b2")
@@ -89,6 +93,7 @@ class Model:
 class LedgerMachine(RuleBasedStateMachine):
     refs = Bundle("refs")
     base: ClassVar[Path]
+    cluster: ClassVar[Cluster | None] = None
     steps: ClassVar[int] = 0
 
     def __init__(self) -> None:
@@ -98,10 +103,22 @@ class LedgerMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.clock = Clock()
         self.model = Model()
+        self.url = self.cluster.new_database() if self.cluster else ""
+        self.reader = psycopg.connect(self.url, autocommit=True) if self.url else None
+        self.database: Database | None = None
         self.ledger = self.open()
         self.next_ref = 0
 
     def open(self) -> Ledger:
+        if self.url:
+            self.database = self.run(Database.open(self.url, max_size=4))
+            return Ledger.on_database(
+                self.database,
+                starting_grant=GRANT,
+                daily_budget=BUDGET,
+                max_open_holds_per_owner=MAX_OPEN,
+                clock=self.clock,
+            )
         return Ledger(
             self.path,
             starting_grant=GRANT,
@@ -117,10 +134,27 @@ class LedgerMachine(RuleBasedStateMachine):
     def step(self) -> None:
         type(self).steps += 1
 
-    def teardown(self) -> None:
+    def close(self) -> None:
         self.ledger.close()
+        if self.database is not None:
+            self.run(self.database.aclose())
+
+    def teardown(self) -> None:
+        self.close()
         self.loop.close()
         shutil.rmtree(self.dir)
+        if self.reader is not None and self.cluster is not None:
+            self.reader.close()
+            self.cluster.drop(self.url)
+
+    def entries(self) -> list[tuple[int, Entry]]:
+        return read_pg_entries(self.reader) if self.reader is not None else read_entries(self.path)
+
+    def stored(self) -> object:
+        """What the ledger has written, to compare before and after a refusal."""
+        if self.reader is not None:
+            return pg_rows(self.reader)
+        return disk_bytes(self.path) if self.path.exists() else b""
 
     def today(self) -> str:
         return self.clock.now.date().isoformat()
@@ -226,7 +260,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def restart(self) -> None:
         self.step()
-        self.ledger.close()
+        self.close()
         self.ledger = self.open()
 
     @rule(hours=st.integers(1, 30))
@@ -239,10 +273,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def try_hold(self, owner: str, amount: int, ref: str) -> None:
         refusal = self.model.refusal(owner, amount, self.today())
         if refusal is not None:
-            before = disk_bytes(self.path) if self.path.exists() else b""
+            before = self.stored()
             with pytest.raises(refusal):
                 self.run(self.ledger.hold(owner, amount, ref, reason="a job"))
-            assert (disk_bytes(self.path) if self.path.exists() else b"") == before
+            assert self.stored() == before
             return
         got = self.run(self.ledger.hold(owner, amount, ref, reason="a job"))
         assert (got.applied, got.amount, got.state) == (True, amount, "open")
@@ -279,7 +313,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def agrees_with_the_model_and_the_files(self) -> None:
-        on_disk = audit(read_entries(self.path), daily_budget=BUDGET)  # history-wide checks
+        on_disk = audit(self.entries(), daily_budget=BUDGET)  # history-wide checks
         for owner in OWNERS:
             balance = self.run(self.ledger.balance(owner))
             assert balance == self.model.view(owner)
@@ -309,8 +343,13 @@ class LedgerMachine(RuleBasedStateMachine):
             assert on_disk.spent[day] == spend.spent
 
 
-def run_machine(base: Path, *, examples: int, steps: int) -> int:
-    machine = cast(type[LedgerMachine], type("Machine", (LedgerMachine,), {"base": base, "steps": 0}))
+ENGINES = pytest.mark.parametrize("engine", ["tinydb", pytest.param("postgres", marks=pytest.mark.slow)])
+"""PostgreSQL's programs are slow (a database per program, a connection per check): 40 s+."""
+
+
+def run_machine(base: Path, *, examples: int, steps: int, cluster: Cluster | None = None) -> int:
+    attributes = {"base": base, "steps": 0, "cluster": cluster}
+    machine = cast(type[LedgerMachine], type("Machine", (LedgerMachine,), attributes))
     run_state_machine_as_test(
         machine,
         settings=settings(
@@ -324,12 +363,20 @@ def run_machine(base: Path, *, examples: int, steps: int) -> int:
     return machine.steps
 
 
-def test_ledger_state_machine_quick(tmp_path: Path) -> None:
-    assert run_machine(tmp_path, examples=25, steps=40) >= 500
+def cluster_for(engine: str, request: pytest.FixtureRequest) -> Cluster | None:
+    return cast(Cluster, request.getfixturevalue("postgres")) if engine == "postgres" else None
+
+
+@ENGINES
+def test_ledger_state_machine_quick(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> None:
+    assert run_machine(tmp_path, examples=25, steps=40, cluster=cluster_for(engine, request)) >= 500
 
 
 @pytest.mark.slow
-def test_ledger_state_machine_ten_thousand_steps(tmp_path: Path) -> None:
-    steps = run_machine(tmp_path, examples=250, steps=50)
+@ENGINES
+def test_ledger_state_machine_ten_thousand_steps(
+    tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    steps = run_machine(tmp_path, examples=250, steps=50, cluster=cluster_for(engine, request))
     print(f"state machine ran {steps} steps")
     assert steps >= 10_000

@@ -1,4 +1,8 @@
-"""A job process SIGKILLed at each stage; a fresh process recovers and settles each hold exactly once."""
+"""A job process SIGKILLed at each stage; a fresh process recovers and settles each hold exactly once.
+
+On both storage engines: TinyDB files in the data directory, and PostgreSQL (the data
+directory then keeps only files: uploads and videos).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,14 @@ def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
     )
 
 
+@pytest.fixture(params=["tinydb", "postgres"])
+def storage_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment choosing the engine: no database URL, or a fresh database's."""
+    if request.param == "tinydb":
+        return {}
+    return {"LIPSYNC_DATABASE_URL": request.getfixturevalue("database_url")}
+
+
 @pytest.mark.parametrize(
     ("stage", "outcome"),
     [
@@ -48,9 +60,11 @@ def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
     ],
 )
 def test_kill_at_each_stage_then_recover(
-    engine_url: str, tmp_path: Path, voice: Path, stage: str, outcome: str
+    engine_url: str, tmp_path: Path, voice: Path, stage: str, outcome: str, storage_env: dict[str, str]
 ) -> None:
     env = dict(os.environ)
+    env.pop("LIPSYNC_DATABASE_URL", None)
+    env.update(storage_env)
     env.update(
         DATA_DIR=str(tmp_path / "data"),
         ENGINE_URL=engine_url,
@@ -80,3 +94,6 @@ def test_kill_at_each_stage_then_recover(
     again = run_worker(env, "recover")
     (same,) = json.loads(again.stdout.strip().splitlines()[-1])
     assert same["lines"] == job["lines"], "a second recovery must settle nothing"
+    files = [p.name for p in (tmp_path / "data").iterdir()]
+    stored = {name.split(".")[0] for name in files if name.startswith(("ledger.json", "jobs.json"))}
+    assert stored == (set() if storage_env else {"ledger", "jobs"}), files

@@ -1,0 +1,90 @@
+"""The schema, as numbered migrations: each runs once, in order, in its own transaction.
+
+Append a new `Migration` to change the schema; never edit one that has shipped.
+
+Ledger: `ledger_entries` is the append-only history (the same entries as the TinyDB files,
+numbered without gaps by `ledger_sequence`), the other ledger tables are what the entries add
+up to, kept in the same transaction so a change is one atomic step: accounts (the CHECK says
+no balance is ever overdrawn), holds (one per ref), the daily budget's use per UTC day, and
+today's new visitors per address. The unique indexes make one hold and one settlement per ref
+a fact of the database, whatever a replica does. Jobs: one JSONB record per job.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    version: int
+    name: str
+    sql: str
+
+
+LEDGER_AND_JOBS = """
+CREATE TABLE ledger_sequence (
+    id int PRIMARY KEY CHECK (id = 1),
+    last_seq bigint NOT NULL
+);
+INSERT INTO ledger_sequence VALUES (1, 0);
+
+CREATE TABLE ledger_entries (
+    seq bigint PRIMARY KEY,
+    time text NOT NULL,
+    owner text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('grant', 'hold', 'capture', 'release', 'adjust')),
+    amount bigint NOT NULL,
+    held bigint NOT NULL,
+    ref text,
+    reason text NOT NULL,
+    spent bigint
+);
+CREATE INDEX ledger_entries_owner ON ledger_entries (owner, seq);
+CREATE UNIQUE INDEX ledger_entries_one_hold ON ledger_entries (ref) WHERE kind = 'hold';
+CREATE UNIQUE INDEX ledger_entries_one_settlement ON ledger_entries (ref)
+    WHERE kind IN ('capture', 'release');
+
+CREATE TABLE ledger_accounts (
+    owner text PRIMARY KEY,
+    balance bigint NOT NULL DEFAULT 0,
+    held bigint NOT NULL DEFAULT 0,
+    open_holds int NOT NULL DEFAULT 0,
+    opened boolean NOT NULL DEFAULT false,
+    CHECK (held >= 0 AND open_holds >= 0 AND balance >= held)
+);
+
+CREATE TABLE ledger_holds (
+    ref text PRIMARY KEY,
+    seq bigint NOT NULL,
+    owner text NOT NULL,
+    amount bigint NOT NULL CHECK (amount >= 0),
+    created_at text NOT NULL,
+    day text NOT NULL,
+    state text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'captured', 'released')),
+    charged bigint NOT NULL DEFAULT 0,
+    spent bigint NOT NULL DEFAULT 0,
+    reason text NOT NULL DEFAULT '',
+    CHECK (charged BETWEEN 0 AND amount)
+);
+CREATE INDEX ledger_holds_open ON ledger_holds (owner, seq) WHERE state = 'open';
+
+CREATE TABLE ledger_days (
+    day text PRIMARY KEY,
+    held bigint NOT NULL DEFAULT 0 CHECK (held >= 0),
+    spent bigint NOT NULL DEFAULT 0
+);
+
+CREATE TABLE ledger_grant_counts (
+    day text NOT NULL,
+    address text NOT NULL,
+    count int NOT NULL,
+    PRIMARY KEY (day, address)
+);
+
+CREATE TABLE jobs (
+    job_id text PRIMARY KEY,
+    record jsonb NOT NULL
+);
+"""
+
+MIGRATIONS: list[Migration] = [Migration(1, "ledger and jobs", LEDGER_AND_JOBS)]

@@ -1,0 +1,82 @@
+"""Where job records are written: one TinyDB file, or one JSONB row per job in PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, cast
+
+from psycopg.types.json import Jsonb
+from tinydb import Query, TinyDB
+
+from demo_app.database import Database
+from demo_app.storage import GroupCommit, JournaledJSONStorage
+
+
+class TinyJobRows:
+    """The records in a TinyDB file on the journaled storage: one appended line per commit,
+    written by one worker thread (fsync never blocks the event loop), with transitions of many
+    jobs arriving together sharing a commit."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = TinyDB(path, storage=JournaledJSONStorage, autocommit=False)
+        self._table = self._db.table("jobs")
+        self._group = GroupCommit(cast(JournaledJSONStorage, self._db.storage))
+
+    def load(self) -> list[dict[str, Any]]:
+        return [dict(doc) for doc in self._table.all()]
+
+    async def upsert(self, job_id: str, doc: dict[str, Any]) -> None:
+        async with self._group.change():
+            self._table.upsert(doc, Query().job_id == job_id)
+
+    async def delete(self, job_ids: list[str]) -> None:
+        async with self._group.change():
+            self._table.remove(Query().job_id.one_of(job_ids))
+
+    def close(self) -> None:
+        self._group.close()
+        self._db.close()
+
+
+class PgJobRows:
+    """The records in the `jobs` table, each change committed before it returns.
+
+    Writes of one job are kept in order (one at a time per job, each writing the latest
+    record), so a slower connection can never leave an older state last.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._latest: dict[str, dict[str, Any]] = {}
+        self._writing: dict[str, asyncio.Lock] = {}
+
+    async def load(self) -> list[dict[str, Any]]:
+        async with self._db.connection() as conn:
+            rows = await (await conn.execute("SELECT record FROM jobs")).fetchall()
+        return [row[0] for row in rows]
+
+    async def upsert(self, job_id: str, doc: dict[str, Any]) -> None:
+        self._latest[job_id] = doc
+        async with self._writing.setdefault(job_id, asyncio.Lock()):
+            latest = self._latest.get(job_id)
+            if latest is None:
+                return  # a later write of this job already stored its latest record
+            del self._latest[job_id]
+            async with self._db.connection() as conn:
+                await conn.execute(
+                    "INSERT INTO jobs (job_id, record) VALUES (%s, %s) "
+                    "ON CONFLICT (job_id) DO UPDATE SET record = EXCLUDED.record",
+                    (job_id, Jsonb(latest)),
+                )
+
+    async def delete(self, job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            self._writing.pop(job_id, None)
+            self._latest.pop(job_id, None)
+        async with self._db.connection() as conn:
+            await conn.execute("DELETE FROM jobs WHERE job_id = ANY(%s)", (job_ids,))
+
+    def close(self) -> None:
+        """Nothing pending: every write committed before it returned (the pool is the app's)."""
