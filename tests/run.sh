@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (pip packages, Debian's chromium and postgresql when missing), then runs the
 # whole suite.
-# Extra arguments go to pytest, e.g. `bash tests/run.sh -m "not slow"` for a quick local run.
+# Extra arguments go to pytest (`-n 0` runs in one process), e.g. `bash tests/run.sh -m "not slow"` for a quick local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements.txt -r tests/requirements.txt
@@ -21,4 +21,5 @@ if [ "${1:-}" = "--lint-only" ]; then
     exit 0
 fi
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
-exec python -m pytest "$@"
+# Two workers, one test file each at a time: module-scoped apps and browsers stay shared within a file.
+exec python -m pytest -n 2 --dist loadfile "$@"
