@@ -12,6 +12,7 @@ from demo_app.jobs._refusals import (
     OwnerBusy,
     StudioBusy,
 )
+from demo_app.jobs._retry import RETRYABLE_STATUSES, NothingToRetry
 from demo_app.jobs._types import (
     TERMINAL_JOB_STATUSES,
     JobNotFound,
@@ -23,6 +24,7 @@ from demo_app.jobs._types import (
 )
 
 __all__ = [
+    "RETRYABLE_STATUSES",
     "TERMINAL_JOB_STATUSES",
     "BadOptions",
     "CannotAfford",
@@ -35,6 +37,7 @@ __all__ = [
     "LineView",
     "ModelNotOffered",
     "ModelUnavailable",
+    "NothingToRetry",
     "OwnerBusy",
     "ProgressSource",
     "Quote",

@@ -15,6 +15,7 @@ from demo_app.catalog import current_offer
 from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
+from demo_app.ui._notify import notify_toggle
 from demo_app.ui._options import ModelInputs
 from demo_app.uploads import UploadPolicy, is_file_dict
 
@@ -121,6 +122,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
             status = gr.HTML(
                 idle_status_html(), css_template=STATUS_CSS, js_on_load=ELAPSED_CLOCK_JS, elem_id="job-status"
             )
+            notify_toggle()
             logs = gr.Textbox(
                 label="Model log (latest lines)",
                 lines=4,
@@ -165,7 +167,10 @@ def history_tab() -> HistoryTab:
     """The History tab."""
     with gr.Tab("History", id="history") as tab:
         gr.Markdown("Your jobs, newest first. Click a row to watch its video.")
-        table = gr.Dataframe(headers=HISTORY_HEADERS, datatype="str", interactive=False, elem_id="history")
+        # Wrapped cells: on a phone every column fits the screen instead of running off its edge.
+        table = gr.Dataframe(
+            headers=HISTORY_HEADERS, datatype="str", interactive=False, wrap=True, elem_id="history"
+        )
         refresh = gr.Button("Refresh", size="sm")
         video = gr.Video(label="Video", interactive=False, height=420, elem_id="history-video")
         download = gr.DownloadButton("Download video", visible=False)
@@ -177,9 +182,9 @@ def credits_tab() -> CreditsTab:
     with gr.Tab("Credits", id="credits") as tab:
         summary = gr.HTML("", elem_id="credits-summary")
         gr.Markdown("**Open holds** (credits set aside for jobs still running)")
-        holds = gr.Dataframe(headers=HOLD_HEADERS, interactive=False, elem_id="holds")
+        holds = gr.Dataframe(headers=HOLD_HEADERS, interactive=False, wrap=True, elem_id="holds")
         gr.Markdown("**Statement** (every change to your credits, oldest first)")
-        statement = gr.Dataframe(headers=STATEMENT_HEADERS, interactive=False, elem_id="statement")
+        statement = gr.Dataframe(headers=STATEMENT_HEADERS, interactive=False, wrap=True, elem_id="statement")
         refresh = gr.Button("Refresh", size="sm")
         api_key = gr.Textbox(
             label="Your API key",
