@@ -17,6 +17,7 @@ from demo_app.services import engine_label
 from demo_app.settings import Settings
 from demo_app.ui._notify import notify_toggle
 from demo_app.ui._options import ModelInputs
+from demo_app.ui._viewport import narrow_tables
 from demo_app.uploads import UploadPolicy, is_file_dict
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -123,6 +124,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
                 idle_status_html(), css_template=STATUS_CSS, js_on_load=ELAPSED_CLOCK_JS, elem_id="job-status"
             )
             notify_toggle()
+            narrow_tables()
             logs = gr.Textbox(
                 label="Model log (latest lines)",
                 lines=4,

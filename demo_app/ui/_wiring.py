@@ -12,7 +12,7 @@ import gradio as gr
 
 from demo_app.ui._handlers import PageHandlers
 from demo_app.ui._layout import Page
-from demo_app.ui._viewport import wire_viewport
+from demo_app.ui._viewport import SHOW_RUN_PANEL_JS, wire_viewport
 
 
 def wire(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
@@ -21,7 +21,7 @@ def wire(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
     _wire_create(page, handlers)
     _wire_history(page, handlers)
     _wire_credits(page, handlers)
-    wire_viewport(page.create.logs, [page.create.generate.click, page.create.retry.click])
+    wire_viewport(page.create.logs)
 
 
 def _run_outputs(page: Page) -> list[Any]:
@@ -92,6 +92,7 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
         # Another click while a job runs starts another (within the owner's limit); the run
         # panel then follows the newest job and the older event stops (`PageHandlers._follow`).
         trigger_mode="multiple",
+        js=SHOW_RUN_PANEL_JS,
         **_raw_event("generate"),
     )
     retried = c.retry.click(
@@ -99,6 +100,7 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
         [page.owner, page.job_id, c.image, c.audio, c.model, *c.model_inputs.inputs],
         _run_outputs(page),
         trigger_mode="multiple",
+        js=SHOW_RUN_PANEL_JS,
         **_raw_event("retry"),
     )
     for name, run in (("run", generated), ("retry", retried)):
