@@ -88,4 +88,5 @@ def _browser_only(name: str) -> dict[str, Any]:
         "api_visibility": "private",
         "queue": False,
         "show_progress": "hidden",
+        "concurrency_limit": None,
     }
