@@ -166,19 +166,52 @@ def _progress_html(snap: JobSnapshot) -> str:
     )
 
 
-def model_info(model_id: str, unavailable: str | None = None) -> str:
-    """About the model: what it does, how long a 10-second clip typically takes, its price (and
-    whether the Space set it) and its licence note; when the model cannot run now, the sentence
-    saying why follows (it quotes Replicate's schema: escaped)."""
+BUILT_IN_RUN_S_FOR_10S = 4.0
+"""A whole job of 10 s of audio on the built-in offline engine (checks, render, delivery) on an
+idle 2-core machine; the render alone is measured by `python -m bench.render`."""
+
+
+def model_info(model_id: str, unavailable: str | None = None, *, built_in: bool = False) -> str:
+    """About the model: what it does, how long a 10-second clip typically takes (on the built-in
+    engine when `built_in`, with Replicate's time beside it), its price (and whether the Space set
+    it) and its licence note; when the model cannot run now, the sentence saying why follows (it
+    quotes Replicate's schema: escaped)."""
     try:
         spec = get_model(model_id)
     except ValueError as exc:
         return str(exc)
-    seconds = spec.typical_run_s(10.0)
-    typical = f"{round(seconds)} s" if seconds < 90 else f"{round(seconds / 60)} min"
-    about = f"{spec.description} Typically about {typical} for 10 s of audio."
+    typical = _duration(spec.typical_run_s(10.0))
+    if built_in:
+        about = (
+            f"{spec.description} Typically about {_duration(BUILT_IN_RUN_S_FOR_10S)} for 10 s of audio "
+            f"on this built-in offline engine (about {typical} on Replicate)."
+        )
+    else:
+        about = f"{spec.description} Typically about {typical} for 10 s of audio."
     line = f"{about} {price_text(spec)} {spec.licence}"
     return line if unavailable is None else f"{line}\n\n**⚠ {html.escape(unavailable)}**"
+
+
+def _duration(seconds: float) -> str:
+    return f"{round(seconds)} s" if seconds < 90 else f"{round(seconds / 60)} min"
+
+
+MORE_CREDITS = "Need more credits? Whoever runs this app can add them with"
+
+
+def grant_command(owner: str) -> str:
+    """The owner's desk command that grants `owner` more credits."""
+    return f'python -m demo_app.admin grant {owner} <credits> --reason "<text>"'
+
+
+def more_credits_text(owner: str) -> str:
+    """How a visitor who spent their credits gets more (Markdown, for the estimate)."""
+    return f"{MORE_CREDITS} `{grant_command(owner)}`."
+
+
+def more_credits_html(owner: str) -> str:
+    """The same, as the Credits tab's HTML shows it."""
+    return f'<p class="ls-more">{MORE_CREDITS} <code>{_esc(grant_command(owner))}</code>.</p>'
 
 
 def price_text(spec: ModelSpec) -> str:

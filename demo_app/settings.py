@@ -151,6 +151,8 @@ class Settings(BaseSettings):
     """Finished jobs and their videos are removed after this many days."""
     max_video_disk_mb: float = Field(default=2000.0, gt=0)
     """Upper bound of the videos folder; the oldest finished videos go first."""
+    retry_keep_hours: float = Field(default=24.0, gt=0)
+    """A failed, timed-out or canceled job keeps its face and voice this long, for Try again."""
 
     # --- Models and prices ---------------------------------------------------------------
     models: str | None = None

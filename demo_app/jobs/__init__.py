@@ -22,6 +22,7 @@ from demo_app.jobs._refusals import (
     OwnerBusy,
     StudioBusy,
 )
+from demo_app.jobs._retry import RETRYABLE_STATUSES, NothingToRetry
 from demo_app.jobs._store import JobStore
 from demo_app.jobs._types import (
     TERMINAL_JOB_STATUSES,
@@ -36,6 +37,7 @@ from demo_app.jobs._types import (
 __all__ = [
     "MAX_MODELS",
     "MIN_MODELS",
+    "RETRYABLE_STATUSES",
     "TERMINAL_JOB_STATUSES",
     "BadComparison",
     "BadOptions",
@@ -53,6 +55,7 @@ __all__ = [
     "LineView",
     "ModelNotOffered",
     "ModelUnavailable",
+    "NothingToRetry",
     "OwnerBusy",
     "ProgressSource",
     "Quote",

@@ -43,6 +43,7 @@ from demo_app.jobs._refusals import (
     StudioBusy,
 )
 from demo_app.jobs._retention import prune
+from demo_app.jobs._retry import retry_inputs
 from demo_app.jobs._runner import JobRunner
 from demo_app.jobs._store import JobRecord, JobStore
 from demo_app.jobs._sweeper import StatusSweeper
@@ -306,6 +307,13 @@ class JobManager:
     def open_jobs(self, owner: str) -> int:
         """The owner's running jobs as their limit counts them (a comparison once)."""
         return open_units(self._open_per_owner.get(owner, ()), self._group_of)
+    async def retry(self, owner: str, job_id: str) -> JobSnapshot:
+        """Start a new job from the kept face, voice, model and options of the owner's job
+        `job_id` (it failed, timed out or was canceled); refused like `start`, or with
+        `NothingToRetry` when that job cannot be repeated."""
+        record = self._owned(owner, job_id).record
+        image_path, audio_path = await asyncio.to_thread(retry_inputs, record)
+        return await self.start(owner, image_path, audio_path, record.model, record.options)
 
     async def receive(self, job_id: str, prediction: Prediction) -> Receipt:
         """A verified webhook's prediction for `job_id`: its follower is woken if it is news."""

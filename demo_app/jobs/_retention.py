@@ -1,4 +1,5 @@
-"""Retention: finished jobs go after their keep time, and videos stay within their disk bound.
+"""Retention: finished jobs go after their keep time, videos stay within their disk bound, and
+the inputs kept for Try again go after `retry_keep_hours`.
 
 File work (sizes, deletions) runs in a thread: a sweep over thousands of videos must not stall
 the event loop every visitor shares.
@@ -14,12 +15,16 @@ from pathlib import Path
 from demo_app.credits import utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._live import LiveJob
+from demo_app.jobs._retry import expired_inputs, remove_folders
 from demo_app.jobs._store import JobStore
 from demo_app.settings import Settings
 
 
 async def prune(jobs: dict[str, LiveJob], store: JobStore, settings: Settings) -> None:
     """Forget jobs past their keep time and bound the videos' disk use, oldest first."""
+    inputs_dir = settings.data_dir / "inputs"
+    stale = expired_inputs((j.record for j in jobs.values()), inputs_dir, settings.retry_keep_hours)
+    await asyncio.to_thread(remove_folders, stale)
     cutoff = utc_now() - timedelta(days=settings.keep_jobs_days)
     expired = [j for j in jobs.values() if j.record.settled and (j.record.finished_at or cutoff) < cutoff]
     await asyncio.to_thread(_remove_files, [j.record.video_path for j in expired])

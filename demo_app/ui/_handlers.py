@@ -24,12 +24,14 @@ import gradio as gr
 
 from demo_app.arguments import BadArgument, browser_key_text, job_id_text, model_text
 from demo_app.catalog import CATALOG
-from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, fold
+from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, NothingToRetry, Quote, fold
 from demo_app.presenters import (
     balance_html,
     credits_summary_html,
     holds_rows,
     model_info,
+    more_credits_html,
+    more_credits_text,
     quote_html,
     statement_rows,
 )
@@ -104,7 +106,10 @@ class PageHandlers:
         quote = await services.jobs.quote(owner, model_id, image_path, audio_path, options)
         if _at_job_limit(services, owner):
             return quote_html(quote, busy=True), gr.Button(interactive=False)
-        return quote_html(quote, line=services.jobs.line()), gr.Button(interactive=quote.ready)
+        text = quote_html(quote, line=services.jobs.line())
+        if await _short_of_credits(services, owner, quote):
+            text = f"{text}\n\n{more_credits_text(owner)}"
+        return text, gr.Button(interactive=quote.ready)
 
     @speaks
     async def choose_model(self, model_id: str) -> list[Any]:
@@ -118,7 +123,8 @@ class PageHandlers:
         model_id = model_text(model_id)
         services = await self._handle.get()
         await services.models.checked_within(FIRST_CHECK_WAIT_S)
-        return model_info(model_id, services.models.unavailable_reason(model_id))
+        built_in = not services.settings.uses_replicate
+        return model_info(model_id, services.models.unavailable_reason(model_id), built_in=built_in)
 
     # ---- a run ------------------------------------------------------------------------------
 
@@ -146,6 +152,41 @@ class PageHandlers:
         except JobRefused as exc:
             raise _refuse(str(exc)) from None
         async for frame in self._follow(services, owner, snap, _tab(request)):
+            yield frame
+
+    @speaks
+    async def retry(
+        self,
+        request: gr.Request,
+        owner: str | None,
+        job_id: str | None,
+        image: Any,
+        audio: Any,
+        model_id: str,
+        *option_values: Any,
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        """Try again: the followed job's own face, voice, model and options, kept on the server
+        (a reload empties the page's inputs); when they are no longer kept, the page's inputs."""
+        if owner is None:
+            raise _refuse("The page is still loading; press Try again in a second.")
+        services = await self._handle.get()
+        reason = "Add a face image and an audio clip first."
+        if isinstance(job_id, str) and job_id:
+            try:
+                snap = await services.jobs.retry(owner, job_id_text(job_id))
+            except NothingToRetry as exc:
+                reason = str(exc)
+            except (JobNotFound, BadArgument):
+                pass
+            except JobRefused as exc:
+                raise _refuse(str(exc)) from None
+            else:
+                async for frame in self._follow(services, owner, snap, _tab(request)):
+                    yield frame
+                return
+        if image is None or audio is None:
+            raise _refuse(reason, title="Cannot try again")
+        async for frame in self.generate(request, owner, image, audio, model_id, *option_values):
             yield frame
 
     @speaks
@@ -236,7 +277,7 @@ class PageHandlers:
             return "", [], [], ""
         account = await self._visitors.account(owner)
         return (
-            credits_summary_html(account.balance),
+            credits_summary_html(account.balance) + more_credits_html(owner),
             holds_rows(account.open_holds),
             statement_rows(account.statement),
             balance_html(account.balance),
@@ -255,6 +296,13 @@ def _at_job_limit(services: Services, owner: str) -> bool:
 
 async def _exists(path: str) -> bool:
     return await asyncio.to_thread(Path(path).is_file)
+
+
+async def _short_of_credits(services: Services, owner: str, quote: Quote) -> bool:
+    """True when the balance cannot pay the estimate (the visitor then reads how to get more)."""
+    if quote.ready or quote.estimate is None:
+        return False
+    return (await services.ledger.balance(owner)).available < quote.estimate
 
 
 async def _balance_html(services: Services, owner: str) -> str:

@@ -17,7 +17,9 @@ from demo_app.services import engine_label
 from demo_app.settings import Settings
 from demo_app.ui._admin_tab import AdminTab, admin_tab
 from demo_app.ui._compare_layout import CompareTab, HistoryComparison, compare_tab, history_comparison
+from demo_app.ui._notify import notify_toggle
 from demo_app.ui._options import ModelInputs
+from demo_app.ui._viewport import narrow_tables
 from demo_app.uploads import UploadPolicy, is_file_dict
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -137,6 +139,8 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
             status = gr.HTML(
                 idle_status_html(), css_template=STATUS_CSS, js_on_load=ELAPSED_CLOCK_JS, elem_id="job-status"
             )
+            notify_toggle()
+            narrow_tables()
             logs = gr.Textbox(
                 label="Model log (latest lines)",
                 lines=4,
@@ -181,7 +185,10 @@ def history_tab() -> HistoryTab:
     """The History tab."""
     with gr.Tab("History", id="history") as tab:
         gr.Markdown("Your jobs, newest first. Click a row to watch its video.")
-        table = gr.Dataframe(headers=HISTORY_HEADERS, datatype="str", interactive=False, elem_id="history")
+        # Wrapped cells: on a phone every column fits the screen instead of running off its edge.
+        table = gr.Dataframe(
+            headers=HISTORY_HEADERS, datatype="str", interactive=False, wrap=True, elem_id="history"
+        )
         refresh = gr.Button("Refresh", size="sm")
         video = gr.Video(label="Video", interactive=False, height=420, elem_id="history-video")
         download = gr.DownloadButton("Download video", visible=False)
@@ -218,9 +225,9 @@ def credits_tab() -> CreditsTab:
     with gr.Tab("Credits", id="credits") as tab:
         summary = gr.HTML("", elem_id="credits-summary")
         gr.Markdown("**Open holds** (credits set aside for jobs still running)")
-        holds = gr.Dataframe(headers=HOLD_HEADERS, interactive=False, elem_id="holds")
+        holds = gr.Dataframe(headers=HOLD_HEADERS, interactive=False, wrap=True, elem_id="holds")
         gr.Markdown("**Statement** (every change to your credits, oldest first)")
-        statement = gr.Dataframe(headers=STATEMENT_HEADERS, interactive=False, elem_id="statement")
+        statement = gr.Dataframe(headers=STATEMENT_HEADERS, interactive=False, wrap=True, elem_id="statement")
         refresh = gr.Button("Refresh", size="sm")
         api_key = gr.Textbox(
             label="Your API key",

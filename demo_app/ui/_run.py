@@ -13,15 +13,13 @@ from typing import Any
 
 import gradio as gr
 
-from demo_app.jobs import JobSnapshot, JobStatus
+from demo_app.jobs import RETRYABLE_STATUSES, JobSnapshot, JobStatus
 from demo_app.presenters import log_text, status_html
 
 RUN_FIELDS = ("job", "status", "logs", "video", "download", "generate", "cancel", "retry", "balance")
 """The order of the run panel's outputs in every event that drives it."""
 
 _UNSET = object()
-
-RETRYABLE = frozenset({JobStatus.FAILED, JobStatus.TIMED_OUT, JobStatus.CANCELED})
 
 
 class RunFrames:
@@ -47,7 +45,7 @@ class RunFrames:
             # estimate, asked once the job has started, turns it on again within the job limit.
             "generate": False,
             "cancel": running,
-            "retry": snap.status in RETRYABLE,
+            "retry": snap.status in RETRYABLE_STATUSES,
         }
         if snap.status is not self._status:
             # Holds and charges happen at status changes only: the balance is asked for then.

@@ -15,6 +15,7 @@ from demo_app.ui._admin_tab import AdminUnlock
 from demo_app.ui._handlers import PageHandlers
 from demo_app.ui._layout import Page
 from demo_app.ui._share import ShareHandlers
+from demo_app.ui._viewport import SHOW_RUN_PANEL_JS, wire_viewport
 
 
 def wire(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
@@ -23,6 +24,7 @@ def wire(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
     _wire_create(page, handlers)
     _wire_history(page, handlers)
     _wire_credits(page, handlers)
+    wire_viewport(page.create.logs)
 
 
 def _run_outputs(page: Page) -> list[Any]:
@@ -86,18 +88,29 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
         queue=False,
         **_page_event("choose_model"),
     )
-    run = gr.on(
-        [c.generate.click, c.retry.click],
+    generated = c.generate.click(
         handlers.generate,
         [page.owner, c.image, c.audio, c.model, *c.model_inputs.inputs],
         _run_outputs(page),
         # Another click while a job runs starts another (within the owner's limit); the run
         # panel then follows the newest job and the older event stops (`PageHandlers._follow`).
         trigger_mode="multiple",
+        js=SHOW_RUN_PANEL_JS,
         **_raw_event("generate"),
     )
-    run.then(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event("quote_after_run"))
-    run.then(handlers.history, [page.owner], [page.history.table], **_page_event("history_after_run"))
+    retried = c.retry.click(
+        handlers.retry,
+        [page.owner, page.job_id, c.image, c.audio, c.model, *c.model_inputs.inputs],
+        _run_outputs(page),
+        trigger_mode="multiple",
+        js=SHOW_RUN_PANEL_JS,
+        **_raw_event("retry"),
+    )
+    for name, run in (("run", generated), ("retry", retried)):
+        run.then(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event(f"quote_after_{name}"))
+        run.then(
+            handlers.history, [page.owner], [page.history.table], **_page_event(f"history_after_{name}")
+        )
     c.cancel.click(handlers.cancel, [page.owner, page.job_id], [c.cancel], **_page_event("cancel"))
     page.job_id.change(
         handlers.history, [page.owner], [page.history.table], **_page_event("history_on_start")

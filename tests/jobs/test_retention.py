@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demo_app.jobs import JobStatus
+import pytest
+
+from demo_app.jobs import JobStatus, NothingToRetry
 from tests.jobs.conftest import OWNER, StackFactory
 
 MODEL = "wan-video/wan-2.2-s2v"
@@ -47,3 +49,27 @@ async def test_the_oldest_videos_go_first_when_the_disk_bound_is_reached(
     assert kept[older.job_id].video_path is None
     assert "removed to free space" in kept[older.job_id].message
     assert not Path(older.video_path or "").exists()
+
+
+async def test_a_failed_job_keeps_its_inputs_for_try_again_until_its_keep_time(
+    make_stack: StackFactory, face: Path, voice: Path
+) -> None:
+    stack = await make_stack("failure")
+    await stack.ledger.open_account(OWNER)
+    first = await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+    failed = await stack.jobs.wait(OWNER, first.job_id)
+    assert failed.status is JobStatus.FAILED
+    kept = stack.settings.data_dir / "inputs" / first.job_id
+    assert kept.is_dir()
+
+    again = await stack.jobs.retry(OWNER, first.job_id)
+    assert again.job_id != first.job_id and again.model == MODEL
+    assert (await stack.jobs.wait(OWNER, again.job_id)).status is JobStatus.FAILED
+
+    await stack.jobs.prune()
+    assert kept.is_dir(), "kept within retry_keep_hours"
+    stack.settings.retry_keep_hours = 1e-9
+    await stack.jobs.prune()
+    assert not kept.is_dir()
+    with pytest.raises(NothingToRetry, match="no longer kept"):
+        await stack.jobs.retry(OWNER, first.job_id)

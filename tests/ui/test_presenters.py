@@ -16,6 +16,8 @@ from demo_app.presenters import (
     format_elapsed,
     history_rows,
     model_info,
+    more_credits_html,
+    more_credits_text,
     ordinal,
     quote_html,
     statement_rows,
@@ -181,6 +183,18 @@ def test_model_info_gives_the_description_and_typical_time() -> None:
     assert "Typically about 4 min for 10 s of audio." in model_info("wan-video/wan-2.2-s2v")
     assert "min for 10 s" in model_info("bytedance/omni-human")
     assert "no model" in model_info("someone/else")
+
+
+def test_model_info_on_the_built_in_engine_says_its_own_time_beside_replicates() -> None:
+    line = model_info("wan-video/wan-2.2-s2v", built_in=True)
+    assert "Typically about 4 s for 10 s of audio on this built-in offline engine" in line
+    assert "(about 4 min on Replicate)." in line
+
+
+def test_more_credits_names_the_owners_desk_command_for_this_visitor() -> None:
+    command = 'python -m demo_app.admin grant browser:abc <credits> --reason "<text>"'
+    assert more_credits_text("browser:abc").endswith(f"`{command}`.")
+    assert "&lt;credits&gt; --reason &quot;&lt;text&gt;&quot;" in more_credits_html("browser:abc")
 
 
 def test_model_info_says_why_a_model_cannot_run_escaped() -> None:
