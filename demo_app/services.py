@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from demo_app.batches import Batches
 from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
 from demo_app.engine import Engine
@@ -46,6 +47,8 @@ class Services:
     models: SchemaWatch
     webhooks: WebhookInbox | None = None
     """The inbox of Replicate's webhooks when this app has a public address; None: polling alone."""
+    batches: Batches | None = None
+    """Many clips at once, run as ordinary jobs (always set by `open_services`)."""
 
     @property
     def engine_label(self) -> str:
@@ -114,16 +117,25 @@ async def open_services(
             )
             stack.push_async_callback(media_workers.aclose)
         links = webhook_links(settings)
+        observers = [observer] if observer is not None else []
+
+        def observe(snap: JobSnapshot) -> None:
+            for watch in observers:
+                watch(snap)
+
         jobs = await JobManager.open(
             settings=settings,
             client=client,
             ledger=ledger,
             media_workers=media_workers,
-            observer=observer,
+            observer=observe,
             unavailable=models.unavailable_reason,
             links=links,
         )
         stack.push_async_callback(jobs.aclose)
+        batches = await Batches.open(settings, jobs, ledger, media_workers, models.unavailable_reason)
+        observers.append(batches.job_changed)
+        stack.push_async_callback(batches.aclose)
         inbox = None
         if links is not None:
             inbox = WebhookInbox(
@@ -137,6 +149,7 @@ async def open_services(
             engine=engine.engine if engine is not None else None,
             models=models,
             webhooks=inbox,
+            batches=batches,
         )
 
 

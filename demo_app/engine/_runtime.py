@@ -123,7 +123,7 @@ class Runtime:
             output_ttl_s=self.output_ttl_s,
             ready_clip=self.ready_clip,
         )
-        task = asyncio.create_task(run_prediction(record, self.scenario.script, own_host, tools))
+        task = asyncio.create_task(run_prediction(record, self.scenario.next_script(), own_host, tools))
         self._tasks[record.id] = task
         task.add_done_callback(lambda _: self._finished(record.id))
         return record

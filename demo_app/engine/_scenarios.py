@@ -86,6 +86,10 @@ class Scenario:
     script: Script = Script()
     webhooks: WebhookScript = WebhookScript()
 
+    def next_script(self) -> Script:
+        """The script of the prediction being created now: `script`, unless a scenario counts creates."""
+        return self.script
+
     def on_request(self, route: Route) -> Response | None:
         """Answer instead of the engine, or None to let the engine answer."""
         return None
@@ -143,6 +147,21 @@ class Failure(Scenario):
 
     def __init__(self, error: str = DEFAULT_FAILURE) -> None:
         self.script = Script(outcome="fail", error=error)
+
+
+class FailNth(Scenario):
+    """The `n`th prediction created fails (as `failure` does); every other one renders."""
+
+    name = "fail_nth"
+
+    def __init__(self, n: int = 2, error: str = DEFAULT_FAILURE) -> None:
+        self.n = n
+        self._failing = Script(outcome="fail", error=error)
+        self._created = 0
+
+    def next_script(self) -> Script:
+        self._created += 1
+        return self._failing if self._created == self.n else self.script
 
 
 class UpstreamCancel(Scenario):
@@ -408,6 +427,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         SlowProgress,
         ReadyClip,
         Failure,
+        FailNth,
         UpstreamCancel,
         Aborted,
         RateLimitFirst,
