@@ -15,6 +15,7 @@ from demo_app.catalog import current_offer
 from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, model_info
 from demo_app.services import engine_label
 from demo_app.settings import Settings
+from demo_app.ui._batch_tab import BatchTab, batch_tab
 from demo_app.ui._options import ModelInputs
 from demo_app.uploads import UploadPolicy, is_file_dict
 
@@ -213,6 +214,7 @@ class Page:
     create: CreateTab
     history: HistoryTab
     credits: CreditsTab
+    batches: BatchTab | None = None
 
 
 def page(settings: Settings, uploads: UploadPolicy) -> Page:
@@ -227,4 +229,5 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
         create = create_tab(uploads)
         history = history_tab()
         credits = credits_tab()
-    return Page(owner, job_id, browser_key, balance, create, history, credits)
+        batches = batch_tab()
+    return Page(owner, job_id, browser_key, balance, create, history, credits, batches)

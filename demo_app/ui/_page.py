@@ -8,8 +8,10 @@ from demo_app.credits import Ledger
 from demo_app.settings import Settings
 from demo_app.ui import _layout
 from demo_app.ui._api import ApiEndpoints
+from demo_app.ui._batch_api import BatchEndpoints
+from demo_app.ui._batch_handlers import BatchHandlers
 from demo_app.ui._handlers import PageHandlers, ServicesSource
-from demo_app.ui._wiring import wire
+from demo_app.ui._wiring import wire, wire_batches
 from demo_app.uploads import UploadPolicy
 from demo_app.visitors import Visitors, visitors_from
 
@@ -26,6 +28,9 @@ def build_ui(
         page = _layout.page(settings, uploads)
         wire(demo, page, PageHandlers(handle, visitors, page.create.model_inputs, uploads))
         ApiEndpoints(handle, visitors, uploads).register()
+        if page.batches is not None:
+            wire_batches(demo, page.batches, BatchHandlers(handle, uploads))
+        BatchEndpoints(handle, visitors, uploads).register()
     return demo
 
 

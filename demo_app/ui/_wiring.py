@@ -10,6 +10,8 @@ from typing import Any
 
 import gradio as gr
 
+from demo_app.ui._batch_handlers import BatchHandlers
+from demo_app.ui._batch_tab import BatchTab, frame_outputs
 from demo_app.ui._handlers import PageHandlers
 from demo_app.ui._layout import Page
 
@@ -121,6 +123,20 @@ def _wire_credits(page: Page, handlers: PageHandlers) -> None:
         _credits_outputs(page),
         **_page_event("credits"),
     )
+
+
+def wire_batches(demo: gr.Blocks, tab: BatchTab, handlers: BatchHandlers) -> None:
+    """The "Several clips" tab: shown to signed-in visitors on load (with their newest batch),
+    Start follows the new batch, Cancel stops it."""
+    demo.load(handlers.show, [], [tab.signed_out, tab.form, *frame_outputs(tab)], **_page_event("batch_show"))
+    tab.start.click(
+        handlers.start,
+        [tab.face, tab.clips, tab.model],
+        frame_outputs(tab),
+        trigger_mode="once",
+        **_raw_event("batch_start"),
+    )
+    tab.cancel.click(handlers.cancel, [tab.batch_id], [tab.status], **_page_event("batch_cancel"))
 
 
 def _page_event(name: str) -> dict[str, Any]:

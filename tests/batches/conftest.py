@@ -29,9 +29,9 @@ def face() -> Path:
 
 @pytest.fixture
 def clips(tmp_path: Path) -> list[Path]:
-    """Three short clips of the sample voice (1.5 s, 2 s and 2.5 s): real speech, quick to render."""
+    """Three short clips of the sample voice (0.8 s, 1 s and 1.2 s): real speech, quick to render."""
     made = []
-    for number, seconds in enumerate((1.5, 2.0, 2.5), start=1):
+    for number, seconds in enumerate((0.8, 1.0, 1.2), start=1):
         out = tmp_path / f"clip {number}.wav"
         with wave.open(str(SAMPLES / "sample-voice.wav")) as src, wave.open(str(out), "wb") as dst:
             dst.setparams(src.getparams())

@@ -17,6 +17,7 @@ from tests.ui.conftest import REPO, AppFactory, RunningApp
 pytestmark = pytest.mark.slow
 
 ENDPOINTS = {"/models", "/start", "/status", "/generate", "/cancel", "/credits"}
+ENDPOINTS |= {"/batch_start", "/batch_status", "/batch_results", "/batch_cancel"}
 
 
 @pytest.fixture(scope="module")
