@@ -54,6 +54,7 @@ class BatchHandlers:
         paths = [self._upload(value, "Add the audio clips again.") for value in values]
         names = [shown_name(str(value.get("orig_name") or value.get("path"))) for value in values]
         batches = await self._batches()
+        yield checking()
         try:
             started = await batches.start(owner, pairs_of([face_path], paths, names), model_text(model), {})
         except BatchRefused as exc:
@@ -82,6 +83,11 @@ class BatchHandlers:
         if path is None:
             raise refusal(missing, title="Missing input")
         return path
+
+
+def checking() -> Frame:
+    """While every clip is checked (a few seconds for twenty): nothing to show yet but the news."""
+    return None, "Checking every clip…", [], gr.Button(interactive=False), gr.Button(visible=False), gr.skip()
 
 
 def idle() -> Frame:
