@@ -11,10 +11,13 @@ import av
 import pytest
 
 from demo_app.batches import BatchRefused, BatchView, Pair
+from demo_app.engine import Engine, RenderPool
 from demo_app.engine._scenarios import FailNth
 from demo_app.jobs import JobStatus
-from demo_app.services import Services
-from tests.batches.conftest import OWNER, ServicesFactory
+from demo_app.media import MediaWorkers
+from demo_app.services import LocalEngine, Services, open_services
+from demo_app.settings import Settings
+from tests.batches.conftest import OWNER, TOKEN, ServicesFactory
 
 MODEL = "wan-video/wan-2.2-s2v"
 RUNNING = {"queued", "uploading", "starting", "processing", "downloading"}
@@ -73,6 +76,7 @@ async def test_one_bad_item_refuses_the_batch_before_anything_is_held(
     assert services.jobs.history(OWNER) == [] and services.batches.latest(OWNER) is None
 
 
+@pytest.mark.slow
 async def test_a_failed_item_is_refunded_and_the_others_are_charged(
     open_app_services: ServicesFactory, face: Path, clips: list[Path]
 ) -> None:
@@ -110,3 +114,38 @@ async def test_cancel_stops_the_running_item_and_drops_the_rest_unheld(
     held_for = {line.ref for line in await services.ledger.statement(OWNER) if line.kind == "hold"}
     assert held_for == {canceled.items[0].job_id}
     assert await services.batches.results(OWNER, first.batch_id) is None
+
+
+@pytest.mark.slow
+async def test_a_restart_carries_the_batch_on_started_and_unstarted_items_alike(
+    tmp_path: Path, render_pool: RenderPool, media_workers: MediaWorkers, face: Path, clips: list[Path]
+) -> None:
+    engine = Engine(token=TOKEN, data_dir=tmp_path / "engine", time_scale=20.0, render_pool=render_pool)
+    await engine.start()
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        poll_interval_s=0.05,
+        starting_grant=1000,
+        max_jobs_per_owner=1,
+    )
+    try:
+        async with open_services(
+            settings, engine=LocalEngine(engine, TOKEN), media_workers=media_workers
+        ) as before:
+            assert before.batches is not None
+            await before.ledger.open_account(OWNER)
+            first = await before.batches.start(OWNER, pairs(face, clips[:2]), MODEL, {})
+            async for view in before.batches.watch(OWNER, first.batch_id):
+                if view.items[0].status == JobStatus.PROCESSING.value:
+                    break
+        assert [item.status for item in view.items] == ["processing", "waiting"]
+        async with open_services(
+            settings, engine=LocalEngine(engine, TOKEN), media_workers=media_workers
+        ) as after:
+            final = (await follow(after, first))[-1]
+            assert [item.status for item in final.items] == ["succeeded", "succeeded"]
+            assert final.items[0].job_id == view.items[0].job_id
+            assert await after.ledger.open_holds(OWNER) == []
+    finally:
+        await engine.aclose()
