@@ -15,6 +15,7 @@ from demo_app.settings import Settings
 from tests.ui.conftest import REPO
 
 API = {"models", "start", "status", "generate", "cancel", "credits"}
+API |= {"batch_start", "batch_status", "batch_results", "batch_cancel"}
 
 
 def build(tmp_path: Path) -> gr.Blocks:
