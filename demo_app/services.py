@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+from demo_app.batches import Batches
 from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
 from demo_app.database import Database
@@ -52,6 +53,8 @@ class Services:
     """The inbox of Replicate's webhooks when this app has a public address; None: polling alone."""
     database: Database | None = None
     """PostgreSQL when `LIPSYNC_DATABASE_URL` is set (the ledger and the jobs live there); None: files."""
+    batches: Batches | None = None
+    """Many clips at once, run as ordinary jobs (always set by `open_services`)."""
 
     @property
     def engine_label(self) -> str:
@@ -118,12 +121,18 @@ async def open_services(
             )
             stack.push_async_callback(media_workers.aclose)
         links = webhook_links(settings)
+        observers = [observer] if observer is not None else []
+
+        def observe(snap: JobSnapshot) -> None:
+            for watch in observers:
+                watch(snap)
+
         jobs = await JobManager.open(
             settings=settings,
             client=client,
             ledger=ledger,
             media_workers=media_workers,
-            observer=observer,
+            observer=observe,
             unavailable=models.unavailable_reason,
             links=links,
             store=await JobStore.on_database(database) if database is not None else None,
@@ -131,6 +140,9 @@ async def open_services(
         stack.push_async_callback(jobs.aclose)
         share_store = ShareStore(settings.data_dir / "shares.json")
         stack.callback(share_store.close)
+        batches = await Batches.open(settings, jobs, ledger, media_workers, models.unavailable_reason)
+        observers.append(batches.job_changed)
+        stack.push_async_callback(batches.aclose)
         inbox = None
         if links is not None:
             inbox = WebhookInbox(
@@ -146,6 +158,7 @@ async def open_services(
             shares=ShareDesk(jobs, share_store),
             webhooks=inbox,
             database=database,
+            batches=batches,
         )
 
 

@@ -87,7 +87,12 @@ class Scenario:
     webhooks: WebhookScript = WebhookScript()
 
     def script_for(self, model: HostedModel) -> Script:
-        """How a prediction of `model` lives (the same for every model unless a scenario says)."""
+        """How the prediction of `model` being created now lives (`next_script`, unless a scenario
+        treats models differently)."""
+        return self.next_script()
+
+    def next_script(self) -> Script:
+        """The script of the prediction being created now: `script`, unless a scenario counts creates."""
         return self.script
 
     def on_request(self, route: Route) -> Response | None:
@@ -160,6 +165,19 @@ class ModelFails(Scenario):
 
     def script_for(self, model: HostedModel) -> Script:
         return self.failing if model.id == self.model_id else self.script
+class FailNth(Scenario):
+    """The `n`th prediction created fails (as `failure` does); every other one renders."""
+
+    name = "fail_nth"
+
+    def __init__(self, n: int = 2, error: str = DEFAULT_FAILURE) -> None:
+        self.n = n
+        self._failing = Script(outcome="fail", error=error)
+        self._created = 0
+
+    def next_script(self) -> Script:
+        self._created += 1
+        return self._failing if self._created == self.n else self.script
 
 
 class UpstreamCancel(Scenario):
@@ -426,6 +444,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
         ReadyClip,
         Failure,
         ModelFails,
+        FailNth,
         UpstreamCancel,
         Aborted,
         RateLimitFirst,

@@ -328,6 +328,10 @@ class JobManager:
         """The job's latest snapshot; no upstream request."""
         return self._owned(owner, job_id).snapshot()
 
+    def record(self, owner: str, job_id: str) -> JobRecord:
+        """A copy of the job's record (for its manifest); no upstream request."""
+        return self._owned(owner, job_id).record.model_copy(deep=True)
+
     async def subscribe(self, owner: str, job_id: str) -> AsyncIterator[JobSnapshot]:
         """The current snapshot, then each change (never a copy on a timer), ending with the terminal one."""
         job = self._owned(owner, job_id)

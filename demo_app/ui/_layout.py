@@ -16,6 +16,7 @@ from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, 
 from demo_app.services import engine_label
 from demo_app.settings import Settings
 from demo_app.ui._admin_tab import AdminTab, admin_tab
+from demo_app.ui._batch_tab import BatchTab, batch_tab
 from demo_app.ui._compare_layout import CompareTab, HistoryComparison, compare_tab, history_comparison
 from demo_app.ui._notify import notify_toggle
 from demo_app.ui._options import ModelInputs
@@ -264,6 +265,7 @@ class Page:
     compare: CompareTab | None = None
     admin: AdminTab | None = None
     """The owner's desk, hidden from everyone but admins."""
+    batches: BatchTab | None = None
 
 
 def page(settings: Settings, uploads: UploadPolicy) -> Page:
@@ -280,5 +282,6 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
         compare = compare_tab(uploads)
         history = history_tab()
         credits = credits_tab()
+        batches = batch_tab()
         admin = admin_tab(STATEMENT_HEADERS, admin_state)
-    return Page(owner, job_id, browser_key, balance, create, history, credits, compare, admin)
+    return Page(owner, job_id, browser_key, balance, create, history, credits, compare, admin, batches)

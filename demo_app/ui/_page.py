@@ -12,11 +12,13 @@ from demo_app.ui._admin_handlers import AdminHandlers
 from demo_app.ui._admin_tab import admin_unlock
 from demo_app.ui._api import ApiEndpoints
 from demo_app.ui._api_compare import CompareEndpoints
+from demo_app.ui._batch_api import BatchEndpoints
+from demo_app.ui._batch_handlers import BatchHandlers
 from demo_app.ui._compare_handlers import CompareHandlers
 from demo_app.ui._compare_wiring import wire_compare
 from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._share import ShareHandlers
-from demo_app.ui._wiring import wire, wire_admin, wire_sharing
+from demo_app.ui._wiring import wire, wire_admin, wire_batches, wire_sharing
 from demo_app.uploads import UploadPolicy
 from demo_app.visitors import Visitors, visitors_from
 
@@ -38,6 +40,9 @@ def build_ui(
         wire_admin(demo, page, admin_unlock(settings), desk)
         ApiEndpoints(handle, visitors, uploads).register()
         CompareEndpoints(handle, visitors, uploads).register()
+        if page.batches is not None:
+            wire_batches(demo, page.batches, BatchHandlers(handle, uploads))
+        BatchEndpoints(handle, visitors, uploads).register()
     return demo
 
 

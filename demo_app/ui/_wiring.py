@@ -12,6 +12,8 @@ import gradio as gr
 
 from demo_app.ui._admin_handlers import AdminHandlers
 from demo_app.ui._admin_tab import AdminUnlock
+from demo_app.ui._batch_handlers import BatchHandlers
+from demo_app.ui._batch_tab import BatchTab, frame_outputs
 from demo_app.ui._handlers import PageHandlers
 from demo_app.ui._layout import Page
 from demo_app.ui._share import ShareHandlers
@@ -177,6 +179,18 @@ def wire_admin(demo: gr.Blocks, page: Page, unlock: AdminUnlock | None, handlers
     change = [a.admin, a.owner, a.credits, a.reason]
     a.grant.click(handlers.grant, change, [a.message, *statement], **_page_event("admin_grant"))
     a.take.click(handlers.take, change, [a.message, *statement], **_page_event("admin_take"))
+def wire_batches(demo: gr.Blocks, tab: BatchTab, handlers: BatchHandlers) -> None:
+    """The "Several clips" tab: shown to signed-in visitors on load (with their newest batch),
+    Start follows the new batch, Cancel stops it."""
+    demo.load(handlers.show, [], [tab.signed_out, tab.form, *frame_outputs(tab)], **_page_event("batch_show"))
+    tab.start.click(
+        handlers.start,
+        [tab.face, tab.clips, tab.model],
+        frame_outputs(tab),
+        trigger_mode="once",
+        **_raw_event("batch_start"),
+    )
+    tab.cancel.click(handlers.cancel, [tab.batch_id], [tab.status], **_page_event("batch_cancel"))
 
 
 def _page_event(name: str) -> dict[str, Any]:

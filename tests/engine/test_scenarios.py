@@ -27,6 +27,7 @@ CONTRACT_NAMES = [
     *("webhooks_duplicated", "webhooks_out_of_order", "webhooks_lost", "webhooks_badly_signed"),
     "webhooks_late",
     "ready_clip",
+    "fail_nth",
 ]
 
 

@@ -28,6 +28,7 @@ ENDPOINTS = {
     "/unshare",
 }
 ENDPOINTS |= {"/compare_start", "/compare_status"}
+ENDPOINTS |= {"/batch_start", "/batch_status", "/batch_results", "/batch_cancel"}
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from tests.ui.conftest import REPO
 
 API = {"models", "start", "status", "generate", "cancel", "credits", "manifest", "share", "unshare"}
 API |= {"compare_start", "compare_status"}
+API |= {"batch_start", "batch_status", "batch_results", "batch_cancel"}
 
 
 def build(tmp_path: Path) -> gr.Blocks:
