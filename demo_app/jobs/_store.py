@@ -14,6 +14,7 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 from tinydb import Query, TinyDB
 
+from demo_app.jobs._choices import InputChoices
 from demo_app.jobs._types import TERMINAL_JOB_STATUSES, JobStatus
 from demo_app.storage import GroupCommit, JournaledJSONStorage
 
@@ -50,6 +51,8 @@ class JobRecord(BaseModel):
     video_path: str | None = None
     log_tail: str = ""
     settled: bool = False
+    choices: InputChoices = Field(default_factory=InputChoices)
+    """The pre-flight's answers (face, framing, trim): the job sends what they made."""
 
     @property
     def terminal(self) -> bool:

@@ -130,7 +130,7 @@ def _detect(gray: npt.NDArray[np.uint8]) -> list[Box]:
     )
     if len(found) == 0:
         return []
-    ranked = sorted(zip(np.ravel(weights).tolist(), found.tolist(), strict=True), reverse=True)
+    ranked = sorted(zip(np.ravel(weights).tolist(), np.asarray(found).tolist(), strict=True), reverse=True)
     surest = ranked[0][0]
     kept: list[Box] = []
     for weight, (x, y, w, h) in ranked:
