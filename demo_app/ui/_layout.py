@@ -16,6 +16,7 @@ from demo_app.presenters import ELAPSED_CLOCK_JS, STATUS_CSS, idle_status_html, 
 from demo_app.services import engine_label
 from demo_app.settings import Settings
 from demo_app.ui._options import ModelInputs
+from demo_app.ui._preflight import PreflightPanel, preflight_panel
 from demo_app.uploads import UploadPolicy, is_file_dict
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -50,6 +51,7 @@ class CreateTab:
     logs: gr.Textbox
     video: gr.Video
     download: gr.DownloadButton
+    preflight: PreflightPanel
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
             audio = gr.Audio(
                 label="Voice (audio clip)", type="filepath", sources=["upload", "microphone"], elem_id="voice"
             )
+            preflight = preflight_panel()
             examples = gr.Examples(
                 examples=[[str(SAMPLE_FACE), str(SAMPLE_VOICE)]],
                 inputs=[image, audio],
@@ -145,6 +148,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
         logs=logs,
         video=video,
         download=download,
+        preflight=preflight,
     )
 
 
