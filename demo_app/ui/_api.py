@@ -18,11 +18,12 @@ import gradio as gr
 
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
 from demo_app.catalog import DEFAULT_MODEL, offered
-from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot
+from demo_app.jobs import BadChoices, JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
 from demo_app.ui._contract import credits_json, snapshot_json
 from demo_app.ui._contract_models import models_json
 from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, ServicesSource
+from demo_app.ui._preflight_api import choices_from_json, preflight_refusal
 from demo_app.ui._sentences import refusal as _refuse
 from demo_app.ui._sentences import speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
@@ -64,10 +65,14 @@ class ApiEndpoints:
         audio: dict[str, Any],
         model: str = DEFAULT_MODEL,
         options_json: str = "{}",
+        preflight_json: str = "{}",
     ) -> dict[str, Any]:
-        """Start a job and return its first snapshot at once (job_id, status, ...); poll /status."""
+        """Start a job and return its first snapshot at once (job_id, status, ...); poll /status.
+
+        A picture with no face or several, or a clip too long for the model, is refused at once
+        (nothing held) unless `preflight_json` answers it (use_anyway, face, framing, trim)."""
         services, owner = await self._caller(api_key)
-        snap = await self._start(services, owner, image, audio, model, options_json)
+        snap = await self._start(services, owner, image, audio, model, options_json, preflight_json)
         return snapshot_json(snap)
 
     @speaks
@@ -88,14 +93,16 @@ class ApiEndpoints:
         audio: dict[str, Any],
         model: str = DEFAULT_MODEL,
         options_json: str = "{}",
+        preflight_json: str = "{}",
     ) -> AsyncIterator[dict[str, Any]]:
         """Start a job and stream its snapshots until it ends; the last one carries the video.
 
         A snapshot is sent when something in it changed other than `elapsed_s` (the caller's own
-        clock counts on from it); Gradio's SSE heartbeat keeps a quiet connection alive.
+        clock counts on from it); Gradio's SSE heartbeat keeps a quiet connection alive. The
+        pre-flight is /start's.
         """
         services, owner = await self._caller(api_key)
-        first = await self._start(services, owner, image, audio, model, options_json)
+        first = await self._start(services, owner, image, audio, model, options_json, preflight_json)
         yield snapshot_json(first)
         last = _timeless(first)
         async for snap in services.jobs.subscribe(owner, first.job_id):
@@ -141,12 +148,22 @@ class ApiEndpoints:
         audio: Any,
         model: Any,
         options_json: Any,
+        preflight_json: Any = "{}",
     ) -> JobSnapshot:
         options = options_from_json(options_json)
         image_path = self._uploaded(image, "image")
         audio_path = self._uploaded(audio, "audio")
+        model_id = model_text(model)
         try:
-            return await services.jobs.start(owner, image_path, audio_path, model_text(model), options)
+            choices = choices_from_json(preflight_json)
+        except BadChoices as exc:
+            raise _refuse(str(exc), title="Bad pre-flight choices") from None
+        quote = await services.jobs.quote(owner, model_id, image_path, audio_path, options, choices)
+        refused = preflight_refusal(quote, model_id) if model_id in offered() else None
+        if refused is not None:
+            raise _refuse(str(refused), title="Check the inputs")
+        try:
+            return await services.jobs.start(owner, image_path, audio_path, model_id, options, choices)
         except JobRefused as exc:
             raise _refuse(str(exc), title="Cannot start") from None
 
