@@ -4,6 +4,7 @@ hold the estimate. A refusal here ends the job with nothing held and nothing sen
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import stat
@@ -71,6 +72,8 @@ async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: 
     r.image_path, r.image_type = str(image.path), image.content_type
     r.audio_path, r.audio_type = str(audio.path), audio.content_type
     r.audio_s = audio.duration_s
+    r.image_sha256 = await asyncio.to_thread(_sha256, image.path)
+    r.audio_sha256 = await asyncio.to_thread(_sha256, audio.path)
     return spec.hold_for(audio.duration_s, r.options)
 
 
@@ -109,6 +112,12 @@ def keep_inputs(record: JobRecord, folder: Path, max_bytes: int) -> None:
         except OSError:
             shutil.copyfile(src, dest)
         setattr(record, field, str(dest))
+
+
+def _sha256(path: Path) -> str:
+    """What the model is sent, exactly: the preview and a result's manifest can name it."""
+    with path.open("rb") as sent:
+        return hashlib.file_digest(sent, "sha256").hexdigest()
 
 
 def _safe_suffix(path: Path) -> str:

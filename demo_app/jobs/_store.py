@@ -53,6 +53,9 @@ class JobRecord(BaseModel):
     settled: bool = False
     choices: InputChoices = Field(default_factory=InputChoices)
     """The pre-flight's answers (face, framing, trim): the job sends what they made."""
+    image_sha256: str | None = None
+    audio_sha256: str | None = None
+    """SHA-256 of the picture and the clip as sent to the model (framed, trimmed, re-encoded)."""
 
     @property
     def terminal(self) -> bool:
