@@ -30,9 +30,10 @@ Framing = Literal["whole", "face"]
 
 DETECT_SIDE = 640
 """Faces are looked for on a copy this size at most: a face a tenth of that is still found."""
-MIN_RELATIVE_WEIGHT = 0.6
-"""A face far less certain than the surest one in the picture is the cascade seeing faces in
-a pattern (a real face measured 4.4-6.5 where a false one between two faces measured 2.3)."""
+MIN_WEIGHT = 3.0
+"""Below this certainty a face beside a surer one is the cascade seeing faces in a pattern: real
+faces measured 4.4 to 10.4, a false one in the seam between two faces 2.3. The surest face of a
+picture is kept whatever its weight (a dim photo)."""
 FRAME_FACE_HEIGHTS = 2.6
 """A framed picture's side, in face heights: the head, the hair and the top of the shoulders."""
 
@@ -122,8 +123,8 @@ def find_faces(rgb: npt.NDArray[np.uint8]) -> tuple[Box, ...]:
 
 
 def _detect(gray: npt.NDArray[np.uint8]) -> list[Box]:
-    """The cascade's faces, without the weak ones a busy picture adds (a seam, a pattern): far
-    less certain than the surest face, or overlapping a surer one."""
+    """The cascade's faces, without the weak ones a busy picture adds (a seam, a pattern): less
+    certain than `MIN_WEIGHT` beside a surer face, or overlapping a surer one."""
     min_face = max(24, min(gray.shape) // 10)
     found, _, weights = _cascade().detectMultiScale3(
         gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_face, min_face), outputRejectLevels=True
@@ -131,10 +132,10 @@ def _detect(gray: npt.NDArray[np.uint8]) -> list[Box]:
     if len(found) == 0:
         return []
     ranked = sorted(zip(np.ravel(weights).tolist(), np.asarray(found).tolist(), strict=True), reverse=True)
-    surest = ranked[0][0]
     kept: list[Box] = []
     for weight, (x, y, w, h) in ranked:
-        if weight >= MIN_RELATIVE_WEIGHT * surest and not any(_overlap((x, y, w, h), box) for box in kept):
+        weak = bool(kept) and weight < MIN_WEIGHT
+        if not weak and not any(_overlap((x, y, w, h), box) for box in kept):
             kept.append((int(x), int(y), int(w), int(h)))
     return kept
 

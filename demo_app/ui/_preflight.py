@@ -157,7 +157,8 @@ def panel_updates(
             visible=several,
         ),
         gr.Radio(
-            value=picture.framing if picture is not None else None, visible=framing_helps and sent is not None
+            value=picture.framing if picture is not None and sent is not None else None,
+            visible=framing_helps and sent is not None,
         ),
         gr.Checkbox(
             value=judged_image == image_path and picture is not None and sent is not None and not faces,
