@@ -57,9 +57,10 @@ def preflight_refusal(quote: Quote, model_id: str) -> PreflightRefused | None:
                     '{"use_anyway": true} in preflight_json to send it as it is.'
                 )
             return PreflightRefused(
-                f'{problem.text.removesuffix(".")}: pass {{"face": N}} in preflight_json, the faces '
-                f'being {_boxes(picture.faces)} (add {{"framing": "whole"}} to send the whole '
-                "picture rather than one framed on that face)."
+                f"{_faces_problem(problem.code, problem.text, len(picture.faces))}; pass "
+                f'{{"face": N}} in preflight_json to choose one, numbered left to right: '
+                f'{_boxes(picture.faces)} (add {{"framing": "whole"}} to send the whole picture rather '
+                "than a square framed on that face)."
             )
         if problem.code == "audio_too_long":
             limit = get_model(model_id).max_audio_s
@@ -75,6 +76,13 @@ _SHAPE = (
     'preflight_json must be a JSON object such as {"face": 2} or {"trim": [0, 60]} (keys: '
     'use_anyway, face, framing, trim; "{}" for none);'
 )
+
+
+def _faces_problem(code: str, text: str, count: int) -> str:
+    """What is wrong, without the page's advice (the caller gets the API's)."""
+    if code == "image_many_faces":
+        return f"The picture shows {count} faces"
+    return text.split(";")[0].split(":")[0]
 
 
 def _boxes(faces: tuple[Box, ...]) -> str:

@@ -156,9 +156,9 @@ def test_a_too_long_clip_is_trimmed_and_held_as_priced(
     expect(estimate).to_contain_text(
         "The audio is 65.0 s long; this model takes at most 60 s", timeout=JUDGED_WITHIN_MS
     )
-    expect(estimate).to_contain_text("You have $1.000 available")
+    expect(estimate).to_contain_text(f"You have {format_credits(1000)} available")
     expect(page.locator("#generate")).to_be_disabled()
-    expect(page.locator("#trim")).to_contain_text("The clip is 65.0 s; this model takes up to 60 s.")
+    expect(page.locator("#trim-use")).to_contain_text("The clip is 65.0 s; this model takes up to 60 s.")
 
     page.locator("#trim-end input").fill("4")
     page.locator("#trim-use input").check()
@@ -190,7 +190,7 @@ def test_the_api_refuses_a_face_problem_or_a_long_clip_unless_told_what_to_do(
         with pytest.raises(AppError, match=r'\{"use_anyway": true\}'):
             client.predict(key, handle_file(media["gradient"]), handle_file(short_voice), api_name="/start")
         with pytest.raises(
-            AppError, match=r'shows 2 faces: pass \{"face": N\}.*1: x=\d+ y=\d+ \d+×\d+ px; 2: '
+            AppError, match=r'shows 2 faces; pass \{"face": N\}.*right: 1: x=\d+ y=\d+ \d+×\d+ px; 2: '
         ):
             client.predict(key, handle_file(media["group"]), handle_file(short_voice), api_name="/generate")
         with pytest.raises(AppError, match=r'pass \{"trim": \[0, 60\]\} in preflight_json'):
