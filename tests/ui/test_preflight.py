@@ -177,7 +177,7 @@ def test_a_too_long_clip_is_trimmed_and_held_as_priced(
         statement = client.predict(key, api_name="/credits")["statement"]
     finally:
         client.close()
-    holds = [line["amount"] for line in statement if line["kind"] == "hold" and line["job_id"] == job_id]
+    holds = [line["held_change"] for line in statement if line["kind"] == "hold" and line["job_id"] == job_id]
     assert holds == [held]
 
 
