@@ -137,12 +137,13 @@ def panel_updates(
 ) -> list[Any]:
     """What the panel shows for this estimate, in the order of `PreflightPanel.outputs`."""
     judged_image, judged_audio = _judged(values[0])
-    new_audio = judged_audio != audio_path
+    new_picture, new_audio = judged_image != image_path, judged_audio != audio_path
     picture = quote.picture
     faces = picture.faces if picture is not None else ()
-    several = len(faces) > 1
-    chosen = picture.face if picture is not None else None
-    framing_helps = several or (len(faces) == 1 and picture is not None and _small(picture.faces[0], picture))
+    no_face = picture is not None and not faces
+    framing_helps = len(faces) > 1 or (
+        len(faces) == 1 and picture is not None and _small(picture.faces[0], picture)
+    )
     sent = picture.sent if picture is not None else None
     too_long = quote.clip_s is not None and quote.max_audio_s is not None and quote.clip_s > quote.max_audio_s
     trim_shown = too_long or (not new_audio and bool(values[4]) and audio_path is not None)
@@ -151,25 +152,36 @@ def panel_updates(
     return [
         {"image": image_path, "audio": audio_path},
         gr.Image(value=quote.faces_preview, visible=quote.faces_preview is not None),
-        gr.Radio(
-            choices=[(f"Face {number}", number) for number in range(1, len(faces) + 1)],
-            value=chosen if several else None,
-            visible=several,
-        ),
-        gr.Radio(
-            value=picture.framing if picture is not None and sent is not None else None,
-            visible=framing_helps and sent is not None,
-        ),
-        gr.Checkbox(
-            value=judged_image == image_path and picture is not None and sent is not None and not faces,
-            visible=picture is not None and not faces,
-        ),
+        _face_radio(len(faces), new_picture),
+        _framing_radio(
+            picture.framing if picture is not None and sent is not None else None,
+            new_picture or not values[2],
+        )
+        if framing_helps and sent is not None
+        else gr.Radio(value=None, visible=False)
+        if new_picture
+        else gr.Radio(visible=False),
+        gr.Checkbox(value=False, visible=no_face) if new_picture else gr.Checkbox(visible=no_face),
         gr.Image(value=str(sent.path) if sent is not None else None, visible=sent is not None),
         gr.Group(visible=trim_shown),
         gr.Checkbox(info=clip, value=False) if new_audio else gr.Checkbox(info=clip),
         gr.Number(value=0) if new_audio else gr.skip(),
         gr.Number(value=limit) if new_audio and too_long else gr.skip(),
     ]
+
+
+def _face_radio(count: int, new_picture: bool) -> Any:
+    """The faces to choose from. The visitor's choice is never written back for the same picture:
+    an estimate still running when they click would undo the click."""
+    choices = [(f"Face {number}", number) for number in range(1, count + 1)]
+    if new_picture:
+        return gr.Radio(choices=choices, value=None, visible=count > 1)
+    return gr.Radio(choices=choices, visible=count > 1)
+
+
+def _framing_radio(default: str | None, write_value: bool) -> Any:
+    """Shown with the framing that applies, unless the visitor chose one (then left as they set it)."""
+    return gr.Radio(value=default, visible=True) if write_value else gr.Radio(visible=True)
 
 
 def unchanged() -> list[Any]:

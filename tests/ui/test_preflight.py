@@ -18,13 +18,12 @@ from playwright.sync_api import Locator, Page, expect
 from demo_app.catalog import get_model
 from demo_app.money import format_credits
 from tests.ui.conftest import ASSETS, AppFactory, RunningApp, artifact
-from tests.ui.studio import Studio
+from tests.ui.studio import JUDGED_WITHIN_MS, Studio
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 WAN = "wan-video/wan-2.2-s2v"
 PHONE = {"width": 390, "height": 844}
-JUDGED_WITHIN_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +102,7 @@ def test_a_group_photo_offers_a_choice_and_the_picture_sent_follows_it(
     expect(page.locator("#estimate")).to_contain_text(
         "The picture shows 2 faces; choose the one to animate", timeout=JUDGED_WITHIN_MS
     )
+    expect(page.locator("#estimate")).not_to_contain_text("Add an audio clip", timeout=JUDGED_WITHIN_MS)
     expect(page.locator("#generate")).to_be_disabled()
     expect(page.locator("#faces img")).to_be_visible()
     expect(page.locator("#sent-picture")).to_be_hidden()
