@@ -75,7 +75,7 @@ async def visit(http: httpx.AsyncClient, fn: int, key: str, files: tuple[bytes, 
         one.joined_at = time.time()
         value: Any = None
         async for at, message in event_messages(
-            http, fn, [key, image, audio, MODEL, "{}"], f"crowd{one.index:05d}"
+            http, fn, [key, image, audio, MODEL, "{}", "{}"], f"crowd{one.index:05d}"
         ):
             kind = message.get("msg")
             if kind == "process_generating":

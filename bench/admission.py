@@ -77,7 +77,7 @@ async def race_raw(url: str, keys: KeyRing, files: list[tuple[Any, Any]]) -> lis
             key = keys.key_for(f"browser:broke-{index:04d}")
             began = time.perf_counter()
             async for _, _message in event_messages(
-                http, fn, [key, image, audio, MODEL, "{}"], f"bench{index:04d}"
+                http, fn, [key, image, audio, MODEL, "{}", "{}"], f"bench{index:04d}"
             ):
                 pass
             return time.perf_counter() - began

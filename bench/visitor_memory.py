@@ -96,7 +96,7 @@ async def visitor(
     response.raise_for_status()
     meta = {"_type": "gradio.FileData"}
     image, audio = ({"path": path, "meta": meta} for path in response.json())
-    body = {"data": [key, image, audio, MODEL, "{}"], "fn_index": fn_index, "session_hash": session}
+    body = {"data": [key, image, audio, MODEL, "{}", "{}"], "fn_index": fn_index, "session_hash": session}
     (await http.post("gradio_api/queue/join", json=body)).raise_for_status()
     snapshots = 0
     async with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:

@@ -135,7 +135,10 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         # Every waiting visitor holds one queue slot for the whole run (async, no thread).
         "max_threads": settings.max_waiting_visitors + 100,
         "max_file_size": settings.max_upload_bytes,
-        "allowed_paths": [str((settings.data_dir / "videos").resolve())],
+        "allowed_paths": [
+            str((settings.data_dir / "videos").resolve()),
+            str((settings.data_dir / "previews").resolve()),  # the pre-flight's pictures
+        ],
         "app_kwargs": {
             "lifespan": lifespan,
             "middleware": [guard],

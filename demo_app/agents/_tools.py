@@ -143,6 +143,19 @@ class LipsyncTools:
             dict[str, str | int | float | bool | None] | None,
             Field(description='The model\'s options by name, e.g. {"prompt": "a calm host", "seed": 7}.'),
         ] = None,
+        preflight_json: Annotated[
+            str,
+            Field(
+                description=(
+                    "Answers to the pre-flight, as a JSON object (every field optional): "
+                    '{"use_anyway": true} sends a picture with no face found, {"face": N} picks face N '
+                    '(numbered left to right) of a group photo, {"framing": "whole"} sends the whole '
+                    'picture instead of a square on that face, {"trim": [start_s, end_s]} sends only '
+                    "that part of a clip longer than the model takes (the price follows the part sent). "
+                    "Without it such inputs are refused, nothing held, with a sentence saying which to pass."
+                )
+            ),
+        ] = "{}",
     ) -> CallToolResult:
         """Start a job."""
 
@@ -154,7 +167,7 @@ class LipsyncTools:
             image_file = await self._files.receive(image, "image", address)
             audio_file = await self._files.receive(audio, "audio", address)
             snap = await self._calls.start(
-                owner, image_file, audio_file, model, options_json, how_to_send=HOW_TO_SEND
+                owner, image_file, audio_file, model, options_json, preflight_json, how_to_send=HOW_TO_SEND
             )
             return self._snapshot(snap, ctx)
 

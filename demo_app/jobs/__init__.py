@@ -1,5 +1,6 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
+from demo_app.jobs._choices import BadChoices, InputChoices, choices_from
 from demo_app.jobs._groups import (
     MAX_MODELS,
     MIN_MODELS,
@@ -12,6 +13,7 @@ from demo_app.jobs._groups import (
 from demo_app.jobs._manager import JobManager
 from demo_app.jobs._manifest import JobNotFinished, job_manifest
 from demo_app.jobs._messages import about
+from demo_app.jobs._preflight import FACE_PROBLEMS
 from demo_app.jobs._refusals import (
     BadOptions,
     CannotAfford,
@@ -30,20 +32,24 @@ from demo_app.jobs._types import (
     JobSnapshot,
     JobStatus,
     LineView,
+    Problem,
     ProgressSource,
     Quote,
 )
 
 __all__ = [
+    "FACE_PROBLEMS",
     "MAX_MODELS",
     "MIN_MODELS",
     "RETRYABLE_STATUSES",
     "TERMINAL_JOB_STATUSES",
+    "BadChoices",
     "BadComparison",
     "BadOptions",
     "CannotAfford",
     "CannotAffordComparison",
     "ComparisonSnapshot",
+    "InputChoices",
     "JobManager",
     "JobNotFinished",
     "JobNotFound",
@@ -57,10 +63,12 @@ __all__ = [
     "ModelUnavailable",
     "NothingToRetry",
     "OwnerBusy",
+    "Problem",
     "ProgressSource",
     "Quote",
     "StudioBusy",
     "about",
+    "choices_from",
     "fold",
     "job_manifest",
     "watch_comparison",

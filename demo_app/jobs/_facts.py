@@ -59,7 +59,8 @@ def described(path: Path, **measured: Any) -> FileFacts:
 
 def input_facts(record: JobRecord, image: PreparedImage, audio: PreparedAudio) -> dict[str, InputFacts]:
     """The face and the voice, uploaded and sent (blocking: call in a thread). The upload's
-    duration is the one the media checks decoded from it."""
+    duration is the one the media checks decoded from it, unless only a part of it was sent."""
+    uploaded_s = audio.duration_s if record.choices.trim() is None else None
     return {
         "image": InputFacts(
             uploaded=described(Path(record.source_image)),
@@ -68,7 +69,7 @@ def input_facts(record: JobRecord, image: PreparedImage, audio: PreparedAudio) -
             ),
         ),
         "audio": InputFacts(
-            uploaded=described(Path(record.source_audio), duration_s=audio.duration_s),
+            uploaded=described(Path(record.source_audio), duration_s=uploaded_s),
             sent=described(audio.path, content_type=audio.content_type, duration_s=audio.duration_s),
         ),
     }

@@ -19,6 +19,7 @@ from demo_app import media
 from demo_app.catalog import OptionError, UnknownModel, current_offer, get_model
 from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import _messages as say
+from demo_app.jobs._choices import InputChoices
 from demo_app.jobs._comparison import judge_inputs, members_of
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._groups import (
@@ -32,6 +33,7 @@ from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._manifest import APP_VERSION, job_manifest, shared_manifest
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._preflight import Previews
 from demo_app.jobs._quote import quote
 from demo_app.jobs._refusals import (
     BadOptions,
@@ -93,6 +95,7 @@ class JobManager:
         self._observer = observer
         self.media = media_workers
         self._cpu_slots = asyncio.Semaphore(CPU_SLOTS)
+        self._previews = Previews(settings.data_dir / "previews")
         self._jobs: dict[str, LiveJob] = {r.job_id: LiveJob(r) for r in store.all()}
         self._running: set[str] = set()
         self._open_per_owner: dict[str, set[str]] = {}
@@ -194,8 +197,12 @@ class JobManager:
         audio_path: str,
         model_id: str,
         options: dict[str, Any] | None = None,
+        choices: InputChoices | None = None,
     ) -> JobSnapshot:
         """Admit the job and return its first snapshot at once; the rest runs in the background.
+
+        `choices` are the pre-flight's answers (face, framing, trim): without them a picture with
+        no face or several, or a clip too long for the model, is refused before any hold.
 
         Everything that can be refused cheaply is refused here (a `JobRefused`), before any media
         work and without writing anything: the model (offered, and its schema still fitting), its
@@ -236,6 +243,7 @@ class JobManager:
             source_audio=audio_path,
             message=say.CHECKING,
             app_version=APP_VERSION,
+            choices=choices or InputChoices(),
         )
         job = LiveJob(record)
         self._jobs[record.job_id] = job
@@ -313,7 +321,7 @@ class JobManager:
         `NothingToRetry` when that job cannot be repeated."""
         record = self._owned(owner, job_id).record
         image_path, audio_path = await asyncio.to_thread(retry_inputs, record)
-        return await self.start(owner, image_path, audio_path, record.model, record.options)
+        return await self.start(owner, image_path, audio_path, record.model, record.options, record.choices)
 
     async def receive(self, job_id: str, prediction: Prediction) -> Receipt:
         """A verified webhook's prediction for `job_id`: its follower is woken if it is news."""
@@ -398,13 +406,25 @@ class JobManager:
         image_path: str | None,
         audio_path: str | None,
         options: Mapping[str, Any] | None = None,
+        choices: InputChoices | None = None,
     ) -> Quote:
-        """What Generate would hold now, or why it cannot run yet."""
+        """What Generate would hold now, or every reason it cannot run yet; with the pre-flight's
+        findings (the faces, the picture the model would receive, the clip against its limit)."""
         reason = self._unavailable(model_id)
         if reason is not None:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
         return await quote(
-            self._ledger, self.media, self._cpu_slots, owner, model_id, image_path, audio_path, options or {}
+            self._ledger,
+            self.media,
+            self._cpu_slots,
+            owner,
+            model_id,
+            image_path,
+            audio_path,
+            options or {},
+            choices=choices or InputChoices(),
+            preview_dir=self._previews.fresh(),
+            max_bytes=self._settings.max_upload_bytes,
         )
 
     def line(self) -> LineView:

@@ -18,6 +18,7 @@ from demo_app.jobs._ending import JobEnded
 from demo_app.jobs._facts import input_facts
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._preflight import picture_problem
 from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobStatus
 from demo_app.jobs._waiting import interruptible
@@ -47,27 +48,32 @@ async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: 
     max_bytes = ctx.settings.max_upload_bytes
     await asyncio.to_thread(keep_inputs, r, folder, max_bytes)
     async with ctx.cpu_slots:
-        image = await ctx.media.prepare_image(
+        picture = await ctx.media.frame_picture(
             Path(r.source_image),
             folder,
             min_side=spec.min_image_side,
             max_side=spec.max_image_side,
             max_bytes=max_bytes,
+            choice=r.choices.face_choice(),
         )
-        problem = spec.image_problem(image.width, image.height, image.path.stat().st_size)
+        problem = picture_problem(spec, picture)
         if problem is not None:
             raise JobEnded(Ending.REFUSED, detail=problem)
+        assert picture.sent is not None
+        image = picture.sent
         audio = await ctx.media.prepare_audio(
             Path(r.source_audio),
             folder,
             max_seconds=spec.max_audio_s,
             max_bytes=max_bytes,
             max_result_bytes=spec.max_audio_bytes,
+            trim=r.choices.trim(),
         )
     r.image_path, r.image_type = str(image.path), image.content_type
     r.audio_path, r.audio_type = str(audio.path), audio.content_type
     r.audio_s = audio.duration_s
     r.inputs = await asyncio.to_thread(input_facts, r, image, audio)
+    r.image_sha256, r.audio_sha256 = r.inputs["image"].sent.sha256, r.inputs["audio"].sent.sha256
     return spec.hold_for(audio.duration_s, r.options)
 
 
@@ -106,6 +112,7 @@ def keep_inputs(record: JobRecord, folder: Path, max_bytes: int) -> None:
         except OSError:
             shutil.copyfile(src, dest)
         setattr(record, field, str(dest))
+
 
 
 def _safe_suffix(path: Path) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from demo_app.jobs._choices import InputChoices
 from demo_app.jobs._facts import InputFacts
 from demo_app.jobs._job_rows import PgJobRows, TinyJobRows
 from demo_app.jobs._types import TERMINAL_JOB_STATUSES, JobStatus
@@ -64,6 +65,11 @@ class JobRecord(BaseModel):
     """Replicate's billed run time of the prediction."""
     group_id: str | None = None
     """The comparison this job belongs to (jobs started together on the same inputs), if any."""
+    choices: InputChoices = Field(default_factory=InputChoices)
+    """The pre-flight's answers (face, framing, trim): the job sends what they made."""
+    image_sha256: str | None = None
+    audio_sha256: str | None = None
+    """SHA-256 of the picture and the clip as sent to the model (framed, trimmed, re-encoded)."""
 
     @property
     def terminal(self) -> bool:

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from demo_app.media import FramedPicture
+
 
 class JobStatus(enum.StrEnum):
     """A job's stage, from the click to the settled credits."""
@@ -73,6 +75,15 @@ class JobSnapshot:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One thing that keeps Generate from running: `code` to branch on, `text` to read."""
+
+    code: str
+    """A media error code ("image_no_face", "audio_too_long", ...), or "balance" or "missing"."""
+    text: str
+
+
+@dataclass(frozen=True)
 class Quote:
     """The live estimate shown before Generate: what will be held, or why Generate is not possible yet."""
 
@@ -81,6 +92,16 @@ class Quote:
     estimate: int | None
     audio_s: float | None
     text: str
+    problems: tuple[Problem, ...] = ()
+    """Every problem found, pictures' and sound's and the balance's alike (`reason` joins them)."""
+    picture: FramedPicture | None = None
+    """The checked picture, its faces and what the model would receive."""
+    faces_preview: str | None = None
+    """The picture with its faces boxed and numbered, when it shows several."""
+    clip_s: float | None = None
+    """The whole clip's length (`audio_s` is the part sent when it is trimmed)."""
+    max_audio_s: float | None = None
+    """The chosen model's longest clip."""
 
 
 @dataclass(frozen=True)

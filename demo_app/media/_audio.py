@@ -69,7 +69,9 @@ class _Decoded:
     rate: int
     chunks: list[np.ndarray]
     kept_samples: int = 0
-    """Samples stored (at `rate`, mono), up to the limit."""
+    """Samples decoded (at `rate`, mono) up to the limit, skipped ones included."""
+    skip_samples: int = 0
+    """Samples before the start of the part kept: counted, never stored."""
     seconds: float = 0.0
     """Length of all the audio decoded, stored or not."""
 
@@ -82,16 +84,29 @@ def prepare_audio(
     max_bytes: int,
     min_seconds: float = DEFAULT_MIN_SECONDS,
     max_result_bytes: int | None = None,
+    trim: Trim | None = None,
 ) -> PreparedAudio:
     """Mono 16-bit PCM WAV at the source rate (kept within 16-48 kHz), or MediaError saying why not.
 
     `max_result_bytes`: the largest file the model takes. A WAV above it is sent as AAC in an
     M4A instead (about a tenth of the size); if even that does not fit, the clip is refused.
+    `trim`: only that part of the clip is kept, checked and sent; its `duration_s` is
+    `trimmed_seconds`, the figure the estimate priced.
     """
     check_file(src, max_bytes=max_bytes, kind="audio")
-    decoded = _decode(src, keep_seconds=max_seconds + LENGTH_TOLERANCE_S)
-    check_audio_length(decoded.seconds, max_seconds=max_seconds, min_seconds=min_seconds)
+    if trim is None:
+        decoded = _decode(src, keep_seconds=max_seconds + LENGTH_TOLERANCE_S)
+        length = decoded.seconds
+    else:
+        start, end = trim
+        # Never more than the model takes is stored, whatever end the caller names.
+        end = min(end, start + max_seconds + LENGTH_TOLERANCE_S)
+        decoded = _decode(src, keep_seconds=end, skip_seconds=start)
+        length = trimmed_seconds(decoded.seconds, trim)
+    check_audio_length(length, max_seconds=max_seconds, min_seconds=min_seconds)
     samples = np.concatenate(decoded.chunks) if decoded.chunks else np.zeros(0, dtype=np.int16)
+    if trim is not None:
+        samples = samples[: max(0, round((end - trim[0]) * decoded.rate))]
     loudest = _loudest_dbfs(samples, decoded.rate)
     if loudest < SILENCE_DBFS:
         raise MediaError(
@@ -105,7 +120,7 @@ def prepare_audio(
         out.setsampwidth(2)
         out.setframerate(decoded.rate)
         out.writeframes(samples.astype("<i2").tobytes())
-    duration_s = len(samples) / decoded.rate
+    duration_s = len(samples) / decoded.rate if trim is None else length
     if max_result_bytes is None or dest.stat().st_size <= max_result_bytes:
         return PreparedAudio(path=dest, duration_s=duration_s, content_type="audio/wav")
     dest.unlink()
@@ -119,6 +134,16 @@ def prepare_audio(
             "this clip does not fit even compressed; use a shorter clip.",
         )
     return PreparedAudio(path=compressed, duration_s=duration_s, content_type="audio/mp4")
+
+
+Trim = tuple[float, float]
+"""The part of a clip to send: start and end, in seconds from its beginning."""
+
+
+def trimmed_seconds(total_s: float, trim: Trim) -> float:
+    """How long the part `trim` of a `total_s` clip is (0 when it starts past the end)."""
+    start, end = trim
+    return max(0.0, min(end, total_s) - start)
 
 
 AAC_BIT_RATE = 128_000
@@ -172,7 +197,7 @@ def audio_duration(src: Path) -> float:
     return _decode(src, keep_seconds=0.0).seconds
 
 
-def _decode(src: Path, *, keep_seconds: float) -> _Decoded:
+def _decode(src: Path, *, keep_seconds: float, skip_seconds: float = 0.0) -> _Decoded:
     """Decode the first audio track; keep mono samples for the first `keep_seconds`, count the rest.
 
     Counting stops past `COUNTED_S`: the length is then only known to be too long, and a tiny
@@ -192,7 +217,8 @@ def _decode(src: Path, *, keep_seconds: float) -> _Decoded:
             stream = container.streams.audio[0]
             _check_declared(stream, container_format)
             single_threaded(stream)
-            decoded = _Decoded(rate=_target_rate(stream.codec_context.sample_rate), chunks=[])
+            rate = _target_rate(stream.codec_context.sample_rate)
+            decoded = _Decoded(rate=rate, chunks=[], skip_samples=round(skip_seconds * rate))
             _decode_frames(container, stream, decoded, keep_seconds=keep_seconds)
     return decoded
 
@@ -284,8 +310,10 @@ def _keep(decoded: _Decoded, resampler: av.AudioResampler, frame: av.AudioFrame 
         raise _damaged("its sound changes format part-way") from None
     for out in resampled:
         chunk = out.to_ndarray().reshape(-1)
-        decoded.chunks.append(chunk)
+        skipped = min(len(chunk), max(0, decoded.skip_samples - decoded.kept_samples))
         decoded.kept_samples += len(chunk)
+        if skipped < len(chunk):
+            decoded.chunks.append(chunk[skipped:])
 
 
 def _target_rate(source_rate: int | None) -> int:

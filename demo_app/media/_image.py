@@ -57,7 +57,7 @@ _ORIENTATIONS = {
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error, IndexError)
 """What PIL raises on damaged data (truncated files, bad chunks, broken headers)."""
 
-_JPEG_QUALITY = 92
+JPEG_QUALITY = 92
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def prepare_image(
             small, orientation = _decode_small(image, max_side=max_side)
     rgb = _to_rgb(_upright(small, orientation))
     dest = new_path(dest_dir, "image", ".jpg")
-    rgb.save(dest, format="JPEG", quality=_JPEG_QUALITY)
+    rgb.save(dest, format="JPEG", quality=JPEG_QUALITY)
     return PreparedImage(path=dest, width=rgb.width, height=rgb.height, content_type="image/jpeg")
 
 

@@ -20,11 +20,14 @@ from typing import Any
 
 from demo_app.media._audio import audio_duration, prepare_audio
 from demo_app.media._errors import MediaError
+from demo_app.media._faces import draw_faces, frame_picture
 from demo_app.media._image import prepare_image
 from demo_app.media._video import video_duration
 
 TASKS: dict[str, Callable[..., Any]] = {
     "prepare_image": prepare_image,
+    "frame_picture": frame_picture,
+    "draw_faces": draw_faces,
     "prepare_audio": prepare_audio,
     "audio_duration": audio_duration,
     "video_duration": video_duration,

@@ -19,8 +19,9 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal
 
-from demo_app.media._audio import PreparedAudio
+from demo_app.media._audio import PreparedAudio, Trim
 from demo_app.media._errors import MediaError, MediaErrorCode
+from demo_app.media._faces import Box, FaceChoice, FramedPicture
 from demo_app.media._image import PreparedImage
 from demo_app.media._worker_process import Usage, serve, status_kb
 
@@ -122,6 +123,29 @@ class MediaWorkers:
         assert isinstance(result, PreparedImage)
         return result
 
+    async def frame_picture(
+        self, src: Path, dest_dir: Path, *, min_side: int, max_side: int, max_bytes: int, choice: FaceChoice
+    ) -> FramedPicture:
+        """`frame_picture` in a worker: the checked picture, its faces and what the model receives."""
+        result = await self._run(
+            "image",
+            "frame_picture",
+            src,
+            dest_dir,
+            min_side=min_side,
+            max_side=max_side,
+            max_bytes=max_bytes,
+            choice=choice,
+        )
+        assert isinstance(result, FramedPicture)
+        return result
+
+    async def draw_faces(self, whole: Path, faces: tuple[Box, ...], dest_dir: Path) -> Path:
+        """`draw_faces` in a worker: the checked picture with its faces boxed and numbered."""
+        result = await self._run("image", "draw_faces", whole, faces, dest_dir)
+        assert isinstance(result, Path)
+        return result
+
     async def prepare_audio(
         self,
         src: Path,
@@ -130,6 +154,7 @@ class MediaWorkers:
         max_seconds: float,
         max_bytes: int,
         max_result_bytes: int | None = None,
+        trim: Trim | None = None,
     ) -> PreparedAudio:
         """`prepare_audio` in a worker."""
         result = await self._run(
@@ -140,6 +165,7 @@ class MediaWorkers:
             max_seconds=max_seconds,
             max_bytes=max_bytes,
             max_result_bytes=max_result_bytes,
+            trim=trim,
         )
         assert isinstance(result, PreparedAudio)
         return result

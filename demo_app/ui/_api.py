@@ -63,10 +63,16 @@ class ApiEndpoints:
         audio: dict[str, Any],
         model: str = DEFAULT_MODEL,
         options_json: str = "{}",
+        preflight_json: str = "{}",
     ) -> dict[str, Any]:
-        """Start a job and return its first snapshot at once (job_id, status, ...); poll /status."""
+        """Start a job and return its first snapshot at once (job_id, status, ...); poll /status.
+
+        A picture with no face or several, or a clip too long for the model, is refused at once
+        (nothing held) unless `preflight_json` answers it (use_anyway, face, framing, trim)."""
         owner = await self._calls.owner(api_key)
-        snap = await self._calls.start(owner, image, audio, model, options_json, how_to_send=HOW_TO_SEND)
+        snap = await self._calls.start(
+            owner, image, audio, model, options_json, preflight_json, how_to_send=HOW_TO_SEND
+        )
         return snapshot_json(snap)
 
     @speaks
@@ -83,14 +89,18 @@ class ApiEndpoints:
         audio: dict[str, Any],
         model: str = DEFAULT_MODEL,
         options_json: str = "{}",
+        preflight_json: str = "{}",
     ) -> AsyncIterator[dict[str, Any]]:
         """Start a job and stream its snapshots until it ends; the last one carries the video.
 
         A snapshot is sent when something in it changed other than `elapsed_s` (the caller's own
-        clock counts on from it); Gradio's SSE heartbeat keeps a quiet connection alive.
+        clock counts on from it); Gradio's SSE heartbeat keeps a quiet connection alive. The
+        pre-flight is /start's.
         """
         owner = await self._calls.owner(api_key)
-        first = await self._calls.start(owner, image, audio, model, options_json, how_to_send=HOW_TO_SEND)
+        first = await self._calls.start(
+            owner, image, audio, model, options_json, preflight_json, how_to_send=HOW_TO_SEND
+        )
         yield snapshot_json(first)
         async for snap in self._calls.follow(owner, first.job_id, shown=first):
             yield snapshot_json(snap)

@@ -14,12 +14,13 @@ from typing import Any
 
 from demo_app.arguments import api_key_text, job_id_text, model_text, options_from_json
 from demo_app.catalog import offered
-from demo_app.jobs import JobNotFinished, JobNotFound, JobRefused, JobSnapshot
+from demo_app.jobs import BadChoices, JobNotFinished, JobNotFound, JobRefused, JobSnapshot
 from demo_app.services import Services
 from demo_app.shares import CannotShare
 from demo_app.ui._contract import credits_json
 from demo_app.ui._contract_models import models_json
 from demo_app.ui._handlers import FIRST_CHECK_WAIT_S, ServicesSource
+from demo_app.ui._preflight_api import choices_from_json, preflight_refusal
 from demo_app.ui._sentences import Refused
 from demo_app.ui._share import share_url
 from demo_app.uploads import NotAnUpload, UploadPolicy
@@ -55,16 +56,34 @@ class ApiCalls:
             raise Refused(str(exc), title="Invalid API key") from None
 
     async def start(
-        self, owner: str, image: Any, audio: Any, model: Any, options_json: Any, *, how_to_send: str
+        self,
+        owner: str,
+        image: Any,
+        audio: Any,
+        model: Any,
+        options_json: Any,
+        preflight_json: Any = "{}",
+        *,
+        how_to_send: str,
     ) -> JobSnapshot:
         """Start a job from two uploaded file arguments; `how_to_send` ends the sentence that
-        refuses anything else (it differs per door)."""
+        refuses anything else (it differs per door). A face problem or a too-long clip is refused
+        before any hold unless `preflight_json` answers it (`_preflight_api`)."""
         services = await self._handle.get()
         options = options_from_json(options_json)
         image_path = self.uploaded(image, "image", how_to_send)
         audio_path = self.uploaded(audio, "audio", how_to_send)
+        model_id = model_text(model)
         try:
-            return await services.jobs.start(owner, image_path, audio_path, model_text(model), options)
+            choices = choices_from_json(preflight_json)
+        except BadChoices as exc:
+            raise Refused(str(exc), title="Bad pre-flight choices") from None
+        quote = await services.jobs.quote(owner, model_id, image_path, audio_path, options, choices)
+        refused = preflight_refusal(quote, model_id) if model_id in offered() else None
+        if refused is not None:
+            raise Refused(str(refused), title="Check the inputs")
+        try:
+            return await services.jobs.start(owner, image_path, audio_path, model_id, options, choices)
         except JobRefused as exc:
             raise Refused(str(exc), title="Cannot start") from None
 

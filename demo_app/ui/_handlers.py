@@ -24,7 +24,7 @@ import gradio as gr
 
 from demo_app.arguments import BadArgument, browser_key_text, job_id_text, model_text
 from demo_app.catalog import CATALOG
-from demo_app.jobs import JobNotFound, JobRefused, JobSnapshot, NothingToRetry, Quote, fold
+from demo_app.jobs import BadChoices, JobNotFound, JobRefused, JobSnapshot, NothingToRetry, Quote, fold
 from demo_app.presenters import (
     balance_html,
     credits_summary_html,
@@ -38,6 +38,7 @@ from demo_app.presenters import (
 from demo_app.services import Services
 from demo_app.ui._compare_view import history_entry_rows
 from demo_app.ui._options import ModelInputs
+from demo_app.ui._preflight import INPUT_COUNT, choices_of, panel_updates, unchanged
 from demo_app.ui._run import RunFrames, idle_frame
 from demo_app.ui._sentences import refusal, speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
@@ -94,22 +95,52 @@ class PageHandlers:
 
     @speaks
     async def quote(
-        self, owner: str | None, model_id: str, image: Any, audio: Any, *option_values: Any
+        self, owner: str | None, model_id: str, image: Any, audio: Any, *values: Any
     ) -> tuple[str, Any]:
-        """The live estimate for the options chosen, and Generate enabled only when the job could start."""
+        """The live estimate for the options and pre-flight choices, and Generate enabled only
+        when the job could start."""
+        estimate, generate, _ = await self._estimate(owner, model_id, image, audio, values)
+        return estimate, generate
+
+    @speaks
+    async def preflight(
+        self, owner: str | None, model_id: str, image: Any, audio: Any, *values: Any
+    ) -> list[Any]:
+        """`quote`, and the pre-flight panel: faces to choose from, the picture the model will
+        receive, the part of a too-long clip to send."""
+        estimate, generate, found = await self._estimate(owner, model_id, image, audio, values)
+        if found is None:
+            return [estimate, generate, *unchanged()]
+        quote, image_path, audio_path = found
+        return [estimate, generate, *panel_updates(quote, values[:INPUT_COUNT], image_path, audio_path)]
+
+    async def _estimate(
+        self, owner: str | None, model_id: str, image: Any, audio: Any, values: Sequence[Any]
+    ) -> tuple[str, Any, tuple[Quote, str | None, str | None] | None]:
+        """The estimate's text, Generate, and what the estimate found (None before the visitor is known)."""
         if owner is None:
-            return quote_html(None), gr.Button(interactive=False)
+            return quote_html(None), gr.Button(interactive=False), None
         model_id = model_text(model_id)
         image_path, audio_path = self._upload(image, "face image"), self._upload(audio, "audio clip")
+        chosen, option_values = values[:INPUT_COUNT], values[INPUT_COUNT:]
         services = await self._handle.get()
         options = self._model_inputs.collect(model_id, option_values) if option_values else {}
-        quote = await services.jobs.quote(owner, model_id, image_path, audio_path, options)
+        try:
+            choices = choices_of(chosen, image_path, audio_path)
+        except BadChoices as exc:
+            return (
+                quote_html(Quote(False, str(exc), None, None, str(exc))),
+                gr.Button(interactive=False),
+                None,
+            )
+        quote = await services.jobs.quote(owner, model_id, image_path, audio_path, options, choices)
+        found = quote, image_path, audio_path
         if _at_job_limit(services, owner):
-            return quote_html(quote, busy=True), gr.Button(interactive=False)
+            return quote_html(quote, busy=True), gr.Button(interactive=False), found
         text = quote_html(quote, line=services.jobs.line())
         if await _short_of_credits(services, owner, quote):
             text = f"{text}\n\n{more_credits_text(owner)}"
-        return text, gr.Button(interactive=quote.ready)
+        return text, gr.Button(interactive=quote.ready), found
 
     @speaks
     async def choose_model(self, model_id: str) -> list[Any]:
@@ -136,7 +167,7 @@ class PageHandlers:
         image: Any,
         audio: Any,
         model_id: str,
-        *option_values: Any,
+        *values: Any,
     ) -> AsyncIterator[tuple[Any, ...]]:
         """Start a job and follow it to its end (or until this tab starts a newer one)."""
         if owner is None:
@@ -146,10 +177,12 @@ class PageHandlers:
         if not image or not audio:
             raise _refuse("Add a face image and an audio clip first.", title="Missing input")
         services = await self._handle.get()
+        chosen, option_values = values[:INPUT_COUNT], values[INPUT_COUNT:]
         options = self._model_inputs.collect(model_id, option_values)
         try:
-            snap = await services.jobs.start(owner, image, audio, model_id, options)
-        except JobRefused as exc:
+            choices = choices_of(chosen, image, audio)
+            snap = await services.jobs.start(owner, image, audio, model_id, options, choices)
+        except (JobRefused, BadChoices) as exc:
             raise _refuse(str(exc)) from None
         async for frame in self._follow(services, owner, snap, _tab(request)):
             yield frame
@@ -163,10 +196,11 @@ class PageHandlers:
         image: Any,
         audio: Any,
         model_id: str,
-        *option_values: Any,
+        *values: Any,
     ) -> AsyncIterator[tuple[Any, ...]]:
-        """Try again: the followed job's own face, voice, model and options, kept on the server
-        (a reload empties the page's inputs); when they are no longer kept, the page's inputs."""
+        """Try again: the followed job's own face, voice, model, options and pre-flight choices,
+        kept on the server (a reload empties the page's inputs); when they are no longer kept,
+        the page's inputs and choices."""
         if owner is None:
             raise _refuse("The page is still loading; press Try again in a second.")
         services = await self._handle.get()
@@ -186,7 +220,7 @@ class PageHandlers:
                 return
         if image is None or audio is None:
             raise _refuse(reason, title="Cannot try again")
-        async for frame in self.generate(request, owner, image, audio, model_id, *option_values):
+        async for frame in self.generate(request, owner, image, audio, model_id, *values):
             yield frame
 
     @speaks

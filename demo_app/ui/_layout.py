@@ -20,6 +20,7 @@ from demo_app.ui._batch_tab import BatchTab, batch_tab
 from demo_app.ui._compare_layout import CompareTab, HistoryComparison, compare_tab, history_comparison
 from demo_app.ui._notify import notify_toggle
 from demo_app.ui._options import ModelInputs
+from demo_app.ui._preflight import PreflightPanel, preflight_panel
 from demo_app.ui._viewport import narrow_tables
 from demo_app.uploads import UploadPolicy, is_file_dict
 
@@ -56,6 +57,7 @@ class CreateTab:
     logs: gr.Textbox
     video: gr.Video
     download: gr.DownloadButton
+    preflight: PreflightPanel
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
             audio = gr.Audio(
                 label="Voice (audio clip)", type="filepath", sources=["upload", "microphone"], elem_id="voice"
             )
+            preflight = preflight_panel()
             examples = gr.Examples(
                 examples=[[str(SAMPLE_FACE), str(SAMPLE_VOICE)]],
                 inputs=[image, audio],
@@ -166,6 +169,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
         logs=logs,
         video=video,
         download=download,
+        preflight=preflight,
     )
 
 

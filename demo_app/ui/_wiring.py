@@ -38,7 +38,7 @@ def _run_outputs(page: Page) -> list[Any]:
 def _quote_inputs(page: Page) -> list[Any]:
     """The estimate follows the options too: a price may follow one (a resolution, a mode)."""
     c = page.create
-    return [page.owner, c.model, c.image, c.audio, *c.model_inputs.inputs]
+    return [page.owner, c.model, c.image, c.audio, *c.preflight.inputs, *c.model_inputs.inputs]
 
 
 def _credits_outputs(page: Page) -> list[Any]:
@@ -76,10 +76,10 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     quote_outputs = [c.estimate, c.generate]
     option_changes = [component.change for component in c.model_inputs.components]
     gr.on(
-        [c.image.change, c.audio.change, c.model.change, *option_changes],
-        handlers.quote,
+        [c.image.change, c.audio.change, c.model.change, *option_changes, *c.preflight.triggers],
+        handlers.preflight,
         _quote_inputs(page),
-        quote_outputs,
+        [*quote_outputs, *c.preflight.outputs],
         trigger_mode="always_last",
         **_raw_event("quote"),
     )
@@ -92,7 +92,7 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     )
     generated = c.generate.click(
         handlers.generate,
-        [page.owner, c.image, c.audio, c.model, *c.model_inputs.inputs],
+        [page.owner, c.image, c.audio, c.model, *c.preflight.inputs, *c.model_inputs.inputs],
         _run_outputs(page),
         # Another click while a job runs starts another (within the owner's limit); the run
         # panel then follows the newest job and the older event stops (`PageHandlers._follow`).
@@ -102,7 +102,7 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     )
     retried = c.retry.click(
         handlers.retry,
-        [page.owner, page.job_id, c.image, c.audio, c.model, *c.model_inputs.inputs],
+        [page.owner, page.job_id, c.image, c.audio, c.model, *c.preflight.inputs, *c.model_inputs.inputs],
         _run_outputs(page),
         trigger_mode="multiple",
         js=SHOW_RUN_PANEL_JS,

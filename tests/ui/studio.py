@@ -6,6 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+JUDGED_WITHIN_MS = 30_000
 TERMINAL = ("succeeded", "failed", "canceled", "timed_out", "rejected")
 
 # Records every status/progress the run panel shows, with the time, as the browser renders it.
@@ -109,7 +110,9 @@ class Studio:
             self.page.locator("#voice input[type=file]").set_input_files(voice)
 
     def wait_ready(self) -> None:
-        expect(self.page.locator("#generate")).to_be_enabled()
+        """Generate enabled: the picture and the clip were judged (the first judgement of an app
+        starts its media workers, which takes seconds on a busy machine)."""
+        expect(self.page.locator("#generate")).to_be_enabled(timeout=JUDGED_WITHIN_MS)
 
     def generate(self, *, previous: str | None = None) -> str:
         """Press Generate; returns the id of the first job other than `previous` the panel shows.

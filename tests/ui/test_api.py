@@ -12,6 +12,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from demo_app.catalog import get_model
 from tests.ui.conftest import REPO, AppFactory, RunningApp
 
 pytestmark = pytest.mark.slow
@@ -68,7 +69,7 @@ def test_readme_examples_run_verbatim(
     app: RunningApp, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocks = readme_api_examples()
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("LIPSYNC_URL", app.url)
     monkeypatch.setenv("LIPSYNC_API_KEY", new_key(app, "readme"))
@@ -87,6 +88,7 @@ def test_readme_examples_run_verbatim(
     assert credits["balance"] == 1000 + sum(line["amount"] for line in charges)
     assert credits["held"] == 0 and credits["open_holds"] == []
     assert polled["job_id"] != streamed["job_id"]
+    assert namespace["trimmed"]["held"] == get_model("wan-video/wan-2.2-s2v").hold_for(5.0, {})
     printed = capsys.readouterr().out
     assert "video saved at" in printed
     listed = namespace["models"]

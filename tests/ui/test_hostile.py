@@ -207,12 +207,12 @@ def test_server_paths_and_files_never_uploaded_are_refused(
             assert "Send the image as a file you upload" in message
         # Dicts that Gradio itself would check (they carry meta): refused by the guard, in a sentence.
         for path in ("/etc/hostname", "/proc/self/fd/0", str(link), f"{folder}/../etc/hostname"):
-            answer = session.join("start", [key, {"path": path, "meta": META}, None, MODEL, "{}"])
+            answer = session.join("start", [key, {"path": path, "meta": META}, None, MODEL, "{}", "{}"])
             assert answer.status_code == 422 and answer.error is not None
             assert "Files must be ones you uploaded to this app" in answer.error
         # In the folder but never uploaded: past the guard, refused by the policy (gradio_client would
         # upload a local file itself, so this one goes raw).
-        answer = session.join("start", [key, {"path": str(planted), "meta": META}, None, MODEL, "{}"])
+        answer = session.join("start", [key, {"path": str(planted), "meta": META}, None, MODEL, "{}", "{}"])
         assert answer.error is not None and "Send the image as a file you upload" in answer.error
         for value in ({"path": "/etc/hostname"}, {"path": str(planted), "meta": META}):
             answer = session.join("page_quote", page_args(session, "page_quote", image=value))
@@ -335,7 +335,7 @@ def test_page_events_called_by_index_answer_bad_arguments_in_sentences(session: 
         assert odd.status_code == 422 and odd.error is not None
         assert odd.error.startswith("A file argument is malformed: choose the file again on the page")
     api = session.join(
-        "generate", [session.app.api_key("browser:x"), {"meta": "x", "path": "/x"}, None, MODEL, "{}"]
+        "generate", [session.app.api_key("browser:x"), {"meta": "x", "path": "/x"}, None, MODEL, "{}", "{}"]
     )
     assert api.status_code == 422 and api.error is not None and "malformed" in api.error
     # A browser key of the wrong shape is just a new visitor.
