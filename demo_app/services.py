@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from demo_app.batches import Batches
 from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
-from demo_app.database import Database
+from demo_app.database import Database, shared_secret
 from demo_app.engine import Engine
 from demo_app.jobs import MAX_MODELS, JobManager, JobSnapshot, JobStore
 from demo_app.media import MediaWorkers
 from demo_app.replicate import Pacing, ReplicateClient
 from demo_app.settings import Settings
-from demo_app.shares import ShareDesk, ShareStore
-from demo_app.visitors import load_or_create_secret
-from demo_app.webhooks import WebhookInbox, WebhookLinks
+from demo_app.shares import PgShareStore, ShareDesk, Shares, ShareStore
+from demo_app.visitors import KeyRing, key_ring, load_or_create_secret
+from demo_app.webhooks import SeenInDatabase, WebhookInbox, WebhookLinks
 
 WEBHOOK_SECRET_FILE = "webhook-secret"
+WEBHOOK_SECRET_NAME = "webhook"
+API_KEY_SECRET_NAME = "api keys"
+"""The names of the secrets made once in the database when the settings configure none."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Services:
     models: SchemaWatch
     shares: ShareDesk
     """The owners' share links of their videos."""
+    keys: KeyRing
+    """Signs and checks API keys: the configured secret, else the database's, else the data directory's."""
     webhooks: WebhookInbox | None = None
     """The inbox of Replicate's webhooks when this app has a public address; None: polling alone."""
     database: Database | None = None
@@ -102,15 +107,15 @@ async def open_services(
             engine = LocalEngine(_engine_from(settings, token), token)
             await engine.engine.start()
             stack.push_async_callback(engine.engine.aclose)
-        client = _client_for(settings, engine, pacing or _pacing(settings))
-        stack.push_async_callback(client.aclose)
-        models = SchemaWatch(client, offered().values(), recheck_s=settings.schema_recheck_s)
-        models.start()
-        stack.push_async_callback(models.aclose)
         database = None
         if settings.database_url is not None:
             database = await Database.open(settings.database_url.get_secret_value())
             stack.push_async_callback(database.aclose)
+        client = _client_for(settings, engine, pacing or _pacing(settings, database))
+        stack.push_async_callback(client.aclose)
+        models = SchemaWatch(client, offered().values(), recheck_s=settings.schema_recheck_s)
+        models.start()
+        stack.push_async_callback(models.aclose)
         ledger = open_ledger(settings, database)
         stack.callback(ledger.close)
         if media_workers is None:
@@ -120,7 +125,7 @@ async def open_services(
                 memory_mb=settings.media_memory_mb,
             )
             stack.push_async_callback(media_workers.aclose)
-        links = webhook_links(settings)
+        links = await _webhook_links(settings, database)
         observers = [observer] if observer is not None else []
 
         def observe(snap: JobSnapshot) -> None:
@@ -138,7 +143,9 @@ async def open_services(
             store=await JobStore.on_database(database) if database is not None else None,
         )
         stack.push_async_callback(jobs.aclose)
-        share_store = ShareStore(settings.data_dir / "shares.json")
+        share_store: Shares = (
+            PgShareStore(database) if database is not None else ShareStore(settings.data_dir / "shares.json")
+        )
         stack.callback(share_store.close)
         batches = await Batches.open(settings, jobs, ledger, media_workers, models.unavailable_reason)
         observers.append(batches.job_changed)
@@ -146,7 +153,11 @@ async def open_services(
         inbox = None
         if links is not None:
             inbox = WebhookInbox(
-                links, client.webhook_signing_key, jobs.receive, tolerance_s=settings.webhook_tolerance_s
+                links,
+                client.webhook_signing_key,
+                jobs.receive,
+                tolerance_s=settings.webhook_tolerance_s,
+                seen=SeenInDatabase(database) if database is not None else None,
             )
         yield Services(
             settings=settings,
@@ -156,6 +167,7 @@ async def open_services(
             engine=engine.engine if engine is not None else None,
             models=models,
             shares=ShareDesk(jobs, share_store),
+            keys=await api_keys(settings, database),
             webhooks=inbox,
             database=database,
             batches=batches,
@@ -185,17 +197,35 @@ def open_ledger(settings: Settings, database: Database | None) -> Ledger:
     )
 
 
-def webhook_links(settings: Settings) -> WebhookLinks | None:
+def webhook_links(settings: Settings, made: bytes | None = None) -> WebhookLinks | None:
     """Signed webhook addresses when the app knows its public address (else None: polling alone);
-    the secret is the setting, or one made once in the data directory."""
+    the secret is the setting, else `made` (the database's, shared by every replica), else one
+    made once in the data directory."""
     base = settings.webhook_base_url
     if base is None:
         return None
     if settings.webhook_secret is not None:
         secret = settings.webhook_secret.get_secret_value().encode()
+    elif made is not None:
+        secret = made
     else:
         secret = load_or_create_secret(settings.data_dir / WEBHOOK_SECRET_FILE)
     return WebhookLinks(base, secret)
+
+
+async def _webhook_links(settings: Settings, database: Database | None) -> WebhookLinks | None:
+    """`webhook_links`, with the secret made once in the database when there is one to make."""
+    unset = settings.webhook_base_url is not None and settings.webhook_secret is None
+    made = await shared_secret(database, WEBHOOK_SECRET_NAME) if unset and database is not None else None
+    return webhook_links(settings, made)
+
+
+async def api_keys(settings: Settings, database: Database | None) -> KeyRing:
+    """The API keys' ring: the configured secret, else the database's (a key made on one replica
+    works on all), else the data directory's."""
+    if settings.api_key_secret is None and database is not None:
+        return KeyRing(await shared_secret(database, API_KEY_SECRET_NAME))
+    return key_ring(settings)
 
 
 def _engine_from(settings: Settings, token: str) -> Engine:
@@ -231,6 +261,9 @@ def _client_for(settings: Settings, engine: LocalEngine | None, pacing: Pacing) 
     )
 
 
-def _pacing(settings: Settings) -> Pacing:
-    """The read and create budgets of this process (see `Settings.reads_per_min`)."""
+def _pacing(settings: Settings, database: Database | None) -> Pacing:
+    """The read and create budgets (see `Settings.reads_per_min`): in the database, shared by
+    every replica on the account, else this process's own."""
+    if database is not None:
+        return Pacing.on_database(database, settings.reads_per_min, settings.creates_per_min)
     return Pacing.per_minute(settings.reads_per_min, settings.creates_per_min)

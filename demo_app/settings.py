@@ -230,6 +230,7 @@ class Settings(BaseSettings):
     def admin_names(self) -> frozenset[str]:
         """The Hugging Face usernames of `LIPSYNC_ADMINS` (empty: nobody signs in as an admin)."""
         return frozenset(name.strip() for name in (self.admins or "").split(",") if name.strip())
+
     @field_validator("database_url")
     @classmethod
     def _postgresql_only(cls, url: SecretStr | None) -> SecretStr | None:

@@ -10,6 +10,7 @@ reaches a log line or an error text: places are named by `describe_url`.
 from demo_app.database._database import Database, DatabaseUnavailable
 from demo_app.database._migrate import SchemaTooNew, migrate
 from demo_app.database._schema import MIGRATIONS, Migration
+from demo_app.database._secrets import shared_secret
 from demo_app.database._url import check_database_url, describe_url
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "check_database_url",
     "describe_url",
     "migrate",
+    "shared_secret",
 ]

@@ -8,6 +8,11 @@ up to, kept in the same transaction so a change is one atomic step: accounts (th
 no balance is ever overdrawn), holds (one per ref), the daily budget's use per UTC day, and
 today's new visitors per address. The unique indexes make one hold and one settlement per ref
 a fact of the database, whatever a replica does. Jobs: one JSONB record per job.
+
+Shared state (version 2), what replicas must agree on: Replicate's budgets as token buckets
+(`rate_take` refills and takes in one locked step on the database's clock, so replicas with
+skewed clocks still share one budget), the webhook ids already received, the secrets made
+once for the whole deployment, and the share links.
 """
 
 from __future__ import annotations
@@ -87,4 +92,62 @@ CREATE TABLE jobs (
 );
 """
 
-MIGRATIONS: list[Migration] = [Migration(1, "ledger and jobs", LEDGER_AND_JOBS)]
+SHARED_STATE = """
+CREATE TABLE rate_buckets (
+    name text PRIMARY KEY,
+    tokens double precision NOT NULL,
+    stamp double precision NOT NULL
+);
+
+-- Refill `bucket` (at most `burst` tokens, `rate` a second) and take one token if there is one:
+-- 0 when taken, else the seconds until one will be there. The row lock orders the callers.
+CREATE FUNCTION rate_take(bucket text, burst double precision, rate double precision)
+RETURNS double precision LANGUAGE plpgsql AS $$
+DECLARE
+    have double precision;
+    was double precision;
+    now_s double precision;
+BEGIN
+    INSERT INTO rate_buckets (name, tokens, stamp)
+        VALUES (bucket, burst, extract(epoch FROM clock_timestamp()))
+        ON CONFLICT (name) DO NOTHING;
+    SELECT tokens, stamp INTO have, was FROM rate_buckets WHERE name = bucket FOR UPDATE;
+    now_s := extract(epoch FROM clock_timestamp());
+    have := least(burst, have + greatest(0, now_s - was) * rate);
+    IF have >= 1 - 1e-9 THEN
+        UPDATE rate_buckets SET tokens = have - 1, stamp = greatest(was, now_s) WHERE name = bucket;
+        RETURN 0;
+    END IF;
+    UPDATE rate_buckets SET tokens = have, stamp = greatest(was, now_s) WHERE name = bucket;
+    RETURN (1 - have) / rate;
+END
+$$;
+
+-- A token taken but not used (its caller left) goes back, never above `burst`.
+CREATE FUNCTION rate_give_back(bucket text, burst double precision)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE rate_buckets SET tokens = least(burst, tokens + 1) WHERE name = bucket;
+$$;
+
+CREATE TABLE webhook_deliveries (
+    webhook_id text PRIMARY KEY,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX webhook_deliveries_age ON webhook_deliveries (received_at);
+
+CREATE TABLE app_secrets (
+    name text PRIMARY KEY,
+    secret text NOT NULL CHECK (length(secret) >= 16)
+);
+
+CREATE TABLE shares (
+    token_hash text PRIMARY KEY,
+    job_id text NOT NULL UNIQUE,
+    record jsonb NOT NULL
+);
+"""
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "ledger and jobs", LEDGER_AND_JOBS),
+    Migration(2, "shared state", SHARED_STATE),
+]

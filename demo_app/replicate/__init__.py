@@ -27,6 +27,7 @@ from ._prediction import TERMINAL_STATUSES, Prediction, PredictionUrls, Status
 from ._progress import Progress, parse_progress
 from ._redirects import RedirectPolicy
 from ._retry import RetryPolicy
+from ._shared_bucket import SharedBucket
 from ._webhook import Delivery, SignatureMismatch, SigningKey, WebhookRefused, verify_webhook
 from .errors import (
     APIError,
@@ -86,6 +87,7 @@ __all__ = [
     "ResponseTooLarge",
     "RetryPolicy",
     "ServerError",
+    "SharedBucket",
     "SignatureMismatch",
     "SigningKey",
     "Status",

@@ -9,8 +9,8 @@ the arrivals. Nothing is dropped: a caller waits, first come first served within
 and an urgent call (a cancel) goes before every normal one (polls). A caller whose task is
 canceled while waiting leaves at once and takes nothing.
 
-These buckets live in one process. `Pacer` is the interface the client and the jobs' create
-line use, so a shared implementation (several app processes on one account) can replace them.
+`TokenBucket` lives in one process. `Pacer` is the interface the client and the jobs' create
+line use; `SharedBucket` is the same bucket in PostgreSQL, for several replicas on one account.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from demo_app.database import Database
 
 READS_CEILING_PER_MIN = 3000
 """Replicate's limit for every call but creates."""
@@ -81,6 +84,14 @@ class Pacer(Protocol):
         ...
 
 
+def bucket_shape(per_minute: int) -> tuple[int, float]:
+    """The burst and the steady rate per second that keep any 60 s window under `per_minute`."""
+    if per_minute < 2:
+        raise ValueError("A bucket needs at least 2 calls a minute.")
+    burst = max(1, per_minute // BURST_SHARE)
+    return burst, (per_minute - burst) / 60.0
+
+
 class TokenBucket:
     """The in-process `Pacer`: one bucket, one short-lived task serving its waiters in order."""
 
@@ -91,11 +102,8 @@ class TokenBucket:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if per_minute < 2:
-            raise ValueError("A bucket needs at least 2 calls a minute.")
         self._per_minute = per_minute
-        self._burst = max(1, per_minute // BURST_SHARE)
-        self._rate = (per_minute - self._burst) / 60.0
+        self._burst, self._rate = bucket_shape(per_minute)
         self._clock = clock
         self._sleep = sleep
         self._tokens = float(self._burst)
@@ -193,6 +201,23 @@ class Pacing:
         return cls(
             reads=TokenBucket(reads, clock=clock, sleep=sleep),
             creates=TokenBucket(creates, clock=clock, sleep=sleep),
+        )
+
+    @classmethod
+    def on_database(
+        cls,
+        database: Database,
+        reads: int = DEFAULT_READS_PER_MIN,
+        creates: int = DEFAULT_CREATES_PER_MIN,
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> Pacing:
+        """Buckets in `database`, shared by every process that opens them there (one account)."""
+        from demo_app.replicate._shared_bucket import SharedBucket
+
+        return cls(
+            reads=SharedBucket(database, "replicate reads", reads, sleep=sleep),
+            creates=SharedBucket(database, "replicate creates", creates, sleep=sleep),
         )
 
     async def admit(self, call: Call) -> None:

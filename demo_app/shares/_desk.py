@@ -12,7 +12,7 @@ from typing import Any
 
 from demo_app.catalog import UnknownModel, find_model
 from demo_app.jobs import JobManager, JobNotFound, JobStatus
-from demo_app.shares._store import Share, ShareStore
+from demo_app.shares._store import Share, Shares
 
 
 class CannotShare(ValueError):
@@ -35,14 +35,14 @@ class SharedVideo:
 class ShareDesk:
     """Create, find and revoke share links of the jobs the job manager keeps."""
 
-    def __init__(self, jobs: JobManager, store: ShareStore) -> None:
+    def __init__(self, jobs: JobManager, store: Shares) -> None:
         self._jobs = jobs
         self._store = store
 
-    def link_of(self, owner: str, job_id: str) -> Share | None:
+    async def link_of(self, owner: str, job_id: str) -> Share | None:
         """The owner's live link of the job (JobNotFound for another owner's job)."""
         self._jobs.snapshot(owner, job_id)
-        return self._store.of(job_id)
+        return await self._store.of(job_id)
 
     async def share(self, owner: str, job_id: str) -> Share:
         """The job's link, made if it has none (CannotShare unless it succeeded with a video)."""
@@ -56,9 +56,9 @@ class ShareDesk:
         self._jobs.snapshot(owner, job_id)
         return await self._store.revoke(job_id)
 
-    def open(self, token: str) -> SharedVideo | None:
+    async def open(self, token: str) -> SharedVideo | None:
         """What the token shows, or None: unknown, revoked, or its job or video gone."""
-        share = self._store.find(token)
+        share = await self._store.find(token)
         if share is None:
             return None
         try:

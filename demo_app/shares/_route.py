@@ -45,7 +45,7 @@ def share_routes(desk: DeskSource) -> list[Route]:
         shares = await desk()
         if shares is None:
             return None
-        shared = shares.open(request.path_params["token"])
+        shared = await shares.open(request.path_params["token"])
         if shared is None or not await asyncio.to_thread(Path(shared.video_path).is_file):
             return None
         return shared

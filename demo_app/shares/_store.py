@@ -2,8 +2,9 @@
 
 A token is 32 URL-safe characters from `secrets` (192 bits). Lookups go by the token's sha256
 in a dictionary, so how long an answer takes says nothing about how close a guess came; a
-malformed, unknown or revoked token gets the same None. The store is TinyDB on the same
-crash-safe journaled storage as the job records.
+malformed, unknown or revoked token gets the same None. `ShareStore` is TinyDB on the same
+crash-safe journaled storage as the job records; `PgShareStore` keeps them in the database, so a
+link made on one replica opens on every one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 from pydantic import BaseModel
 from tinydb import Query, TinyDB
@@ -38,6 +39,33 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class Shares(Protocol):
+    """Where the live share links are kept."""
+
+    async def of(self, job_id: str) -> Share | None:
+        """The job's live share link, if it has one."""
+        ...
+
+    async def find(self, token: str) -> Share | None:
+        """The share a token opens; None for any token that opens nothing."""
+        ...
+
+    async def create(self, owner: str, job_id: str) -> Share:
+        """The job's share link: the live one, else a new token (stored when this returns)."""
+        ...
+
+    async def revoke(self, job_id: str) -> bool:
+        """Stop the job's share link at once (True if there was one)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def new_share(owner: str, job_id: str) -> Share:
+    """A share of the job with a fresh random token."""
+    return Share(token=secrets.token_urlsafe(TOKEN_BYTES), job_id=job_id, owner=owner, created_at=utc_now())
+
+
 class ShareStore:
     """Every live share link of this data directory."""
 
@@ -50,11 +78,11 @@ class ShareStore:
         self._by_hash = {token_hash(share.token): share for share in shares}
         self._group = GroupCommit(cast(JournaledJSONStorage, self._db.storage))
 
-    def of(self, job_id: str) -> Share | None:
+    async def of(self, job_id: str) -> Share | None:
         """The job's live share link, if it has one."""
         return self._by_job.get(job_id)
 
-    def find(self, token: str) -> Share | None:
+    async def find(self, token: str) -> Share | None:
         """The share a token opens; None for any token that opens nothing."""
         if not TOKEN_SHAPE.fullmatch(token):
             return None
@@ -65,8 +93,7 @@ class ShareStore:
         share = self._by_job.get(job_id)
         if share is not None:
             return share
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        share = Share(token=token, job_id=job_id, owner=owner, created_at=utc_now())
+        share = new_share(owner, job_id)
         self._by_job[job_id] = share
         self._by_hash[token_hash(share.token)] = share
         doc = share.model_dump(mode="json")

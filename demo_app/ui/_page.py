@@ -20,7 +20,7 @@ from demo_app.ui._handlers import PageHandlers, ServicesSource
 from demo_app.ui._share import ShareHandlers
 from demo_app.ui._wiring import wire, wire_admin, wire_batches, wire_sharing
 from demo_app.uploads import UploadPolicy
-from demo_app.visitors import Visitors, visitors_from
+from demo_app.visitors import KeyRing, Visitors, visitors_from
 
 
 def build_ui(
@@ -52,4 +52,7 @@ def visitors_of(settings: Settings, handle: ServicesSource) -> Visitors:
     async def ledger() -> Ledger:
         return (await handle.get()).ledger
 
-    return visitors_from(settings, ledger)
+    async def keys() -> KeyRing:
+        return (await handle.get()).keys
+
+    return visitors_from(settings, ledger, keys)

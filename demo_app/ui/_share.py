@@ -83,7 +83,7 @@ class ShareHandlers:
         except (JobNotFound, JobNotFinished, BadArgument):
             return (None, gr.DownloadButton(visible=False), *_controls(None, shareable=False))
         path = await write_manifest(manifest, job_id)
-        share = services.shares.link_of(owner, job_id)
+        share = await services.shares.link_of(owner, job_id)
         shareable = snap.status is JobStatus.SUCCEEDED and snap.video_path is not None
         link = share_url(self._settings, dict(request.headers), share.token) if share is not None else None
         return (job_id, gr.DownloadButton(value=path, visible=True), *_controls(link, shareable=shareable))

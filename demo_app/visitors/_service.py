@@ -43,14 +43,16 @@ class Account:
 class Visitors:
     """Admits page visitors and API callers against the ledger the server opened."""
 
-    def __init__(self, keys: KeyRing, gate: GrantGate, ledger: Callable[[], Awaitable[Ledger]]) -> None:
+    def __init__(
+        self, keys: Callable[[], Awaitable[KeyRing]], gate: GrantGate, ledger: Callable[[], Awaitable[Ledger]]
+    ) -> None:
         self._keys = keys
         self._gate = gate
         self._ledger = ledger
 
     async def admit(self, hf_user: str | None, browser_key: str | None, request: HasHeaders) -> Visitor:
         """Identify the visitor and open their account; the grant comes once, capped per address."""
-        identity = identify_visitor(self._keys, hf_username=hf_user, browser_key=browser_key)
+        identity = identify_visitor(await self._keys(), hf_username=hf_user, browser_key=browser_key)
         address = self._gate.address(request) if identity.new else None
         ledger = await self._ledger()
         balance = await ledger.open_account(identity.owner, address=address)
@@ -58,7 +60,7 @@ class Visitors:
 
     async def caller(self, api_key: str) -> str:
         """The owner an API key stands for (ForgedKey unless this server signed it)."""
-        owner = self._keys.owner_of(api_key)
+        owner = (await self._keys()).owner_of(api_key)
         # Idempotent: the page that showed the key opened the owner; the grant is never repeated.
         await (await self._ledger()).open_account(owner)
         return owner
@@ -78,6 +80,18 @@ def key_ring(settings: Settings) -> KeyRing:
     return KeyRing.from_file(settings.data_dir / SECRET_FILE)
 
 
-def visitors_from(settings: Settings, ledger: Callable[[], Awaitable[Ledger]]) -> Visitors:
-    """The visitors service of these settings, opening accounts in the ledger `ledger()` returns."""
-    return Visitors(key_ring(settings), GrantGate(settings.trusted_proxy_hops), ledger)
+def visitors_from(
+    settings: Settings,
+    ledger: Callable[[], Awaitable[Ledger]],
+    keys: Callable[[], Awaitable[KeyRing]] | None = None,
+) -> Visitors:
+    """The visitors service of these settings, opening accounts in the ledger `ledger()` returns and
+    signing with the key ring `keys()` returns (default: the settings' secret, or the data directory's)."""
+    if keys is None:
+        ring = key_ring(settings)
+
+        async def configured() -> KeyRing:
+            return ring
+
+        keys = configured
+    return Visitors(keys, GrantGate(settings.trusted_proxy_hops), ledger)

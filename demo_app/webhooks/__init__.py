@@ -8,6 +8,7 @@ from demo_app.webhooks._inbox import Answer, Target, WebhookInbox
 from demo_app.webhooks._links import ROUTE_PATH, WebhookLinks
 from demo_app.webhooks._receipt import Receipt
 from demo_app.webhooks._route import BodyTooLarge, InboxSource, read_capped, webhook_route
+from demo_app.webhooks._seen import Seen, SeenInDatabase, SeenInMemory
 
 __all__ = [
     "ROUTE_PATH",
@@ -15,6 +16,9 @@ __all__ = [
     "BodyTooLarge",
     "InboxSource",
     "Receipt",
+    "Seen",
+    "SeenInDatabase",
+    "SeenInMemory",
     "Target",
     "WebhookInbox",
     "WebhookLinks",

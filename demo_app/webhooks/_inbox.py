@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from demo_app.replicate import (
 )
 from demo_app.webhooks._links import WebhookLinks
 from demo_app.webhooks._receipt import Receipt
+from demo_app.webhooks._seen import Seen, SeenInMemory
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,6 @@ Target = Callable[[str, Prediction], Awaitable[Receipt]]
 KEY_REREAD_S = 600.0
 """After a signature mismatch the account key is read again (it may have been rotated), at most
 this often, so forged deliveries cannot make us spend reads."""
-SEEN_MAX = 20_000
-SEEN_KEEP_S = 3600.0
-"""Webhook ids remembered this long (Replicate's last retry comes about a minute after the end)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,8 @@ class Answer:
 
 
 class WebhookInbox:
-    """Verifies deliveries and offers their predictions to the jobs; one per app."""
+    """Verifies deliveries and offers their predictions to the jobs; one per app (repeats are
+    dropped by `seen`: this process's memory, or the database every replica shares)."""
 
     def __init__(
         self,
@@ -60,14 +58,20 @@ class WebhookInbox:
         *,
         tolerance_s: float,
         clock: Callable[[], float] = time.time,
+        seen: Seen | None = None,
     ) -> None:
         self._links = links
         self._signing_key = signing_key
         self._target = target
         self._tolerance_s = tolerance_s
         self._clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._seen = seen if seen is not None else SeenInMemory()
         self._key_read_at = clock()
+
+    @property
+    def links(self) -> WebhookLinks:
+        """The signed addresses this inbox accepts (every replica's, when they share the secret)."""
+        return self._links
 
     def is_ours(self, job_id: str, tag: str) -> bool:
         """The address check, made before the body is read."""
@@ -86,7 +90,7 @@ class WebhookInbox:
         except ReplicateError as exc:
             log.warning("webhook for job %s: no signing key to check it with: %s", job_id, exc)
             return Answer(503, "The webhook cannot be checked right now; send it again later.")
-        if not self._first_time(delivery.webhook_id, now):
+        if not await self._seen.first_time(delivery.webhook_id, now):
             return Answer(200, "Already received.")
         try:
             prediction = Prediction.model_validate_json(body)
@@ -109,15 +113,3 @@ class WebhookInbox:
         self._key_read_at = now
         key = await self._signing_key(refresh=True)
         return verify_webhook(key, headers, body, now=now, tolerance_s=self._tolerance_s)
-
-    def _first_time(self, webhook_id: str, now: float) -> bool:
-        """Remember `webhook_id`; False if it was already seen (bounded by count and age)."""
-        while self._seen:
-            oldest = next(iter(self._seen.values()))
-            if len(self._seen) < SEEN_MAX and oldest >= now - SEEN_KEEP_S:
-                break
-            self._seen.popitem(last=False)
-        if webhook_id in self._seen:
-            return False
-        self._seen[webhook_id] = now
-        return True

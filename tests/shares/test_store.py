@@ -19,10 +19,10 @@ async def test_links_survive_a_restart_and_revokes_stick(tmp_path: Path) -> None
 
     reopened = ShareStore(path)
     try:
-        assert reopened.find(kept.token) == kept
-        assert reopened.of("job-kept") == kept
-        assert reopened.find(revoked.token) is None and reopened.of("job-revoked") is None
+        assert await reopened.find(kept.token) == kept
+        assert await reopened.of("job-kept") == kept
+        assert await reopened.find(revoked.token) is None and await reopened.of("job-revoked") is None
         wrong = ["", kept.token[:-1], kept.token + "A", kept.token.upper(), "../" + kept.token[3:], "x" * 999]
-        assert all(reopened.find(token) is None for token in wrong)
+        assert all([await reopened.find(token) is None for token in wrong])
     finally:
         reopened.close()
