@@ -8,6 +8,7 @@ prefixed `LIPSYNC_`. Money is in credits, the ledger's integer unit (see `credit
 from __future__ import annotations
 
 import ipaddress
+import socket
 from pathlib import Path
 
 from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -147,6 +148,10 @@ class Settings(BaseSettings):
     """`LIPSYNC_DATABASE_URL` (`postgresql://user:password@host:5432/dbname`): keep the ledger and
     the jobs in PostgreSQL, so they outlive the data directory (a Space's disk is wiped on every
     restart); unset, they are TinyDB files in the data directory."""
+    replica_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
+    """`LIPSYNC_REPLICA_NAME`: this copy's name among several sharing one data directory (with a
+    database); it names the file of the batches this copy runs. Default: the host name, so give
+    each copy its own when they run on one host."""
     keep_jobs_days: float = Field(default=7.0, gt=0)
     """Finished jobs and their videos are removed after this many days."""
     max_video_disk_mb: float = Field(default=2000.0, gt=0)

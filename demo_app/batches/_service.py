@@ -30,6 +30,10 @@ from demo_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RECORDS_FILE = "batches.json"
+"""The batch records of a single process. A batch is driven by one task in the process that took
+it (its items are ordinary jobs), so with several replicas each keeps its own records file
+(`replica_records_file`) and carries its own batches on after a restart."""
 KEPT_PER_OWNER = 20
 """Finished batches kept per owner (older ones are forgotten; their jobs stay in History)."""
 UnavailableReason = Callable[[str], str | None]
@@ -45,6 +49,7 @@ class Batches:
         ledger: Ledger,
         workers: media.MediaWorkers,
         unavailable: UnavailableReason,
+        records: str = RECORDS_FILE,
     ) -> None:
         self._settings = settings
         self._jobs = jobs
@@ -53,7 +58,7 @@ class Batches:
         self._unavailable = unavailable
         self._inputs = settings.data_dir / "batches"
         self._zips = settings.data_dir / "videos" / "batches"
-        self._store = BatchStore(self._inputs / "batches.json")
+        self._store = BatchStore(self._inputs / records)
         self._runs: dict[str, BatchRun] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._signals: dict[str, asyncio.Event] = {}
@@ -68,9 +73,11 @@ class Batches:
         ledger: Ledger,
         workers: media.MediaWorkers,
         unavailable: UnavailableReason,
+        records: str = RECORDS_FILE,
     ) -> Batches:
-        """Load the records and carry every unfinished batch on (after the jobs were resumed)."""
-        batches = cls(settings, jobs, ledger, workers, unavailable)
+        """Load the records (the file `records` in the data directory's batch folder) and carry
+        every unfinished batch on (after the jobs were resumed)."""
+        batches = cls(settings, jobs, ledger, workers, unavailable, records)
         for record in batches._store.all():
             batches._index(record)
             if record.finished_at is None:
@@ -228,3 +235,9 @@ class Batches:
         if record is None or record.owner != owner:
             raise BatchNotFound("No such batch for you. Check the batch id.")
         return record
+
+
+def replica_records_file(replica: str) -> str:
+    """The records file of one replica sharing the data directory with others (its name made safe)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in replica)[:64] or "replica"
+    return f"batches-{safe}.json"

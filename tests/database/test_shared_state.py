@@ -153,7 +153,8 @@ async def two_services(
     for name in ("a", "b"):
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
-            data_dir=tmp_path / name,
+            data_dir=tmp_path / "shared",  # one volume for both, as deployed
+            replica_name=name,
             database_url=database_url,
             public_url="https://studio.example",
         )
@@ -166,7 +167,7 @@ async def two_services(
         await context.__aexit__(None, None, None)
 
 
-async def test_keys_and_webhook_addresses_made_by_one_replica_work_on_the_other(
+async def test_two_replicas_on_one_data_directory_share_keys_webhook_addresses_and_budgets(
     two_services: tuple[Services, Services],
 ) -> None:
     a, b = two_services
