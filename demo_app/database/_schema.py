@@ -93,7 +93,9 @@ CREATE TABLE jobs (
 """
 
 SHARED_STATE = """
-CREATE TABLE rate_buckets (
+-- Unlogged: a take commits without waiting for the disk; after a server crash the buckets start
+-- full again, which only the first minute after the crash can notice.
+CREATE UNLOGGED TABLE rate_buckets (
     name text PRIMARY KEY,
     tokens double precision NOT NULL,
     stamp double precision NOT NULL
