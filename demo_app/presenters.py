@@ -132,7 +132,7 @@ def outcome_sentence(snap: JobSnapshot) -> str:
 
 
 def line_sentence(position: int, eta_s: float) -> str:
-    """ "You are 37th in line, about 2 min." — a job waiting for its turn to start."""
+    """"You are 37th in line, about 2 min." — a job waiting for its turn to start."""
     if position == 1:
         return f"You are next in line to start, {about(eta_s)}."
     return f"You are {ordinal(position)} in line to start, {about(eta_s)}."

@@ -201,7 +201,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _range(low: float | None, high: float | None) -> str:
-    """ "1 to 81"; an open end is written as such."""
+    """"1 to 81"; an open end is written as such."""
     return f"{'any' if low is None else _num(low)} to {'any' if high is None else _num(high)}"
 
 

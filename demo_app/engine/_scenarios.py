@@ -165,8 +165,6 @@ class ModelFails(Scenario):
 
     def script_for(self, model: HostedModel) -> Script:
         return self.failing if model.id == self.model_id else self.script
-
-
 class FailNth(Scenario):
     """The `n`th prediction created fails (as `failure` does); every other one renders."""
 

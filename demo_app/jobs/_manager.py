@@ -315,7 +315,6 @@ class JobManager:
     def open_jobs(self, owner: str) -> int:
         """The owner's running jobs as their limit counts them (a comparison once)."""
         return open_units(self._open_per_owner.get(owner, ()), self._group_of)
-
     async def retry(self, owner: str, job_id: str) -> JobSnapshot:
         """Start a new job from the kept face, voice, model and options of the owner's job
         `job_id` (it failed, timed out or was canceled); refused like `start`, or with
@@ -384,7 +383,6 @@ class JobManager:
     def shared_manifest(self, owner: str, job_id: str) -> dict[str, Any]:
         """The manifest a shared video carries (no credits)."""
         return shared_manifest(self._owned(owner, job_id).record)
-
     def every_job(self) -> list[JobSnapshot]:
         """Every owner's jobs, newest first, refused attempts included (the owner's desk only)."""
         jobs = sorted(self._jobs.values(), key=lambda job: job.record.created_at, reverse=True)

@@ -114,6 +114,7 @@ def keep_inputs(record: JobRecord, folder: Path, max_bytes: int) -> None:
         setattr(record, field, str(dest))
 
 
+
 def _safe_suffix(path: Path) -> str:
     """The upload's extension when it is short and plain (names are the visitor's, hostile)."""
     suffix = path.suffix.lower()

@@ -144,7 +144,9 @@ class ReplicateClient:
             paid = False
             sent_at = datetime.now(UTC)
             try:
-                response = await self._send("POST", path, what=what, json=body, headers=headers, call=None)
+                response = await self._send(
+                    "POST", path, what=what, json=body, headers=headers, call=None
+                )
                 return self._remember(self._prediction(response, what))
             except ReplicateError as error:
                 if surely_not_received(error):

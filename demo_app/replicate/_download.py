@@ -118,7 +118,9 @@ async def stream_to_file(
                     )
                 if response.status_code >= 400:
                     content = await response.aread()
-                    raise error_from_response(response.status_code, response.headers, content, secret=secret)
+                    raise error_from_response(
+                        response.status_code, response.headers, content, secret=secret
+                    )
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise _too_large(max_bytes)

@@ -90,11 +90,7 @@ async def with_retries(
             wait = policy.delay(retry, error)
             logger.info(
                 "%s failed (%s); retry %d of %d in %.2f s",
-                what,
-                describe(error),
-                retry,
-                policy.max_attempts - 1,
-                wait,
+                what, describe(error), retry, policy.max_attempts - 1, wait,
             )
             await sleep(wait)
 

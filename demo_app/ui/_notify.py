@@ -107,3 +107,4 @@ def notify_toggle() -> gr.HTML:
     words = json.dumps(ENDED_WORDS, ensure_ascii=False)
     script = NOTIFY_JS.replace("__ENDED__", words).replace("__STORE__", NOTIFY_STORAGE)
     return gr.HTML(NOTIFY_HTML, css_template=NOTIFY_CSS, js_on_load=script, elem_id="notify")
+

@@ -110,7 +110,9 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     )
     for name, run in (("run", generated), ("retry", retried)):
         run.then(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event(f"quote_after_{name}"))
-        run.then(handlers.history, [page.owner], [page.history.table], **_page_event(f"history_after_{name}"))
+        run.then(
+            handlers.history, [page.owner], [page.history.table], **_page_event(f"history_after_{name}")
+        )
     c.cancel.click(handlers.cancel, [page.owner, page.job_id], [c.cancel], **_page_event("cancel"))
     page.job_id.change(
         handlers.history, [page.owner], [page.history.table], **_page_event("history_on_start")
@@ -177,8 +179,6 @@ def wire_admin(demo: gr.Blocks, page: Page, unlock: AdminUnlock | None, handlers
     change = [a.admin, a.owner, a.credits, a.reason]
     a.grant.click(handlers.grant, change, [a.message, *statement], **_page_event("admin_grant"))
     a.take.click(handlers.take, change, [a.message, *statement], **_page_event("admin_take"))
-
-
 def wire_batches(demo: gr.Blocks, tab: BatchTab, handlers: BatchHandlers) -> None:
     """The "Several clips" tab: shown to signed-in visitors on load (with their newest batch),
     Start follows the new batch, Cancel stops it."""
