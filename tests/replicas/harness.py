@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench._crowd_procs import ready_clip
 from bench._queue import REPO, free_port, start_app, stop, wait_until_up
@@ -47,6 +48,8 @@ class Deployment:
     replicas: dict[str, str]
     """Each replica's own URL by its SERVERID cookie value."""
     api_key_secret: str
+    processes: dict[str, subprocess.Popen[bytes]]
+    """Each replica's process by the same name (a test may kill one)."""
 
 
 def shared_secrets() -> dict[str, str]:
@@ -60,12 +63,12 @@ def shared_secrets() -> dict[str, str]:
 
 
 @contextmanager
-def engine(work: Path) -> Iterator[Engine]:
-    """The built-in engine in its own process, serving a ready clip quickly."""
+def engine(work: Path, time_scale: float = ENGINE_TIME_SCALE) -> Iterator[Engine]:
+    """The built-in engine in its own process, serving a ready clip (quickly by default)."""
     port = free_port()
     command = [sys.executable, "-m", "demo_app.engine", "--port", str(port), "--token", ENGINE_TOKEN]
     command += ["--ready-clip", str(ready_clip(work)), "--data-dir", str(work / "engine")]
-    command += ["--time-scale", str(ENGINE_TIME_SCALE), "--no-access-log"]
+    command += ["--time-scale", str(time_scale), "--no-access-log"]
     with (work / "engine.log").open("ab") as log:
         process = subprocess.Popen(command, cwd=REPO, env=_clean_env(), stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -114,6 +117,7 @@ def deployment(work: Path, engine: Engine, database_url: str, extra: dict[str, s
         for name, port in ports.items():
             env = app_env(work, name, port, engine, shared)
             apps.append(start_app(env, port, work / f"{name}.log"))
+        processes = dict(zip(ports, apps, strict=True))
         lb_port = free_port()
         lb_env = {
             "PATH": "/usr/sbin:/usr/bin:/bin",
@@ -131,10 +135,28 @@ def deployment(work: Path, engine: Engine, database_url: str, extra: dict[str, s
             url=url,
             replicas={name: f"http://127.0.0.1:{port}/" for name, port in ports.items()},
             api_key_secret=shared["LIPSYNC_API_KEY_SECRET"],
+            processes=processes,
         )
     finally:
         for process in reversed(apps):
             stop(process)
+
+
+def comparable(credits: dict[str, Any]) -> dict[str, Any]:
+    """The credits without what differs between two runs of one history: times, job ids (each job
+    is named by the order it first appears in) and sequence numbers, which count every owner's
+    lines, so they depend on how the two visitors interleave (they must only increase)."""
+    seqs = [line["seq"] for line in credits["statement"]]
+    assert seqs == sorted(set(seqs)), seqs
+    names: dict[str, int] = {}
+    lines = [
+        {
+            **{k: v for k, v in line.items() if k not in ("time", "job_id", "seq")},
+            "job": names.setdefault(line["job_id"], len(names)) if line["job_id"] else None,
+        }
+        for line in credits["statement"]
+    ]
+    return {**{k: v for k, v in credits.items() if k != "statement"}, "statement": lines}
 
 
 def _clean_env() -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,16 @@ from typing import Any
 import httpx
 import pytest
 from gradio_client import Client, handle_file
+from playwright.sync_api import Page
 
 from bench._queue import FACE, fn_index
 from demo_app.visitors import KeyRing
 from tests.postgres import Cluster
-from tests.replicas.harness import REPLICAS, Deployment, Engine, deployment, engine, single_app
+from tests.replicas.harness import REPLICAS, Deployment, Engine, comparable, deployment, engine, single_app
+from tests.ui.conftest import chromium, new_page
+from tests.ui.studio import Studio
+
+__all__ = ["chromium", "new_page"]  # the browser fixtures of tests/ui, used last in this module
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -59,7 +64,12 @@ def visit(url: str, key: str, voice: Path) -> tuple[str, dict[str, Any]]:
     try:
         for _ in range(JOBS_EACH):
             final = client.predict(
-                key, handle_file(FACE), handle_file(voice), "wan-video/wan-2.2-s2v", "{}", api_name="/generate"
+                key,
+                handle_file(FACE),
+                handle_file(voice),
+                "wan-video/wan-2.2-s2v",
+                "{}",
+                api_name="/generate",
             )
             assert final["status"] == "succeeded", final
         credits: dict[str, Any] = client.predict(key, api_name="/credits")
@@ -75,21 +85,6 @@ def history(url: str, secret: str, voice: Path) -> list[tuple[str, dict[str, Any
         return list(pool.map(lambda owner: visit(url, keys.key_for(owner), voice), VISITORS))
 
 
-def comparable(credits: dict[str, Any]) -> dict[str, Any]:
-    """The credits without what differs between two runs of one history: times, job ids (each job
-    is named by the order it first appears in) and sequence numbers, which count every owner's
-    lines, so they depend on how the two visitors interleave (they must only increase)."""
-    seqs = [line["seq"] for line in credits["statement"]]
-    assert seqs == sorted(set(seqs)), seqs
-    names: dict[str, int] = {}
-    lines = [
-        {**{k: v for k, v in line.items() if k not in ("time", "job_id", "seq")},
-         "job": names.setdefault(line["job_id"], len(names)) if line["job_id"] else None}
-        for line in credits["statement"]
-    ]
-    return {**{k: v for k, v in credits.items() if k != "statement"}, "statement": lines}
-
-
 def test_jobs_through_the_balancer_spread_over_both_replicas_and_match_tinydb(
     lb: Deployment, shared_engine: Engine, work: Path, voice: Path
 ) -> None:
@@ -99,7 +94,8 @@ def test_jobs_through_the_balancer_spread_over_both_replicas_and_match_tinydb(
         assert credits["open_holds"] == [] and credits["held"] == 0
         settled = [line for line in credits["statement"] if line["kind"] in ("capture", "release")]
         holds = [line for line in credits["statement"] if line["kind"] == "hold"]
-        assert len(holds) == JOBS_EACH and sorted(l["job_id"] for l in settled) == sorted(l["job_id"] for l in holds)
+        assert len(holds) == JOBS_EACH
+        assert sorted(line["job_id"] for line in settled) == sorted(line["job_id"] for line in holds)
 
     env = {**SETTINGS, "LIPSYNC_API_KEY_SECRET": lb.api_key_secret}
     with single_app(work, shared_engine, env) as url:
@@ -119,7 +115,9 @@ def test_a_client_that_drops_cookies_still_streams_from_the_replica_it_joined(lb
             body = {"data": [key], "fn_index": fn, "session_hash": session}
             (await http.post("gradio_api/queue/join", json=body)).raise_for_status()
             http.cookies.clear()
-            async with http.stream("GET", "gradio_api/queue/data", params={"session_hash": session}) as events:
+            async with http.stream(
+                "GET", "gradio_api/queue/data", params={"session_hash": session}
+            ) as events:
                 async for line in events.aiter_lines():
                     message = json.loads(line[5:]) if line.startswith("data:") else {}
                     if message.get("msg") == "process_completed":
@@ -130,3 +128,32 @@ def test_a_client_that_drops_cookies_still_streams_from_the_replica_it_joined(lb
 
     for _ in range(4):
         assert asyncio.run(once())["owner"] == "browser:cookieless"
+
+
+def test_pages_through_the_balancer_run_jobs_on_both_replicas(
+    lb: Deployment, new_page: Callable[[], Page], voice: Path
+) -> None:
+    """Last in this module: Playwright's sync API holds the thread's event loop while it is open."""
+    studios = [Studio(new_page(), lb.url).open() for _ in REPLICAS]
+    servers = {
+        cookie["value"]
+        for studio in studios
+        for cookie in studio.page.context.cookies()
+        if cookie["name"] == "SERVERID"
+    }
+    assert servers == set(REPLICAS)
+    for studio in studios:
+        studio.give(face=FACE, voice=voice)
+        studio.wait_ready()
+        studio.generate()
+    for studio in studios:
+        assert studio.wait_status("succeeded") == "succeeded"
+        studio.wait_balance(held=0)
+        client = Client(lb.url, verbose=False)
+        try:
+            credits = client.predict(studio.api_key(), api_name="/credits")
+        finally:
+            client.close()
+        kinds = [line["kind"] for line in credits["statement"]]
+        assert kinds.count("hold") == kinds.count("capture") == 1, credits
+        assert studio.balance() == {k: credits[k] for k in ("balance", "held", "available")}
