@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (pip packages, Debian's chromium and postgresql when missing), then runs the
+# Installs what the tests need (pip packages, Debian's chromium, postgresql and haproxy when missing), then runs the
 # whole suite.
 # Extra arguments go to pytest (`-n 0` runs in one process), e.g. `bash tests/run.sh -m "not slow"` for a quick local run.
 set -euo pipefail
@@ -9,6 +9,8 @@ MISSING=""
 command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
 # The PostgreSQL tests start a throw-away cluster with the server's own initdb and pg_ctl.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || MISSING="$MISSING postgresql"
+# The multi-replica tests put Debian's haproxy, with deploy/haproxy.cfg, in front of two app processes.
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || MISSING="$MISSING haproxy"
 if [ -n "$MISSING" ]; then
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
