@@ -281,7 +281,8 @@ def page(settings: Settings, uploads: UploadPolicy) -> Page:
     )
     balance = header(settings)
     admin_state = gr.State(None)
-    with gr.Tabs():
+    # Wrap rather than hide: on a phone every tab stays one tap away.
+    with gr.Tabs(overflow_behavior="wrap"):
         create = create_tab(uploads)
         compare = compare_tab(uploads)
         history = history_tab()
