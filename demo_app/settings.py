@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     """`LIPSYNC_DATABASE_URL` (`postgresql://user:password@host:5432/dbname`): keep the ledger and
     the jobs in PostgreSQL, so they outlive the data directory (a Space's disk is wiped on every
     restart); unset, they are TinyDB files in the data directory."""
+    job_lease_s: float = Field(default=10.0, ge=1.0, le=300.0)
+    """With a database: a replica's claim on the jobs it follows lasts this long unrenewed (it
+    renews every third of it); when a replica dies, another takes its jobs over this much later."""
     keep_jobs_days: float = Field(default=7.0, gt=0)
     """Finished jobs and their videos are removed after this many days."""
     max_video_disk_mb: float = Field(default=2000.0, gt=0)
