@@ -375,13 +375,13 @@ class JobManager:
 
     async def subscribe(self, owner: str, job_id: str) -> AsyncIterator[JobSnapshot]:
         """The current snapshot, then each change (never a copy on a timer), ending with the terminal one."""
-        job = self._owned(owner, job_id)
+        job = await self._found(owner, job_id)
         async for snap in job.watch():
             yield snap
 
     async def wait(self, owner: str, job_id: str, *, timeout_s: float | None = None) -> JobSnapshot:
         """The job's final snapshot once it is settled (TimeoutError past `timeout_s`)."""
-        job = self._owned(owner, job_id)
+        job = await self._found(owner, job_id)
         await asyncio.wait_for(job.settled.wait(), timeout=timeout_s)
         return job.snapshot()
 
@@ -390,7 +390,7 @@ class JobManager:
 
         Answers within `cancel_wait_s` even if settling is slow (a full disk): the job settles later.
         """
-        job = self._owned(owner, job_id)
+        job = await self._found(owner, job_id)
         if not job.record.settled:
             job.cancel_requested.set()
             if job_id not in self._running and self._feed is not None:
@@ -532,6 +532,14 @@ class JobManager:
         job = self._jobs.get(job_id)
         return job.record.group_id if job is not None else None
 
+    async def _found(self, owner: str, job_id: str) -> LiveJob:
+        """Like `_owned`, but a job this replica has not heard of yet is looked up in the database."""
+        if job_id not in self._jobs and self._leases is not None:
+            doc = await self._leases.read(job_id)
+            if doc is not None and job_id not in self._jobs:
+                self._adopt(JobRecord.model_validate(doc))
+        return self._owned(owner, job_id)
+
     def _owned(self, owner: str, job_id: str) -> LiveJob:
         job = self._jobs.get(job_id)
         if job is None or job.record.owner != owner:
@@ -621,17 +629,12 @@ class JobManager:
                 if doc is not None and job_id not in self._running:
                     job = self._adopt(JobRecord.model_validate(doc))
                     job.publish()
-                    self._notify_observer(job)
                 if job_id not in self._stale:
                     return
         except Exception:
             log.exception("job %s: reading its record failed", job_id)
         finally:
             self._refreshing.pop(job_id, None)
-
-    def _notify_observer(self, job: LiveJob) -> None:
-        if self._observer is not None:
-            self._observer(job.snapshot())
 
     def _resync(self) -> None:
         """The feed reconnected: messages may have been lost; read every unfinished job again."""
