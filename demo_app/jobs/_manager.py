@@ -556,10 +556,10 @@ class JobManager:
             await asyncio.sleep(self._leases.lease_s / 3)
             try:
                 for job_id in await self._leases.renew(sorted(self._running)):
-                    job = self._jobs[job_id]
                     log.warning("job %s: lease lost to another replica; it follows the job now", job_id)
-                    if job.task is not None:
-                        job.task.cancel()
+                    lost = self._jobs.get(job_id)
+                    if lost is not None and lost.task is not None:
+                        lost.task.cancel()
                 for doc in await self._leases.claim_expired():
                     record = JobRecord.model_validate(doc)
                     if record.job_id in self._running:

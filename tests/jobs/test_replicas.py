@@ -18,12 +18,13 @@ from typing import Any
 import psycopg
 import pytest
 
-from demo_app.engine import CREATES, Engine, RenderPool
+from demo_app.engine import CREATES, GET_PREDICTION, Engine, RenderPool
 from demo_app.jobs import JobManager, JobSnapshot, JobStatus
 from demo_app.media import MediaWorkers
 from demo_app.services import LocalEngine, Services, open_services
 from demo_app.settings import Settings
 from tests.jobs.conftest import ALL_MODELS, OWNER, TOKEN
+from tests.jobs.receiver import serve_receiver
 
 MODEL = "wan-video/wan-2.2-s2v"
 LEASE_S = 1.0
@@ -52,10 +53,11 @@ def replica(tmp_path: Path, engine: Engine, media_workers: MediaWorkers, databas
     opened = itertools.count(1)
 
     def open_one(
-        observer: Callable[[JobSnapshot], None] | None = None,
+        observer: Callable[[JobSnapshot], None] | None = None, **overrides: Any
     ) -> contextlib.AbstractAsyncContextManager[Services]:
         settings = Settings(
             _env_file=None,
+            **overrides,
             data_dir=tmp_path / f"replica-{next(opened)}",
             database_url=database_url,
             job_lease_s=LEASE_S,
@@ -132,7 +134,7 @@ async def test_a_viewer_on_one_replica_sees_the_progress_of_a_job_followed_by_th
     async with replica() as a, replica() as b:
         await a.ledger.open_account(OWNER)
         started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
-        await until(a.jobs, started.job_id, lambda snap: snap.status is JobStatus.UPLOADING)
+        await until(a.jobs, started.job_id, lambda snap: snap.status is not JobStatus.QUEUED)  # written
         progress: list[float] = []
         async with asyncio.timeout(90):
             async for snap in b.jobs.subscribe(OWNER, started.job_id):
@@ -163,3 +165,21 @@ async def test_a_cancel_through_the_other_replica_stops_the_job(
         ]
         assert len(settlements) == 1
         assert creates(engine) == 1
+
+
+@pytest.mark.slow
+async def test_webhooks_arriving_at_the_other_replica_reach_the_follower(
+    replica: Replica, engine: Engine, face: Path, voice: Path
+) -> None:
+    # The load balancer sends every webhook to B; A follows the job and would read it unasked
+    # only after a minute: a job ending within seconds was woken through B.
+    quiet = {"poll_interval_s": 60.0, "webhook_safety_poll_s": 600.0, "webhook_secret": "one-secret-for-all"}
+    async with serve_receiver(1024 * 1024) as receiver:
+        hooks = {"public_url": receiver.base_url, **quiet}
+        async with replica(**hooks) as a, replica(**hooks) as b:
+            receiver.inbox = b.webhooks
+            await a.ledger.open_account(OWNER)
+            started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+            final = await a.jobs.wait(OWNER, started.job_id, timeout_s=50)
+            assert final.status is JobStatus.SUCCEEDED, final
+            assert engine.requests[GET_PREDICTION] >= 1  # A read the prediction when B told it
