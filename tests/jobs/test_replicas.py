@@ -55,17 +55,16 @@ def replica(tmp_path: Path, engine: Engine, media_workers: MediaWorkers, databas
     def open_one(
         observer: Callable[[JobSnapshot], None] | None = None, **overrides: Any
     ) -> contextlib.AbstractAsyncContextManager[Services]:
-        settings = Settings(
-            _env_file=None,
-            **overrides,
-            data_dir=tmp_path / f"replica-{next(opened)}",
-            database_url=database_url,
-            job_lease_s=LEASE_S,
-            poll_interval_s=0.05,
-            starting_grant=1000,
-            daily_budget=100_000,
-            models=ALL_MODELS,
-        )
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / f"replica-{next(opened)}",
+            "database_url": database_url,
+            "job_lease_s": LEASE_S,
+            "poll_interval_s": 0.05,
+            "starting_grant": 1000,
+            "daily_budget": 100_000,
+            "models": ALL_MODELS,
+        }
+        settings = Settings(_env_file=None, **(values | overrides))
         return open_services(
             settings, engine=LocalEngine(engine, TOKEN), media_workers=media_workers, observer=observer
         )
