@@ -4,7 +4,9 @@ One channel per deployment (`lipsync_jobs`, in its database). Every saved record
 by the database itself (a trigger, `_schema`); the follower adds progress and log frames (at
 most one per `PROGRESS_FRAME_S` per job), and any replica may ask the follower to cancel or to
 read the prediction now (a webhook that reached it). Payloads are small JSON objects naming the
-job and the sender; records are read from the table, never carried in a message.
+job and the sender; records are read from the table, never carried in a message. Messages
+are sent by one task, all those waiting in one statement; a job's newer frame replaces its
+unsent older one, so a busy database costs frames, never a growing queue.
 """
 
 from __future__ import annotations
@@ -39,34 +41,42 @@ class JobFeed:
         self._holder = holder
         self._heard = heard
         self._resync = resync
-        self._sending: set[asyncio.Task[None]] = set()
+        self._pending: dict[tuple[str, str], str] = {}
+        self._wanted = asyncio.Event()
+        self._sending: asyncio.Task[None] | None = None
         self._listening: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
         """Listen from now on (returns once the LISTEN is in place)."""
         self._listening = asyncio.create_task(self._listen(), name="jobs-feed")
+        self._sending = asyncio.create_task(self._send_forever(), name="jobs-feed-send")
         await self._ready.wait()
 
     def announce(self, job_id: str, kind: str, **fields: Any) -> None:
-        """Tell the other replicas (in the background; a lost frame is superseded by the next)."""
-        payload = json.dumps({"job": job_id, "kind": kind, "from": self._holder, **fields})
-        task = asyncio.create_task(self._send(payload))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        """Tell the other replicas (in the background, with whatever else is waiting)."""
+        message = {"job": job_id, "kind": kind, "from": self._holder, **fields}
+        self._pending[(job_id, kind)] = json.dumps(message)
+        self._wanted.set()
 
     async def aclose(self) -> None:
-        tasks = [*self._sending, *([self._listening] if self._listening is not None else [])]
+        tasks = [task for task in (self._sending, self._listening) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _send(self, payload: str) -> None:
-        try:
-            async with self._database.connection() as conn:
-                await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-        except psycopg.Error as exc:
-            log.warning("jobs feed: could not announce: %s", type(exc).__name__)
+    async def _send_forever(self) -> None:
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            batch, self._pending = list(self._pending.values()), {}
+            try:
+                async with self._database.connection() as conn:
+                    await conn.execute(
+                        "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload", (CHANNEL, batch)
+                    )
+            except psycopg.Error as exc:
+                log.warning("jobs feed: could not announce %d messages: %s", len(batch), type(exc).__name__)
 
     async def _listen(self) -> None:
         conninfo = self._database.pool.conninfo
