@@ -140,7 +140,9 @@ async def open_services(
             observer=observe,
             unavailable=models.unavailable_reason,
             links=links,
-            store=await JobStore.on_database(database) if database is not None else None,
+            store=await JobStore.on_database(database, lease_s=settings.job_lease_s)
+            if database is not None
+            else None,
         )
         stack.push_async_callback(jobs.aclose)
         share_store: Shares = (

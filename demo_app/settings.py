@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     """`LIPSYNC_REPLICA_NAME`: this copy's name among several sharing one data directory (with a
     database); it names the file of the batches this copy runs. Default: the host name, so give
     each copy its own when they run on one host."""
+    job_lease_s: float = Field(default=10.0, ge=1.0, le=300.0)
+    """With a database: a replica's claim on the jobs it follows lasts this long unrenewed (it
+    renews every third of it); when a replica dies, another takes its jobs over this much later."""
     keep_jobs_days: float = Field(default=7.0, gt=0)
     """Finished jobs and their videos are removed after this many days."""
     max_video_disk_mb: float = Field(default=2000.0, gt=0)

@@ -7,7 +7,9 @@ numbered without gaps by `ledger_sequence`), the other ledger tables are what th
 up to, kept in the same transaction so a change is one atomic step: accounts (the CHECK says
 no balance is ever overdrawn), holds (one per ref), the daily budget's use per UTC day, and
 today's new visitors per address. The unique indexes make one hold and one settlement per ref
-a fact of the database, whatever a replica does. Jobs: one JSONB record per job.
+a fact of the database, whatever a replica does. Jobs: one JSONB record per job, with the
+lease of the one replica following it (`_leases`, version 3); every change of a record is
+announced on the `lipsync_jobs` channel (`_feed`), so the other replicas' viewers see it.
 
 Shared state (version 2), what replicas must agree on: Replicate's budgets as token buckets
 (`rate_take` refills and takes in one locked step on the database's clock, so replicas with
@@ -149,7 +151,24 @@ CREATE TABLE shares (
 );
 """
 
+JOB_LEASES = """
+ALTER TABLE jobs
+    ADD COLUMN lease_holder text,
+    ADD COLUMN lease_until timestamptz;
+CREATE INDEX jobs_unsettled ON jobs (lease_until) WHERE NOT (record->>'settled')::boolean;
+
+CREATE FUNCTION jobs_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('lipsync_jobs',
+        json_build_object('job', NEW.job_id, 'kind', 'saved', 'from', NEW.lease_holder)::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_announce AFTER INSERT OR UPDATE OF record ON jobs
+    FOR EACH ROW EXECUTE FUNCTION jobs_announce();
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "ledger and jobs", LEDGER_AND_JOBS),
     Migration(2, "shared state", SHARED_STATE),
+    Migration(3, "job leases and their announcements", JOB_LEASES),
 ]

@@ -9,7 +9,7 @@ from typing import Any, cast
 from psycopg.types.json import Jsonb
 from tinydb import Query, TinyDB
 
-from demo_app.database import Database
+from demo_app.jobs._leases import Leases
 from demo_app.storage import GroupCommit, JournaledJSONStorage
 
 
@@ -44,11 +44,14 @@ class PgJobRows:
     """The records in the `jobs` table, each change committed before it returns.
 
     Writes of one job are kept in order (one at a time per job, each writing the latest
-    record), so a slower connection can never leave an older state last.
+    record), so a slower connection can never leave an older state last. A new row is leased to
+    this replica; an existing one is changed only while this replica holds its lease (a write
+    after the lease was lost to another replica changes nothing).
     """
 
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, leases: Leases) -> None:
+        self._leases = leases
+        self._db = leases.database
         self._latest: dict[str, dict[str, Any]] = {}
         self._writing: dict[str, asyncio.Lock] = {}
 
@@ -66,9 +69,11 @@ class PgJobRows:
             del self._latest[job_id]
             async with self._db.connection() as conn:
                 await conn.execute(
-                    "INSERT INTO jobs (job_id, record) VALUES (%s, %s) "
-                    "ON CONFLICT (job_id) DO UPDATE SET record = EXCLUDED.record",
-                    (job_id, Jsonb(latest)),
+                    "INSERT INTO jobs (job_id, record, lease_holder, lease_until) "
+                    "VALUES (%s, %s, %s, now() + make_interval(secs => %s)) "
+                    "ON CONFLICT (job_id) DO UPDATE SET record = EXCLUDED.record "
+                    "WHERE jobs.lease_holder = EXCLUDED.lease_holder",
+                    (job_id, Jsonb(latest), self._leases.holder, self._leases.lease_s),
                 )
 
     async def delete(self, job_ids: list[str]) -> None:

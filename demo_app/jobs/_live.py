@@ -50,6 +50,9 @@ class LiveJob:
         """When the status sweeper last found the prediction in the list (monotonic)."""
         self.news = asyncio.Event()
         """Set when a webhook or the sweeper brings news for the follower."""
+        self.echo: Callable[[], None] | None = None
+        """Called at each wake-up of the viewers while this replica follows the job on a shared
+        database: tells the other replicas' viewers too (see `_feed`)."""
         self._changed = asyncio.Event()
         self._published_status = record.status
         self._published_at = -PROGRESS_FRAME_S
@@ -104,6 +107,8 @@ class LiveJob:
         self._published_at = asyncio.get_running_loop().time()
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
+        if self.echo is not None:
+            self.echo()
 
     async def watch(self) -> AsyncIterator[JobSnapshot]:
         """The current snapshot, then one per change, ending with the terminal one."""

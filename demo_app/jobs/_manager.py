@@ -2,7 +2,9 @@
 
 One follower task per job however many viewers there are; viewers read snapshots and never
 cause upstream requests. On start-up every unsettled job gets its follower back, and any
-hold no job can continue is released.
+hold no job can continue is released. On PostgreSQL several replicas share the jobs: each
+follows the jobs it leases (`_leases`), takes over those whose lease ran out, and shows the
+others' jobs as the job feed (`_feed`) reports them; cancels and webhooks reach the follower.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from demo_app.jobs import _messages as say
 from demo_app.jobs._choices import InputChoices
 from demo_app.jobs._comparison import judge_inputs, members_of
 from demo_app.jobs._context import JobContext
+from demo_app.jobs._feed import LOG_CHARS, JobFeed
 from demo_app.jobs._groups import (
     CannotAffordComparison,
     ComparisonSnapshot,
@@ -49,7 +52,7 @@ from demo_app.jobs._retry import retry_inputs
 from demo_app.jobs._runner import JobRunner
 from demo_app.jobs._store import JobRecord, JobStore
 from demo_app.jobs._sweeper import StatusSweeper
-from demo_app.jobs._types import JobNotFound, JobSnapshot, JobStatus, LineView, Quote
+from demo_app.jobs._types import JobNotFound, JobSnapshot, JobStatus, LineView, ProgressSource, Quote
 from demo_app.jobs._upstream import offer
 from demo_app.replicate import Prediction, ReplicateClient
 from demo_app.settings import Settings
@@ -110,6 +113,11 @@ class JobManager:
         )
         self._statuses = StatusSweeper(client, settings, self._followed)
         self._status_sweep: asyncio.Task[None] | None = None
+        self._leases = store.leases
+        self._feed: JobFeed | None = None
+        self._leasing: asyncio.Task[None] | None = None
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._stale: set[str] = set()
         self._runner = JobRunner(
             JobContext(
                 settings=settings,
@@ -155,15 +163,24 @@ class JobManager:
             unavailable=unavailable,
             links=links,
         )
+        if jobs._leases is not None:
+            leases = jobs._leases
+            jobs._feed = JobFeed(leases.database, leases.holder, jobs._heard, jobs._resync)
+            await jobs._feed.start()
         await jobs._recover()
+        if jobs._leases is not None:
+            jobs._leasing = asyncio.create_task(jobs._keep_leases(), name="jobs-leases")
         jobs._sweeper = asyncio.create_task(jobs._sweep_forever(), name="jobs-retention")
         jobs._status_sweep = asyncio.create_task(jobs._statuses.run(), name="jobs-status-sweep")
         return jobs
 
     async def aclose(self) -> None:
         """Stop following (without settling anything): a restart will carry the jobs on."""
+        if self._feed is not None:
+            await self._feed.aclose()
         tasks = [job.task for job in self._jobs.values() if job.task is not None and not job.task.done()]
-        tasks += [task for task in (self._sweeper, self._status_sweep) if task is not None]
+        tasks += [task for task in (self._sweeper, self._status_sweep, self._leasing) if task is not None]
+        tasks += self._refreshing.values()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -172,19 +189,26 @@ class JobManager:
         self._store.close()
 
     async def _recover(self) -> None:
-        for job in self._jobs.values():
+        if self._leases is None:
+            resumable = [job for job in self._jobs.values() if not job.record.settled]
+        else:
+            claimed = await self._leases.claim_expired()
+            resumable = [self._adopt(JobRecord.model_validate(doc)) for doc in claimed]
+        for job in resumable:
             r = job.record
-            if not r.settled and r.line_joined_at is not None and r.create_sent_at is None:
+            if r.line_joined_at is not None and r.create_sent_at is None:
                 self._line.keep_place(job, r.line_joined_at.timestamp())
+        for job in resumable:
+            log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
+            self._follow(job, self._runner.resume(job))
         for job in self._jobs.values():
-            if not job.record.settled:
-                log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
-                self._follow(job, self._runner.resume(job))
-            else:
+            if job.record.settled:
                 self._runner.delete_uploads(job)
         live = {job_id for job_id, job in self._jobs.items() if not job.record.settled}
+        # Another replica's job is written just after its hold: a young hold may be one of those.
+        young = utc_now().timestamp() - (self._leases.lease_s if self._leases is not None else 0.0)
         for hold in await self._ledger.open_holds():
-            if hold.ref not in live:
+            if hold.ref not in live and (self._leases is None or hold.created_at.timestamp() < young):
                 log.warning("releasing orphaned hold %s of %s", hold.ref, hold.owner)
                 await self._ledger.release(hold.ref, reason="No job could continue this hold after a restart")
 
@@ -315,6 +339,7 @@ class JobManager:
     def open_jobs(self, owner: str) -> int:
         """The owner's running jobs as their limit counts them (a comparison once)."""
         return open_units(self._open_per_owner.get(owner, ()), self._group_of)
+
     async def retry(self, owner: str, job_id: str) -> JobSnapshot:
         """Start a new job from the kept face, voice, model and options of the owner's job
         `job_id` (it failed, timed out or was canceled); refused like `start`, or with
@@ -326,9 +351,17 @@ class JobManager:
     async def receive(self, job_id: str, prediction: Prediction) -> Receipt:
         """A verified webhook's prediction for `job_id`: its follower is woken if it is news."""
         job = self._jobs.get(job_id)
+        if job is None and self._leases is not None:
+            doc = await self._leases.read(job_id)
+            job = self._adopt(JobRecord.model_validate(doc)) if doc is not None else None
         if job is None:
             return Receipt.UNKNOWN_JOB
-        if job.record.settled or job.task is None or job.task.done():
+        if job.record.settled:
+            return Receipt.FINISHED
+        if job_id not in self._running and self._feed is not None:
+            self._feed.announce(job_id, "news")  # its follower is another replica: it reads it now
+            return Receipt.APPLIED
+        if job.task is None or job.task.done():
             return Receipt.FINISHED
         return offer(job, prediction)
 
@@ -342,13 +375,13 @@ class JobManager:
 
     async def subscribe(self, owner: str, job_id: str) -> AsyncIterator[JobSnapshot]:
         """The current snapshot, then each change (never a copy on a timer), ending with the terminal one."""
-        job = self._owned(owner, job_id)
+        job = await self._found(owner, job_id)
         async for snap in job.watch():
             yield snap
 
     async def wait(self, owner: str, job_id: str, *, timeout_s: float | None = None) -> JobSnapshot:
         """The job's final snapshot once it is settled (TimeoutError past `timeout_s`)."""
-        job = self._owned(owner, job_id)
+        job = await self._found(owner, job_id)
         await asyncio.wait_for(job.settled.wait(), timeout=timeout_s)
         return job.snapshot()
 
@@ -357,10 +390,12 @@ class JobManager:
 
         Answers within `cancel_wait_s` even if settling is slow (a full disk): the job settles later.
         """
-        job = self._owned(owner, job_id)
+        job = await self._found(owner, job_id)
         if not job.record.settled:
             job.cancel_requested.set()
-            if job.task is None or job.task.done():
+            if job_id not in self._running and self._feed is not None:
+                self._feed.announce(job_id, "cancel")  # its follower is another replica
+            elif job.task is None or job.task.done():
                 await self._runner.end(job, Ending.CANCELED)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(job.settled.wait()), self._settings.cancel_wait_s)
@@ -383,6 +418,7 @@ class JobManager:
     def shared_manifest(self, owner: str, job_id: str) -> dict[str, Any]:
         """The manifest a shared video carries (no credits)."""
         return shared_manifest(self._owned(owner, job_id).record)
+
     def every_job(self) -> list[JobSnapshot]:
         """Every owner's jobs, newest first, refused attempts included (the owner's desk only)."""
         jobs = sorted(self._jobs.values(), key=lambda job: job.record.created_at, reverse=True)
@@ -452,6 +488,8 @@ class JobManager:
         self._open_per_owner.setdefault(owner, set()).add(job_id)
         job.task = asyncio.create_task(step, name=f"job-{job_id}")
         job.task.add_done_callback(lambda _task: self._ended(owner, job_id))
+        if self._feed is not None:
+            job.echo = lambda: self._echo(job)
 
     def _followed(self) -> list[LiveJob]:
         return [self._jobs[job_id] for job_id in self._running if job_id in self._jobs]
@@ -471,6 +509,9 @@ class JobManager:
 
     def _ended(self, owner: str, job_id: str) -> None:
         self._running.discard(job_id)
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.echo = None
         self._free_slot(owner, job_id)
         self._line.forget(job_id)
         self._line.ran(job_id)
@@ -491,8 +532,112 @@ class JobManager:
         job = self._jobs.get(job_id)
         return job.record.group_id if job is not None else None
 
+    async def _found(self, owner: str, job_id: str) -> LiveJob:
+        """Like `_owned`, but a job this replica has not heard of yet is looked up in the database."""
+        if job_id not in self._jobs and self._leases is not None:
+            doc = await self._leases.read(job_id)
+            if doc is not None and job_id not in self._jobs:
+                self._adopt(JobRecord.model_validate(doc))
+        return self._owned(owner, job_id)
+
     def _owned(self, owner: str, job_id: str) -> LiveJob:
         job = self._jobs.get(job_id)
         if job is None or job.record.owner != owner:
             raise JobNotFound("No such job for you. Check the job id.")
         return job
+
+    # ---- several replicas on one database ------------------------------------------------
+
+    async def _keep_leases(self) -> None:
+        """Every third of the lease: renew this replica's leases (stop following a job whose lease
+        was lost), then take over the jobs whose lease ran out (their replica died)."""
+        assert self._leases is not None
+        while True:
+            await asyncio.sleep(self._leases.lease_s / 3)
+            try:
+                for job_id in await self._leases.renew(sorted(self._running)):
+                    log.warning("job %s: lease lost to another replica; it follows the job now", job_id)
+                    lost = self._jobs.get(job_id)
+                    if lost is not None and lost.task is not None:
+                        lost.task.cancel()
+                for doc in await self._leases.claim_expired():
+                    record = JobRecord.model_validate(doc)
+                    if record.job_id in self._running:
+                        continue
+                    log.info("taking over job %s (%s)", record.job_id, record.status.value)
+                    job = self._adopt(record)
+                    self._follow(job, self._runner.resume(job))
+            except Exception:
+                log.exception("keeping job leases failed; trying again")
+
+    def _adopt(self, record: JobRecord) -> LiveJob:
+        """Take the database's latest record of a job this replica does not follow (now)."""
+        self._store.adopt(record)
+        job = self._jobs.get(record.job_id)
+        if job is None:
+            job = self._jobs[record.job_id] = LiveJob(record)
+        else:
+            job.record = record
+        if record.settled:
+            job.settled.set()
+            if record.status is JobStatus.SUCCEEDED:
+                job.progress = 1.0
+        return job
+
+    def _echo(self, job: LiveJob) -> None:
+        """A followed job's viewers were woken: the other replicas' viewers hear it too."""
+        assert self._feed is not None
+        source = job.progress_source.value if job.progress_source is not None else None
+        log_tail = job.record.log_tail[-LOG_CHARS:]
+        self._feed.announce(job.record.job_id, "progress", progress=job.progress, source=source, log=log_tail)
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        """Another replica's message about a job (see `_feed`)."""
+        job_id, kind = message["job"], message.get("kind")
+        job = self._jobs.get(job_id)
+        if job_id in self._running:
+            if job is not None and kind == "cancel":
+                job.cancel_requested.set()
+            elif job is not None and kind == "news":
+                job.read_wanted = True
+                job.news.set()
+        elif kind == "saved":
+            self._refresh(job_id)
+        elif kind == "progress" and job is not None and not job.record.settled:
+            progress, source, logs = message.get("progress"), message.get("source"), message.get("log")
+            if isinstance(progress, int | float):
+                job.progress = float(progress)
+            if source in {s.value for s in ProgressSource}:
+                job.progress_source = ProgressSource(source)
+            if isinstance(logs, str):
+                job.record.log_tail = logs[-LOG_CHARS:]
+            job.publish()
+
+    def _refresh(self, job_id: str) -> None:
+        """Read the job's record again (one read at a time per job; a change meanwhile reads again)."""
+        if job_id in self._refreshing:
+            self._stale.add(job_id)
+            return
+        self._refreshing[job_id] = asyncio.create_task(self._reread(job_id), name=f"job-refresh-{job_id}")
+
+    async def _reread(self, job_id: str) -> None:
+        assert self._leases is not None
+        try:
+            while True:
+                self._stale.discard(job_id)
+                doc = await self._leases.read(job_id)
+                if doc is not None and job_id not in self._running:
+                    job = self._adopt(JobRecord.model_validate(doc))
+                    job.publish()
+                if job_id not in self._stale:
+                    return
+        except Exception:
+            log.exception("job %s: reading its record failed", job_id)
+        finally:
+            self._refreshing.pop(job_id, None)
+
+    def _resync(self) -> None:
+        """The feed reconnected: messages may have been lost; read every unfinished job again."""
+        for job_id, job in list(self._jobs.items()):
+            if not job.record.settled and job_id not in self._running:
+                self._refresh(job_id)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from demo_app.jobs._choices import InputChoices
 from demo_app.jobs._facts import InputFacts
 from demo_app.jobs._job_rows import PgJobRows, TinyJobRows
+from demo_app.jobs._leases import Leases, new_holder
 from demo_app.jobs._types import TERMINAL_JOB_STATUSES, JobStatus
 
 if TYPE_CHECKING:
@@ -90,19 +91,26 @@ class JobStore:
     """All job records of this data directory (or database), newest first per owner.
 
     `JobStore(path)` keeps them in a TinyDB file; `await JobStore.on_database(database)` in
-    PostgreSQL. Either way every record is read once at open and served from memory: one
-    process follows the jobs it knows (other replicas' jobs need leases, later).
+    PostgreSQL. Either way every record is read once at open and served from memory. On
+    PostgreSQL several replicas share the records: `leases` says which one follows which job,
+    and the others' records are kept current by the job feed (`adopt`).
     """
+
+    leases: Leases | None = None
+    """This replica's claims on jobs (PostgreSQL only; None: this process follows every job)."""
 
     def __init__(self, path: Path) -> None:
         rows = TinyJobRows(path)
         self._open(rows, rows.load())
 
     @classmethod
-    async def on_database(cls, database: Database) -> JobStore:
-        """The records in `database`'s `jobs` table (the database stays open after `close`)."""
-        rows = PgJobRows(database)
+    async def on_database(cls, database: Database, *, lease_s: float = 10.0) -> JobStore:
+        """The records in `database`'s `jobs` table (the database stays open after `close`);
+        writes are fenced by this replica's leases of `lease_s` seconds."""
+        leases = Leases(database, new_holder(), lease_s)
+        rows = PgJobRows(leases)
         store = cls.__new__(cls)
+        store.leases = leases
         store._open(rows, await rows.load())
         return store
 
@@ -122,6 +130,10 @@ class JobStore:
         """Persist one record (a state transition); returns once it is durable."""
         self._records[record.job_id] = record
         await self._rows.upsert(record.job_id, record.model_dump(mode="json"))
+
+    def adopt(self, record: JobRecord) -> None:
+        """Keep another replica's latest record of a job (read from the database; not written)."""
+        self._records[record.job_id] = record
 
     async def delete(self, job_ids: list[str]) -> None:
         """Forget finished records (retention)."""

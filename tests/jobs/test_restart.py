@@ -43,10 +43,11 @@ def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 
 @pytest.fixture(params=["tinydb", "postgres"])
 def storage_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The environment choosing the engine: no database URL, or a fresh database's."""
+    """The environment choosing the engine: no database URL, or a fresh database's (with short
+    leases: the recovering process takes the killed one's jobs over once its lease runs out)."""
     if request.param == "tinydb":
         return {}
-    return {"LIPSYNC_DATABASE_URL": request.getfixturevalue("database_url")}
+    return {"LIPSYNC_DATABASE_URL": request.getfixturevalue("database_url"), "LIPSYNC_JOB_LEASE_S": "1"}
 
 
 @pytest.mark.parametrize(

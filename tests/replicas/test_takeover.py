@@ -34,7 +34,6 @@ SETTLE_WITHIN_S = 120.0
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(600),
-    pytest.mark.xfail(strict=False, reason="job leases across replicas (issue 13 item 3) are not merged yet"),
 ]
 
 
