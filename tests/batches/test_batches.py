@@ -54,7 +54,7 @@ async def test_a_valid_batch_runs_every_item_within_the_owner_limit_and_zips_the
         for item in final.items:
             manifest = json.loads(zipped.read(f"item-0{item.number}.json"))
             assert manifest["job_id"] == item.job_id and manifest["clip"] == item.clip
-            assert manifest["charged"] == item.charged and manifest["model"] == MODEL
+            assert manifest["credits"]["charged"] == item.charged and manifest["model"]["id"] == MODEL
             video = archive.parent / f"check-{item.number}.mp4"
             video.write_bytes(zipped.read(f"item-0{item.number}.mp4"))
             with av.open(str(video)) as container:
