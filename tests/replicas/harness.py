@@ -34,6 +34,10 @@ ENGINE_TIME_SCALE = 20.0
 REPLICAS = ("app1", "app2")
 """The server names in deploy/haproxy.cfg, which are also its SERVERID cookie values."""
 
+STOP_S = 10.0
+"""Ctrl-C, then killed after this long, as `docker stop` does: a replica still holding open
+streams would otherwise keep the tests waiting a minute each."""
+
 
 @dataclass(frozen=True)
 class Engine:
@@ -76,7 +80,7 @@ def engine(work: Path, time_scale: float = ENGINE_TIME_SCALE) -> Iterator[Engine
         wait_until_up(url + "/_engine/stats", process, {"Authorization": f"Bearer {ENGINE_TOKEN}"})
         yield Engine(url, ENGINE_TOKEN)
     finally:
-        stop(process)
+        stop(process, STOP_S)
 
 
 def app_env(work: Path, name: str, port: int, engine: Engine, extra: dict[str, str]) -> dict[str, str]:
@@ -101,7 +105,7 @@ def single_app(work: Path, engine: Engine, extra: dict[str, str]) -> Iterator[st
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
-        stop(app)
+        stop(app, STOP_S)
 
 
 @contextmanager
@@ -139,7 +143,7 @@ def deployment(work: Path, engine: Engine, database_url: str, extra: dict[str, s
         )
     finally:
         for process in reversed(apps):
-            stop(process)
+            stop(process, STOP_S)
 
 
 def comparable(credits: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_a_batch_runs_to_one_zip_of_videos_and_manifests(
         manifest = json.loads(zipped.read("item-02.json"))
     assert (
         manifest["job_id"] == final["items"][1]["job_id"]
-        and manifest["charged"] == final["items"][1]["charged"]
+        and manifest["credits"]["charged"] == final["items"][1]["charged"]
     )
 
 

@@ -78,7 +78,7 @@ async def test_only_the_api_is_offered_and_no_schema_takes_the_key(app: RunningA
         assert "key" not in json.dumps(tool.input_schema).lower(), tool.name
         assert tool.description and len(tool.description) > 80, tool.name
     start = next(tool for tool in tools if tool.name == "start")
-    assert {"image", "audio", "model", "options"} == set(start.input_schema["properties"])
+    assert {"image", "audio", "model", "options", "preflight_json"} == set(start.input_schema["properties"])
     assert "data: URI" in (start.description or "") and "credits" in (start.description or "")
     assert {model["id"] for model in models["models"]} >= {"wan-video/wan-2.2-s2v"}
 
