@@ -89,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 0 done, 1 refused by the app, 2 not run (no key, app stopped)."""
-    args = parser().parse_args(argv)
+    args = parser().parse_args(_job_id_as_operand(list(sys.argv[1:] if argv is None else argv)))
     settings = CliSettings()
     url = (args.url or settings.admin_url).rstrip("/")
     try:
@@ -170,3 +170,13 @@ def _job_line(job: dict[str, Any], *, reason: bool) -> str:
         else f"  held {job['held']:,}  {job['elapsed_s']:.0f} s"
     )
     return f"{job['job_id']}  {job['owner']}  {job['model']}  {job['status']}{why}"
+
+
+def _job_id_as_operand(argv: list[str]) -> list[str]:
+    """A job id may begin with "-" (ids are URL-safe base64): after `cancel`, mark it as the
+    operand it is, so the parser does not take it for an option."""
+    if "cancel" in argv:
+        at = argv.index("cancel") + 1
+        if at < len(argv) and argv[at].startswith("-") and argv[at] not in ("-h", "--help", "--"):
+            return [*argv[:at], "--", *argv[at:]]
+    return argv

@@ -38,12 +38,21 @@ class Studio:
 
     def open(self) -> Studio:
         self.page.goto(self.url)
-        self.page.wait_for_selector("#balance .ls-balance")
+        self._loaded()
         return self
 
     def reload(self) -> None:
         self.page.reload()
+        self._loaded()
+
+    def _loaded(self) -> None:
+        """The balance is shown and the load's own estimate has replaced the page's first text, so
+        an estimate of files given next cannot be overwritten by the load's."""
         self.page.wait_for_selector("#balance .ls-balance")
+        self.page.wait_for_function(
+            "() => { const e = document.querySelector('#estimate');"
+            " return e !== null && !e.innerText.trim().startsWith('Add a face image and an audio clip.'); }"
+        )
 
     # ---- what the visitor reads ---------------------------------------------------------
 

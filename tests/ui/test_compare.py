@@ -44,6 +44,8 @@ def test_a_comparison_runs_both_models_plays_them_together_and_charges_each(
     studio.tab("Compare")
     page.locator("#compare-face input[type=file]").set_input_files(face)
     page.locator("#compare-voice input[type=file]").set_input_files(short_voice)
+    # The estimate of both uploads first, so no older estimate is still on its way.
+    expect(page.locator("#compare-estimate")).to_contain_text("for 3.0 s of audio", timeout=30_000)
     models = page.locator("#compare-models")
     for label in models.locator("label").all():
         if label.locator("input").is_checked():
