@@ -3,13 +3,19 @@
 Every `every_s` the probe asks to sleep that long and writes how late it woke: the delay every
 handler on the loop feels at that moment. One line per sample, `epoch_seconds lag_ms`, appended
 to the file and flushed once a second, so a benchmark reads it while the app runs or after.
+
+Beside it (`path` + `.gc`) go the garbage collector's pauses, `epoch_seconds generation ms`:
+a collection stops every thread holding the interpreter, the loop's included, so a benchmark
+can tell the collector's share of the lag from the handlers'.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from pathlib import Path
+from typing import Any, TextIO
 
 SAMPLE_EVERY_S = 0.1
 _FLUSH_EVERY = 10
@@ -17,7 +23,7 @@ _FLUSH_EVERY = 10
 
 async def record_loop_lag(path: Path, every_s: float = SAMPLE_EVERY_S) -> None:
     """Sample until cancelled."""
-    with path.open("a", encoding="utf-8") as out:
+    with path.open("a", encoding="utf-8") as out, GcPauses(Path(f"{path}.gc")):
         samples = 0
         while True:
             asked = time.perf_counter()
@@ -27,3 +33,30 @@ async def record_loop_lag(path: Path, every_s: float = SAMPLE_EVERY_S) -> None:
             samples += 1
             if samples % _FLUSH_EVERY == 0:
                 out.flush()
+
+
+class GcPauses:
+    """Write each collection's generation and duration to `path` while inside the block."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._out: TextIO | None = None
+        self._began = 0.0
+
+    def __enter__(self) -> GcPauses:
+        self._out = self._path.open("a", encoding="utf-8", buffering=1)
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._callback)
+        if self._out is not None:
+            self._out.close()
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self._out is not None:
+            took_ms = (time.perf_counter() - self._began) * 1000
+            if took_ms >= 1.0:
+                self._out.write(f"{time.time():.3f} {info['generation']} {took_ms:.2f}\n")

@@ -12,6 +12,11 @@ Crashes: a line is complete (newline, matching CRC) or it is the torn tail of a 
 never returned, which opening cuts off; a bad line before the last means damage and raises
 `StorageError`. A failed append is cut off at once, so later lines never follow garbage.
 
+Keyed writes: `put(table, doc_id, doc)` changes one document in place and records it, so the
+next commit writes it without comparing the table (a store of thousands of documents that
+changes one at a time would otherwise pay a whole-table comparison per commit). A table that
+TinyDB wrote meanwhile is compared as before, which covers its keyed changes too.
+
 Compaction, once the journal passes `compact_at` bytes, is part of an ordinary commit: append
 the line, write the snapshot atomically twice — first as `<file>.backup`, then as the file
 itself (each then equals the old snapshot plus the whole journal) — and replace the journal
@@ -47,19 +52,48 @@ DEFAULT_COMPACT_AT = 256 * 1024
 
 
 class JournaledJSONStorage(AtomicJSONStorage):
-    """`AtomicJSONStorage` whose commits append changes to a journal (see the module docstring)."""
+    """`AtomicJSONStorage` whose commits append changes to a journal (see the module docstring).
+
+    `compact_ratio`: compact only once the journal is also this many times the snapshot's size,
+    so a large file is rewritten in proportion to what was appended, not every `compact_at`.
+    """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, autocommit: bool = True, compact_at: int = DEFAULT_COMPACT_AT
+        self,
+        path: str | os.PathLike[str],
+        *,
+        autocommit: bool = True,
+        compact_at: int = DEFAULT_COMPACT_AT,
+        compact_ratio: float = 0.0,
     ) -> None:
         self.journal_path = journal_path(Path(path).absolute())
         self.backup_path = backup_path(Path(path).absolute())
         self.compact_at = compact_at
+        self.compact_ratio = compact_ratio
         self._fd: int | None = None
         self._journal_size = 0
+        self._snapshot_size = 0
         self._committed: Data = {}  # a private deep copy of the data as of the last commit
         self._seen: dict[str, dict[str, Any]] = {}  # table dicts as of the last commit (TinyDB replaces them)
+        self._keyed: dict[tuple[str, str], dict[str, Any] | None] = {}  # `put` since the last commit
         super().__init__(path, autocommit=autocommit)
+
+    def put(self, table: str, doc_id: str, doc: dict[str, Any] | None) -> None:
+        """Set one document (None: remove it) in place; the next commit writes just that
+        (at once, as TinyDB's writes, unless inside `transaction()` or autocommit is off)."""
+        docs = (self._data if self._data is not None else self._new_data()).setdefault(table, {})
+        if doc is None:
+            docs.pop(doc_id, None)
+        else:
+            docs[doc_id] = doc
+        self._keyed[(table, doc_id)] = doc
+        self.writes += 1
+        if self.autocommit and self._depth == 0:
+            self.commit()
+
+    def _new_data(self) -> Data:
+        self._data = {}
+        return self._data
 
     def prepare(self) -> Commit:
         """The journal line for what changed since the last commit (and a snapshot if it is time)."""
@@ -72,13 +106,20 @@ class JournaledJSONStorage(AtomicJSONStorage):
             changes += [[table, doc_id, doc] for doc_id, doc in docs.items() if before.get(doc_id) != doc]
             changes += [[table, doc_id, None] for doc_id in before.keys() - docs.keys()]
         changes += [[table, None, None] for table in self._committed.keys() - data.keys()]
+        changes += [
+            [table, doc_id, doc]
+            for (table, doc_id), doc in self._keyed.items()
+            if self._seen.get(table) is data.get(table)
+        ]
         self._seen = dict(data)
+        self._keyed = {}
         if not changes:
             return Commit(None, None)
         body = encode_json(changes)
         apply_changes(self._committed, json.loads(body))  # decoding gives the private copy its own objects
         line = f"{zlib.crc32(body):08x} ".encode() + body + b"\n"
-        compact = self._journal_size + len(line) > self.compact_at
+        due = max(self.compact_at, self.compact_ratio * self._snapshot_size)
+        compact = self._journal_size + len(line) > due
         return Commit(line, encode_json(data) if compact else None)
 
     def persist(self, commit: Commit) -> None:
@@ -97,6 +138,7 @@ class JournaledJSONStorage(AtomicJSONStorage):
         self._write_snapshot(encode_json(self._committed))
 
     def _write_snapshot(self, snapshot: bytes) -> None:
+        self._snapshot_size = len(snapshot)
         write_atomic(self.backup_path, snapshot)
         write_atomic(self.path, snapshot)
         self._close_journal()
@@ -130,7 +172,9 @@ class JournaledJSONStorage(AtomicJSONStorage):
         self._data = data
         self._committed = json.loads(encode_json(data or {}))
         self._seen = dict(data or {})
+        self._keyed = {}
         self._journal_size = good
+        self._snapshot_size = self.path.stat().st_size if self.path.exists() else 0
 
     def close(self) -> None:
         """Close the journal and release the file lock."""

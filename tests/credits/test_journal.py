@@ -124,3 +124,74 @@ def test_a_failed_compaction_keeps_everything_in_the_journal(
     again, _ = open_db(path)
     assert [d["n"] for d in again.table("t").all()] == list(range(20))
     again.close()
+
+
+def test_keyed_writes_journal_one_document_and_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    storage = JournaledJSONStorage(path)
+    storage.autocommit = False
+    for i in range(200):
+        storage.put("jobs", str(i), {"n": i, "pad": "x" * 100})
+    storage.commit()
+    size = journal(path).stat().st_size
+    storage.put("jobs", "7", {"n": 7, "status": "done"})
+    storage.put("jobs", "9", None)
+    storage.commit()
+    line = journal(path).read_bytes()[size:]
+    assert len(line) < 120 and b'"7"' in line and b'"9",null' in line  # two documents, not two hundred
+    storage.close()
+    again = JournaledJSONStorage(path)
+    docs = (again.read() or {})["jobs"]
+    assert docs["7"] == {"n": 7, "status": "done"} and "9" not in docs and len(docs) == 199
+    again.close()
+
+
+def test_keyed_and_tinydb_writes_to_one_table_in_one_commit_are_both_kept(tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    db, storage = open_db(path)
+    table = db.table("t")
+    table.insert_multiple({"n": i} for i in range(3))  # documents 1, 2, 3
+    with storage.transaction():
+        storage.put("t", "2", {"n": 20})
+        table.insert({"n": 3})  # TinyDB replaces the table dict: the whole table is compared
+        storage.put("t", "1", None)
+    db.close()
+    again, _ = open_db(path)
+    assert sorted(d["n"] for d in again.table("t").all()) == [2, 3, 20]
+    again.close()
+
+
+def test_a_failed_commit_drops_keyed_writes(tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    storage = JournaledJSONStorage(path)
+    storage.put("t", "1", {"n": 1})
+    with pytest.raises(RuntimeError), storage.transaction():
+        storage.put("t", "1", {"n": 2})
+        raise RuntimeError("the change failed half-way")
+    assert (storage.read() or {})["t"]["1"] == {"n": 1}
+    storage.commit()  # nothing left over from the discarded change
+    storage.close()
+    again = JournaledJSONStorage(path)
+    assert (again.read() or {})["t"] == {"1": {"n": 1}}
+    again.close()
+
+
+def test_compaction_waits_for_a_journal_as_large_as_the_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    storage = JournaledJSONStorage(path, autocommit=False, compact_at=1000, compact_ratio=1.0)
+    for i in range(100):
+        storage.put("jobs", str(i), {"n": i, "pad": "x" * 100})
+    storage.commit()
+    snapshot = path.stat().st_size  # the first commit's line passed compact_at: compacted
+    assert snapshot > 10_000 and journal(path).stat().st_size == 0
+    rewrites = 0
+    for n in range(200):
+        storage.put("jobs", str(n % 100), {"n": n, "pad": "y" * 100})
+        before = journal(path).stat().st_size
+        storage.commit()
+        rewrites += journal(path).stat().st_size < before
+    assert 1 <= rewrites <= 3  # about one rewrite per snapshot's worth of journal, not one per 1,000 B
+    storage.close()
+    again = JournaledJSONStorage(path)
+    assert (again.read() or {})["jobs"]["99"]["n"] == 199
+    again.close()
