@@ -133,6 +133,8 @@ class Figures:
     deliveries: int
     app: AppUse
     loop_lag_ms: list[float]
+    gc_pauses: list[tuple[int, float, float]]
+    """The collector's pauses of 1 ms or more in the app: generation, wall ms, CPU ms."""
     client_lag_ms: list[float]
     settlement: Counter[str]
     wall_s: float
@@ -177,6 +179,7 @@ def figures(
         deliveries=len(requests["delivery"]),
         app=app,
         loop_lag_ms=read_loop_lag(loop_lag, crowd.began, crowd.ended),
+        gc_pauses=read_gc_pauses(Path(f"{loop_lag}.gc"), crowd.began, crowd.ended),
         client_lag_ms=crowd.client_lag_ms,
         settlement=settlement,
         wall_s=crowd.ended - crowd.began,
@@ -189,6 +192,14 @@ def read_loop_lag(path: Path, began: float, ended: float) -> list[float]:
         return []
     samples = (line.split() for line in path.read_text().splitlines())
     return [float(lag) for at, lag in samples if began <= float(at) <= ended]
+
+
+def read_gc_pauses(path: Path, began: float, ended: float) -> list[tuple[int, float, float]]:
+    """The app's collector pauses (generation, wall ms, CPU ms) while the crowd ran."""
+    if not path.exists():
+        return []
+    samples = (line.split() for line in path.read_text().splitlines())
+    return [(int(g), float(wall), float(cpu)) for at, g, wall, cpu in samples if began <= float(at) <= ended]
 
 
 def settlements(ledger_path: Path, visits: Sequence[Visit]) -> Counter[str]:
@@ -223,6 +234,19 @@ def _ms(values: Sequence[float]) -> str:
     return f"p50 {percentile(values, 0.5) * 1e3:,.0f} ms, p99 {percentile(values, 0.99) * 1e3:,.0f} ms"
 
 
+def gc_line(pauses: Sequence[tuple[int, float, float]]) -> str:
+    """The collector's pauses per generation: count, longest and total (wall, and CPU)."""
+    parts = []
+    for generation in (0, 1, 2):
+        mine = [(wall, cpu) for g, wall, cpu in pauses if g == generation]
+        if mine:
+            parts.append(
+                f"gen {generation}: {len(mine)}, longest {max(w for w, _ in mine):,.0f} ms "
+                f"(CPU {max(c for _, c in mine):,.0f} ms), total {sum(w for w, _ in mine) / 1e3:.1f} s"
+            )
+    return "app collector pauses ≥ 1 ms: " + ("; ".join(parts) or "none")
+
+
 def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -> list[str]:
     """The report, one figure a line."""
     errors = "; ".join(f"{n} × {text}" for text, n in f.errors.most_common(5)) or "none"
@@ -246,6 +270,7 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"(machine load average {f.app.load_average:.1f}); peak memory (VmHWM): {f.app.peak_mib:,.0f} MiB",
         f"app event-loop lag: p50 {loop[0]:.1f} ms, p99 {loop[1]:.1f} ms, "
         f"max {max(f.loop_lag_ms, default=float('nan')):.0f} ms ({len(f.loop_lag_ms)} samples)",
+        gc_line(f.gc_pauses),
         f"driver's own loop lag (arrival times late by): p99 {percentile(f.client_lag_ms, 0.99):.0f} ms",
         "holds: " + ", ".join(f"{n} {verdict}" for verdict, n in f.settlement.most_common()),
     ]

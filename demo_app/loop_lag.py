@@ -4,9 +4,10 @@ Every `every_s` the probe asks to sleep that long and writes how late it woke: t
 handler on the loop feels at that moment. One line per sample, `epoch_seconds lag_ms`, appended
 to the file and flushed once a second, so a benchmark reads it while the app runs or after.
 
-Beside it (`path` + `.gc`) go the garbage collector's pauses, `epoch_seconds generation ms`:
-a collection stops every thread holding the interpreter, the loop's included, so a benchmark
-can tell the collector's share of the lag from the handlers'.
+Beside it (`path` + `.gc`) go the garbage collector's pauses of 1 ms or more,
+`epoch_seconds generation wall_ms cpu_ms`: a collection stops every thread holding the
+interpreter, the loop's included, so a benchmark can tell the collector's share of the lag from
+the handlers' (the CPU time says how much of a long pause was waiting for a core).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class GcPauses:
         self._path = path
         self._out: TextIO | None = None
         self._began = 0.0
+        self._began_cpu = 0.0
 
     def __enter__(self) -> GcPauses:
         self._out = self._path.open("a", encoding="utf-8", buffering=1)
@@ -55,8 +57,9 @@ class GcPauses:
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._began = time.perf_counter()
+            self._began, self._began_cpu = time.perf_counter(), time.thread_time()
         elif self._out is not None:
             took_ms = (time.perf_counter() - self._began) * 1000
+            cpu_ms = (time.thread_time() - self._began_cpu) * 1000
             if took_ms >= 1.0:
-                self._out.write(f"{time.time():.3f} {info['generation']} {took_ms:.2f}\n")
+                self._out.write(f"{time.time():.3f} {info['generation']} {took_ms:.2f} {cpu_ms:.2f}\n")

@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 
 from demo_app.admin import AdminAccess, AdminDesk, admin_routes
 from demo_app.agents import mcp_door
-from demo_app.heap import keep_heap_small
+from demo_app.heap import freeze_startup_objects, keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
@@ -104,6 +104,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         try:
             async with open_services(settings) as services, door.running():
                 handle.set(services)
+                log.info("start-up done; %d objects left out of garbage collection", freeze_startup_objects())
                 try:
                     yield
                 finally:

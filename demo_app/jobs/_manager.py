@@ -449,19 +449,20 @@ class JobManager:
         reason = self._unavailable(model_id)
         if reason is not None:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
-        return await quote(
-            self._ledger,
-            self.media,
-            self._cpu_slots,
-            owner,
-            model_id,
-            image_path,
-            audio_path,
-            options or {},
-            choices=choices or InputChoices(),
-            preview_dir=self._previews.fresh(),
-            max_bytes=self._settings.max_upload_bytes,
-        )
+        with self._previews.fresh() as preview_dir:
+            return await quote(
+                self._ledger,
+                self.media,
+                self._cpu_slots,
+                owner,
+                model_id,
+                image_path,
+                audio_path,
+                options or {},
+                choices=choices or InputChoices(),
+                preview_dir=preview_dir,
+                max_bytes=self._settings.max_upload_bytes,
+            )
 
     def line(self) -> LineView:
         """How long the create line is and about how long a job started now would wait in it."""

@@ -7,8 +7,10 @@ exactly when the job would pass its checks, and a refusal reads the same on both
 from __future__ import annotations
 
 import collections
+import contextlib
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from demo_app import media
@@ -18,7 +20,7 @@ from demo_app.jobs._types import Problem
 FACE_PROBLEMS = frozenset({"image_no_face", "image_many_faces", "image_no_such_face"})
 """Problems a choice answers (use anyway, which face) rather than another file."""
 PREVIEWS_KEPT = 256
-"""Pre-flight folders kept at once: the page copies each preview into its cache as it answers."""
+"""Finished pre-flight folders kept: the page copies each preview into its cache as it answers."""
 
 
 def picture_problem(spec: ModelSpec, picture: media.FramedPicture) -> str | None:
@@ -45,17 +47,23 @@ def picture_problems(spec: ModelSpec, picture: media.FramedPicture) -> list[Prob
 
 
 class Previews:
-    """Folders for the pre-flight's pictures: the newest `PREVIEWS_KEPT` stay, older ones go."""
+    """Folders for the pre-flight's pictures: the newest `PREVIEWS_KEPT` finished ones stay,
+    older ones go. A folder in use is never removed, however many estimates start meanwhile
+    (a crowd arriving at once starts hundreds while the first are still being judged)."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
         shutil.rmtree(root, ignore_errors=True)
-        self._folders: collections.deque[Path] = collections.deque()
+        self._finished: collections.deque[Path] = collections.deque()
 
-    def fresh(self) -> Path:
-        """A new, unguessable folder (created by the media worker that writes in it)."""
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator[Path]:
+        """A new, unguessable folder (created by the media worker that writes in it), kept at
+        least until the block ends."""
         folder = self._root / secrets.token_urlsafe(12)
-        self._folders.append(folder)
-        while len(self._folders) > PREVIEWS_KEPT:
-            shutil.rmtree(self._folders.popleft(), ignore_errors=True)
-        return folder
+        try:
+            yield folder
+        finally:
+            self._finished.append(folder)
+            while len(self._finished) > PREVIEWS_KEPT:
+                shutil.rmtree(self._finished.popleft(), ignore_errors=True)
