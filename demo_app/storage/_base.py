@@ -73,6 +73,25 @@ class CommittingStorage(Storage):
         if self.autocommit and self._depth == 0:
             self.commit()
 
+    def put(self, table: str, doc_id: str, doc: dict[str, Any] | None) -> None:
+        """Set one document (None: remove it) in place, without TinyDB rebuilding the table;
+        committed like `write` (at once, unless inside `transaction()` or autocommit is off).
+        A storage that journals changes records just this document (see `_put`)."""
+        if self._data is None:
+            self._data = {}
+        docs = self._data.setdefault(table, {})
+        if doc is None:
+            docs.pop(doc_id, None)
+        else:
+            docs[doc_id] = doc
+        self._put(table, doc_id, doc)
+        self.writes += 1
+        if self.autocommit and self._depth == 0:
+            self.commit()
+
+    def _put(self, table: str, doc_id: str, doc: dict[str, Any] | None) -> None:
+        """A keyed change was made in memory (for storages that write changes, not snapshots)."""
+
     def commit(self) -> None:
         """Make the in-memory data durable; on failure memory returns to the last commit."""
         try:

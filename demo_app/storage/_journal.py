@@ -78,22 +78,8 @@ class JournaledJSONStorage(AtomicJSONStorage):
         self._keyed: dict[tuple[str, str], dict[str, Any] | None] = {}  # `put` since the last commit
         super().__init__(path, autocommit=autocommit)
 
-    def put(self, table: str, doc_id: str, doc: dict[str, Any] | None) -> None:
-        """Set one document (None: remove it) in place; the next commit writes just that
-        (at once, as TinyDB's writes, unless inside `transaction()` or autocommit is off)."""
-        docs = (self._data if self._data is not None else self._new_data()).setdefault(table, {})
-        if doc is None:
-            docs.pop(doc_id, None)
-        else:
-            docs[doc_id] = doc
+    def _put(self, table: str, doc_id: str, doc: dict[str, Any] | None) -> None:
         self._keyed[(table, doc_id)] = doc
-        self.writes += 1
-        if self.autocommit and self._depth == 0:
-            self.commit()
-
-    def _new_data(self) -> Data:
-        self._data = {}
-        return self._data
 
     def prepare(self) -> Commit:
         """The journal line for what changed since the last commit (and a snapshot if it is time)."""
