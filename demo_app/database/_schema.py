@@ -209,6 +209,8 @@ CREATE TABLE batches (
 );
 CREATE INDEX batches_owner ON batches (owner);
 CREATE INDEX batches_unfinished ON batches (runner) WHERE record->>'finished_at' IS NULL;
+-- One unfinished batch per owner, whichever replicas start them at once.
+CREATE UNIQUE INDEX batches_one_running ON batches (owner) WHERE record->>'finished_at' IS NULL;
 """
 
 MIGRATIONS: list[Migration] = [

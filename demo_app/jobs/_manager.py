@@ -385,6 +385,10 @@ class JobManager:
         """The job's latest snapshot; no upstream request."""
         return self._owned(owner, job_id).snapshot()
 
+    async def look_up(self, owner: str, job_id: str) -> JobSnapshot:
+        """Like `snapshot`, but a job another replica started just now is read from the database."""
+        return (await self._found(owner, job_id)).snapshot()
+
     def record(self, owner: str, job_id: str) -> JobRecord:
         """A copy of the job's record (for its manifest); no upstream request."""
         return self._owned(owner, job_id).record.model_copy(deep=True)
