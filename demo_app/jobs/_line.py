@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._places import LineState, PlaceCounts, SharedPlaces, admitted
+from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import LineView
 from demo_app.replicate import Pacer
 
@@ -102,6 +103,19 @@ class CreateLine:
         self._start_looking()
         waiting = len(self._entries) + len(self._seen.others_joined)
         return LineView(waiting=waiting, eta_s=self._eta(waiting + 1))
+
+    def place_elsewhere(self, job: LiveJob) -> None:
+        """Show the place of a job another replica follows while its record says it waits."""
+        self._start_looking()
+        job.place = lambda: self._place_elsewhere(job.record)
+
+    def _place_elsewhere(self, record: JobRecord) -> tuple[int, float] | None:
+        if record.settled or record.line_joined_at is None or record.create_sent_at is not None:
+            return None
+        joined = record.line_joined_at.timestamp()
+        here = sum(entry.key[0] < joined for entry in self._entries)
+        position = bisect.bisect_left(self._seen.others_joined, joined) + here + 1
+        return position, self._eta(position)
 
     def eta_at(self, position: int) -> float:
         """About how long a job at `position` in the line would wait."""

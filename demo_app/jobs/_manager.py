@@ -606,6 +606,7 @@ class JobManager:
         job = self._jobs.get(record.job_id)
         if job is None:
             job = self._jobs[record.job_id] = LiveJob(record)
+            self._line.place_elsewhere(job)
         else:
             job.record = record
         if record.settled:

@@ -159,6 +159,9 @@ async def test_the_create_line_is_one_line_across_replicas_first_come_first_serv
         assert behind.eta_s is not None and behind.eta_s > 0
         assert b.jobs.line().waiting == 2
         assert a.jobs.snapshot(owners[1], second.job_id).queue_position == 1
+        # Each replica shows the other's job in its place too (as `/status` does on any replica).
+        await until(b.jobs, owners[1], second.job_id, lambda s: s.queue_position == 1, 10)
+        await until(a.jobs, owners[2], third.job_id, lambda s: s.queue_position == 2, 10)
 
         # A's job, which joined first, is created first; then B's moves up and is created.
         await until(a.jobs, owners[1], second.job_id, lambda s: s.prediction_id is not None)
