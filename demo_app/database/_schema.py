@@ -189,14 +189,15 @@ CREATE TABLE job_places (
     CHECK (NOT reserved OR waiting)
 );
 CREATE INDEX job_places_owner ON job_places (owner);
+CREATE INDEX job_places_alive ON job_places (alive_until);
 
--- A place counts while its job is unsettled: once the job's record exists, the record says so
--- (a dead replica's job stays counted until another replica takes it over and ends it); before
--- that, while its replica keeps it alive.
+-- A place counts while its replica keeps it alive (it deletes the row when the job settles), and
+-- after that while the job's record is unsettled: a dead replica's job stays counted until
+-- another replica takes it over (and renews its place).
 CREATE VIEW live_job_places AS
-    SELECT p.* FROM job_places p LEFT JOIN jobs j ON j.job_id = p.job_id
-    WHERE CASE WHEN j.job_id IS NULL THEN p.alive_until >= now()
-               ELSE NOT (j.record->>'settled')::boolean END;
+    SELECT p.* FROM job_places p
+    WHERE p.alive_until >= now() OR EXISTS (
+        SELECT 1 FROM jobs j WHERE j.job_id = p.job_id AND NOT (j.record->>'settled')::boolean);
 
 -- Batch records; `runner` is the replica (by name) whose task starts the batch's items, and
 -- `cancel_asked` is how another replica asks it to stop.

@@ -347,6 +347,7 @@ class JobManager:
         self._decide(PlaceCounts(self._occupied(), waiting, self.open_jobs(owner)), len(jobs), refusal)
 
     def _decide(self, counts: PlaceCounts, jobs: int, refusal: JobRefused | None) -> None:
+        """The refusal `jobs` more jobs meet at `counts`, in the order a visitor should read them."""
         if counts.waiting >= self._settings.max_line:
             raise LineFull(counts.waiting, self._line.eta_at(counts.waiting + 1))
         if counts.occupied + jobs > self._settings.max_jobs_total:

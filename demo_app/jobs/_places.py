@@ -174,8 +174,8 @@ class SharedPlaces:
         if lock:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             await conn.execute(
-                "DELETE FROM job_places WHERE alive_until < now() "
-                "AND job_id NOT IN (SELECT job_id FROM live_job_places)"
+                "DELETE FROM job_places p WHERE alive_until < now() AND NOT EXISTS (SELECT 1 FROM jobs j "
+                "WHERE j.job_id = p.job_id AND NOT (j.record->>'settled')::boolean)"
             )
         cur = await conn.execute(
             "SELECT count(*) FILTER (WHERE reserved OR NOT waiting), count(*) FILTER (WHERE waiting), "

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.types.json import Jsonb
 
+from demo_app.database import Database
 from demo_app.engine import CREATES, Engine, RenderPool
 from demo_app.jobs import JobManager, JobSnapshot, OwnerBusy, StudioBusy
+from demo_app.jobs._places import PlaceCounts, SharedPlaces, admitted
 from demo_app.media import MediaWorkers
 from demo_app.services import LocalEngine, Services, open_services
 from demo_app.settings import Settings
@@ -170,3 +173,27 @@ async def test_the_create_line_is_one_line_across_replicas_first_come_first_serv
         await until(b.jobs, owners[2], third.job_id, lambda s: s.queue_position == 1, 10)
         await until(b.jobs, owners[2], third.job_id, lambda s: s.prediction_id is not None, 30)
         assert creates(engine) == 3
+
+
+async def test_a_dead_replicas_places_count_while_its_jobs_are_unsettled(database: Database) -> None:
+    """A replica that died renews nothing: its place of a written, unsettled job still counts
+    (another replica will take the job over); one of a job it never wrote, or that settled, not."""
+    dead = SharedPlaces(database, "dead", alive_s=0.0)
+    alive = SharedPlaces(database, "alive", alive_s=60.0)
+    record = {"job_id": "written", "settled": False}
+    async with database.connection() as conn:
+        await conn.execute("INSERT INTO jobs (job_id, record) VALUES ('written', %s)", (Jsonb(record),))
+    await dead.admit(
+        "o", [admitted("written", "o", None), admitted("never-written", "o", None)], lambda c: None
+    )
+    await alive.admit("p", [admitted("mine", "p", None)], lambda c: None)
+
+    assert await alive.counts() == PlaceCounts(occupied=2, waiting=0)
+    async with database.connection() as conn:
+        await conn.execute(
+            "UPDATE jobs SET record = %s WHERE job_id = 'written'", (Jsonb(record | {"settled": True}),)
+        )
+        assert await alive.counts() == PlaceCounts(occupied=1, waiting=0)
+        await alive.admit("p", [admitted("next", "p", None)], lambda c: None)  # purges the dead rows
+        cur = await conn.execute("SELECT job_id FROM job_places ORDER BY job_id")
+        assert [row[0] for row in await cur.fetchall()] == ["mine", "next"]
