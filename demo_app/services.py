@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from demo_app.batches import RECORDS_FILE, Batches, replica_records_file
+from demo_app.batches import Batches, PgBatchStore
 from demo_app.catalog import SchemaWatch, offered, read_offer, use_offer
 from demo_app.credits import Ledger
 from demo_app.database import Database, shared_secret
@@ -149,10 +149,10 @@ async def open_services(
             PgShareStore(database) if database is not None else ShareStore(settings.data_dir / "shares.json")
         )
         stack.callback(share_store.close)
-        # Several replicas share the data directory only with a database: each keeps its own batches.
-        records = replica_records_file(settings.replica_name) if database is not None else RECORDS_FILE
+        # With a database any replica reads any batch; each runs those it started (by its name).
+        batch_store = PgBatchStore(database, settings.replica_name) if database is not None else None
         unavailable = models.unavailable_reason
-        batches = await Batches.open(settings, jobs, ledger, media_workers, unavailable, records)
+        batches = await Batches.open(settings, jobs, ledger, media_workers, unavailable, batch_store)
         observers.append(batches.job_changed)
         stack.push_async_callback(batches.aclose)
         inbox = None

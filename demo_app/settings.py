@@ -149,9 +149,9 @@ class Settings(BaseSettings):
     the jobs in PostgreSQL, so they outlive the data directory (a Space's disk is wiped on every
     restart); unset, they are TinyDB files in the data directory."""
     replica_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
-    """`LIPSYNC_REPLICA_NAME`: this copy's name among several sharing one data directory (with a
-    database); it names the file of the batches this copy runs. Default: the host name, so give
-    each copy its own when they run on one host."""
+    """`LIPSYNC_REPLICA_NAME`: this copy's name among several sharing one database; the batches it
+    runs are carried on after a restart by the copy of the same name. Default: the host name, so
+    give each copy its own when they run on one host."""
     job_lease_s: float = Field(default=10.0, ge=1.0, le=300.0)
     """With a database: a replica's claim on the jobs it follows lasts this long unrenewed (it
     renews every third of it); when a replica dies, another takes its jobs over this much later."""

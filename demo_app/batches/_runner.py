@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from demo_app.batches._store import BatchStore
+from demo_app.batches._store import BatchRecords
 from demo_app.batches._types import BatchItem, BatchRecord, ItemState
 from demo_app.credits import utc_now
 from demo_app.jobs import JobManager, JobNotFound, JobRefused, LineFull, OwnerBusy, StudioBusy
@@ -35,9 +35,9 @@ class BatchRun:
         self,
         record: BatchRecord,
         jobs: JobManager,
-        store: BatchStore,
+        store: BatchRecords,
         folder: Path,
-        changed: Callable[[str], None],
+        changed: Callable[[BatchRecord], None],
     ) -> None:
         self.record = record
         self._jobs = jobs
@@ -79,6 +79,8 @@ class BatchRun:
                 )
             except (OwnerBusy, StudioBusy, LineFull):
                 await self._next_free_slot()
+                if await self._store.cancel_asked(self.record.batch_id) and not self.record.canceled:
+                    await self.cancel()  # another replica asked
                 continue
             except JobRefused as exc:
                 if item.state is ItemState.WAITING:
@@ -111,5 +113,7 @@ class BatchRun:
         await self._save()
 
     async def _save(self) -> None:
-        await self._store.save(self.record)
-        self._changed(self.record.batch_id)
+        asked = await self._store.save(self.record)
+        self._changed(self.record)
+        if asked and not self.record.canceled:
+            await self.cancel()  # another replica asked

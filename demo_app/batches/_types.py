@@ -46,6 +46,9 @@ class BatchRecord(BaseModel):
     """Set once every item was started (and its job settled), dropped or refused."""
 
 
+ONE_RUNNING = "You already have a batch running; wait for it to finish or cancel it."
+
+
 class BatchNotFound(LookupError):
     """No such batch for this owner (another owner's batch looks exactly like a missing one)."""
 

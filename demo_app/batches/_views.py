@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from demo_app.batches._types import BatchRecord, ItemState
-from demo_app.jobs import JobManager, JobNotFound, JobStatus
+from demo_app.jobs import JobSnapshot, JobStatus
 
 GONE = "expired"
 """The status of a started item whose job was forgotten (past its keep time)."""
@@ -43,16 +44,13 @@ class BatchView:
         return sum(item.status == JobStatus.SUCCEEDED.value for item in self.items)
 
 
-def batch_view(record: BatchRecord, jobs: JobManager) -> BatchView:
-    """The record with each started item's job as it is now (no upstream request)."""
+def batch_view(record: BatchRecord, snaps: Mapping[str, JobSnapshot]) -> BatchView:
+    """The record with each started item's job as `snaps` has it now (missing: forgotten)."""
     items = []
     for item in record.items:
         snap = None
         if item.state is ItemState.STARTED and item.job_id is not None:
-            try:
-                snap = jobs.snapshot(record.owner, item.job_id)
-            except JobNotFound:
-                snap = None
+            snap = snaps.get(item.job_id)
         if snap is None:
             status = GONE if item.state is ItemState.STARTED else item.state.value
             items.append(

@@ -15,6 +15,10 @@ Shared state (version 2), what replicas must agree on: Replicate's budgets as to
 (`rate_take` refills and takes in one locked step on the database's clock, so replicas with
 skewed clocks still share one budget), the webhook ids already received, the secrets made
 once for the whole deployment, and the share links.
+
+Places and batches (version 5): every admitted job's place (`jobs/_places`), so the studio's and
+each owner's job limits and the create line count the jobs of every replica; and the batch
+records, so any replica reads and cancels any batch.
 """
 
 from __future__ import annotations
@@ -167,8 +171,52 @@ CREATE TRIGGER jobs_announce AFTER INSERT OR UPDATE OF record ON jobs
     FOR EACH ROW EXECUTE FUNCTION jobs_announce();
 """
 
+PLACES_AND_BATCHES = """
+-- One row per admitted job until it ends: `unit` is what the owner's limit counts (a comparison's
+-- group id, else the job id); `waiting` while the job is in the create line, where it holds no
+-- running place until it is `reserved` one (it is first in line and waits for its create
+-- token). The replica following the job renews `alive_until`.
+CREATE TABLE job_places (
+    job_id text PRIMARY KEY,
+    owner text NOT NULL,
+    unit text NOT NULL,
+    holder text NOT NULL,
+    alive_until timestamptz NOT NULL,
+    waiting boolean NOT NULL DEFAULT false,
+    reserved boolean NOT NULL DEFAULT false,
+    line_joined_at timestamptz,
+    CHECK (NOT waiting OR line_joined_at IS NOT NULL),
+    CHECK (NOT reserved OR waiting)
+);
+CREATE INDEX job_places_owner ON job_places (owner);
+CREATE INDEX job_places_alive ON job_places (alive_until);
+
+-- A place counts while its replica keeps it alive (it deletes the row when the job settles), and
+-- after that while the job's record is unsettled: a dead replica's job stays counted until
+-- another replica takes it over (and renews its place).
+CREATE VIEW live_job_places AS
+    SELECT p.* FROM job_places p
+    WHERE p.alive_until >= now() OR EXISTS (
+        SELECT 1 FROM jobs j WHERE j.job_id = p.job_id AND NOT (j.record->>'settled')::boolean);
+
+-- Batch records; `runner` is the replica (by name) whose task starts the batch's items, and
+-- `cancel_asked` is how another replica asks it to stop.
+CREATE TABLE batches (
+    batch_id text PRIMARY KEY,
+    owner text NOT NULL,
+    runner text NOT NULL,
+    cancel_asked boolean NOT NULL DEFAULT false,
+    record jsonb NOT NULL
+);
+CREATE INDEX batches_owner ON batches (owner);
+CREATE INDEX batches_unfinished ON batches (runner) WHERE record->>'finished_at' IS NULL;
+-- One unfinished batch per owner, whichever replicas start them at once.
+CREATE UNIQUE INDEX batches_one_running ON batches (owner) WHERE record->>'finished_at' IS NULL;
+"""
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "ledger and jobs", LEDGER_AND_JOBS),
     Migration(2, "shared state", SHARED_STATE),
     Migration(3, "job leases and their announcements", JOB_LEASES),
+    Migration(5, "job places and batches", PLACES_AND_BATCHES),
 ]

@@ -34,7 +34,7 @@ class LiveJob:
         self.settled = asyncio.Event()
         self.settle_lock = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
-        self.place: Callable[[], tuple[int, float]] | None = None
+        self.place: Callable[[], tuple[int, float] | None] | None = None
         """While the job waits in the create line: its (position, estimated wait in seconds)."""
         self.latest: Prediction | None = None
         """The newest state of the prediction the follower has folded in."""
@@ -65,7 +65,8 @@ class LiveJob:
         """The job as a viewer sees it now (elapsed is computed at call time)."""
         r = self.record
         end = r.finished_at or utc_now()
-        position, eta_s = self.place() if self.place is not None else (None, None)
+        spot = self.place() if self.place is not None else None
+        position, eta_s = spot if spot is not None else (None, None)
         return JobSnapshot(
             job_id=r.job_id,
             owner=r.owner,

@@ -5,6 +5,8 @@ cause upstream requests. On start-up every unsettled job gets its follower back,
 hold no job can continue is released. On PostgreSQL several replicas share the jobs: each
 follows the jobs it leases (`_leases`), takes over those whose lease ran out, and shows the
 others' jobs as the job feed (`_feed`) reports them; cancels and webhooks reach the follower.
+There the job limits and the create line are the deployment's (`_places`): a start is admitted
+against every replica's jobs in the database, in one step with the other replicas' starts.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._manifest import APP_VERSION, job_manifest, shared_manifest
 from demo_app.jobs._messages import Ending
+from demo_app.jobs._places import Admitted, PlaceCounts, SharedPlaces, admitted
 from demo_app.jobs._preflight import Previews
 from demo_app.jobs._quote import quote
 from demo_app.jobs._refusals import (
     BadOptions,
     CannotAfford,
+    JobRefused,
     LineFull,
     ModelNotOffered,
     ModelUnavailable,
@@ -104,12 +108,14 @@ class JobManager:
         self._open_per_owner: dict[str, set[str]] = {}
         self._refused: dict[str, deque[str]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        leases = store.leases
+        self._places = SharedPlaces(leases.database, leases.holder, leases.lease_s) if leases else None
         self._line = CreateLine(
             client.pacing.creates,
-            bound=settings.max_line,
             places=settings.max_jobs_total,
             occupied=self._occupied,
             typical_run_s=get_model(current_offer().default).typical_run_s(TYPICAL_AUDIO_S),
+            places_shared=self._places,
         )
         self._statuses = StatusSweeper(client, settings, self._followed)
         self._status_sweep: asyncio.Task[None] | None = None
@@ -170,6 +176,8 @@ class JobManager:
         await jobs._recover()
         if jobs._leases is not None:
             jobs._leasing = asyncio.create_task(jobs._keep_leases(), name="jobs-leases")
+        if jobs._places is not None:
+            jobs._places.start_keeping(jobs._followed_places)
         jobs._sweeper = asyncio.create_task(jobs._sweep_forever(), name="jobs-retention")
         jobs._status_sweep = asyncio.create_task(jobs._statuses.run(), name="jobs-status-sweep")
         return jobs
@@ -184,7 +192,9 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._line.close()
+        await self._line.aclose()
+        if self._places is not None:
+            await self._places.aclose()
         await self._runner.aclose()
         self._store.close()
 
@@ -245,18 +255,8 @@ class JobManager:
         except OptionError as exc:
             raise BadOptions(str(exc)) from None
         available = (await self._ledger.balance(owner)).available
-        # No await from here on: the limits are checked and taken in one step.
-        if self._line.full:
-            line = self._line.outlook()
-            raise LineFull(line.waiting, line.eta_s)
-        if self._occupied() >= self._settings.max_jobs_total:
-            raise StudioBusy(self._occupied())
-        mine = self.open_jobs(owner)
-        if mine >= self._settings.max_jobs_per_owner:
-            raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
         floor = spec.hold_for(media.DEFAULT_MIN_SECONDS, checked)
-        if available < floor:
-            raise CannotAfford(available, floor, spec.title)
+        poor = CannotAfford(available, floor, spec.title) if available < floor else None
         record = JobRecord(
             job_id=secrets.token_urlsafe(16),
             owner=owner,
@@ -269,6 +269,7 @@ class JobManager:
             app_version=APP_VERSION,
             choices=choices or InputChoices(),
         )
+        await self._admit(owner, [admitted(record.job_id, owner, None)], poor)
         job = LiveJob(record)
         self._jobs[record.job_id] = job
         self._follow(job, self._runner.run(job))
@@ -293,23 +294,16 @@ class JobManager:
             max_bytes=self._settings.max_upload_bytes,
         )
         available = (await self._ledger.balance(owner)).available
-        # No await from here on: the limits are checked and taken in one step.
-        if self._line.full:
-            line = self._line.outlook()
-            raise LineFull(line.waiting, line.eta_s)
-        if self._occupied() + len(members) > self._settings.max_jobs_total:
-            raise StudioBusy(self._occupied())
-        mine = self.open_jobs(owner)
-        if mine >= self._settings.max_jobs_per_owner:
-            raise OwnerBusy(mine, self._settings.max_jobs_per_owner)
         needed = sum(member.hold for member in members)
-        if available < needed:
-            raise CannotAffordComparison(available, needed, [member.spec.title for member in members])
+        titles = [member.spec.title for member in members]
+        poor = CannotAffordComparison(available, needed, titles) if available < needed else None
         group_id = secrets.token_urlsafe(16)
+        job_ids = [secrets.token_urlsafe(16) for _member in members]
+        await self._admit(owner, [admitted(job_id, owner, group_id) for job_id in job_ids], poor)
         started = []
-        for member in members:
+        for job_id, member in zip(job_ids, members, strict=True):
             record = JobRecord(
-                job_id=secrets.token_urlsafe(16),
+                job_id=job_id,
                 owner=owner,
                 model=member.spec.id,
                 options=member.options,
@@ -337,8 +331,31 @@ class JobManager:
         return ComparisonSnapshot(group_id, members_in_order(members))
 
     def open_jobs(self, owner: str) -> int:
-        """The owner's running jobs as their limit counts them (a comparison once)."""
+        """The owner's running jobs as their limit counts them (a comparison once); with several
+        replicas, those this replica follows (the limit itself counts every replica's)."""
         return open_units(self._open_per_owner.get(owner, ()), self._group_of)
+
+    async def _admit(self, owner: str, jobs: list[Admitted], refusal: JobRefused | None) -> None:
+        """Refuse the start (a full line, a busy studio or owner, then `refusal`), or take its
+        places: from this process's counts, or on PostgreSQL from every replica's, in one step
+        with the other replicas' starts. No await between the check and the caller's `_follow`
+        in-process, so two starts here can never both take the last place."""
+        if self._places is not None:
+            await self._places.admit(owner, jobs, lambda counts: self._decide(counts, len(jobs), refusal))
+            return
+        waiting = self._line.outlook().waiting
+        self._decide(PlaceCounts(self._occupied(), waiting, self.open_jobs(owner)), len(jobs), refusal)
+
+    def _decide(self, counts: PlaceCounts, jobs: int, refusal: JobRefused | None) -> None:
+        """The refusal `jobs` more jobs meet at `counts`, in the order a visitor should read them."""
+        if counts.waiting >= self._settings.max_line:
+            raise LineFull(counts.waiting, self._line.eta_at(counts.waiting + 1))
+        if counts.occupied + jobs > self._settings.max_jobs_total:
+            raise StudioBusy(counts.occupied)
+        if counts.mine >= self._settings.max_jobs_per_owner:
+            raise OwnerBusy(counts.mine, self._settings.max_jobs_per_owner)
+        if refusal is not None:
+            raise refusal
 
     async def retry(self, owner: str, job_id: str) -> JobSnapshot:
         """Start a new job from the kept face, voice, model and options of the owner's job
@@ -368,6 +385,10 @@ class JobManager:
     def snapshot(self, owner: str, job_id: str) -> JobSnapshot:
         """The job's latest snapshot; no upstream request."""
         return self._owned(owner, job_id).snapshot()
+
+    async def look_up(self, owner: str, job_id: str) -> JobSnapshot:
+        """Like `snapshot`, but a job another replica started just now is read from the database."""
+        return (await self._found(owner, job_id)).snapshot()
 
     def record(self, owner: str, job_id: str) -> JobRecord:
         """A copy of the job's record (for its manifest); no upstream request."""
@@ -495,11 +516,21 @@ class JobManager:
     def _followed(self) -> list[LiveJob]:
         return [self._jobs[job_id] for job_id in self._running if job_id in self._jobs]
 
+    def _followed_places(self) -> list[Admitted]:
+        """The places this replica keeps alive: its followed jobs that have not ended."""
+        return [
+            admitted(job.record.job_id, job.record.owner, job.record.group_id)
+            for job in self._followed()
+            if not job.record.terminal
+        ]
+
     def _observe(self, snap: JobSnapshot) -> None:
         """Each transition: a settled job frees its owner's slot at once; keep only the owner's
         last few refused jobs; then tell the outside observer."""
         if snap.terminal:
             self._free_slot(snap.owner, snap.job_id)
+            if self._places is not None:
+                self._places.ended(snap.job_id)
         if snap.status is JobStatus.REJECTED:
             refused = self._refused.setdefault(snap.owner, deque())
             refused.append(snap.job_id)
@@ -577,6 +608,7 @@ class JobManager:
         job = self._jobs.get(record.job_id)
         if job is None:
             job = self._jobs[record.job_id] = LiveJob(record)
+            self._line.place_elsewhere(job)
         else:
             job.record = record
         if record.settled:

@@ -65,14 +65,14 @@ class BatchEndpoints:
     async def batch_status(self, api_key: str, batch_id: str) -> dict[str, Any]:
         """Each item's status, job id, credits and error (asks nothing upstream)."""
         owner = await self._owner(api_key)
-        return batch_json(_view(await self._batches(), owner, batch_id))
+        return batch_json(await _view(await self._batches(), owner, batch_id))
 
     @speaks
     async def batch_results(self, api_key: str, batch_id: str) -> dict[str, Any]:
         """One zip: `item-NN.mp4` and its manifest `item-NN.json` for each item that succeeded so far."""
         owner = await self._owner(api_key)
         batches = await self._batches()
-        archive = await batches.results(owner, _view(batches, owner, batch_id).batch_id)
+        archive = await batches.results(owner, (await _view(batches, owner, batch_id)).batch_id)
         if archive is None:
             raise refusal(
                 "No item of this batch has a video yet; ask again once one succeeded.", "No results yet"
@@ -84,7 +84,7 @@ class BatchEndpoints:
         """Cancel the running items (their holds come back) and drop the ones not started."""
         owner = await self._owner(api_key)
         batches = await self._batches()
-        return batch_json(await batches.cancel(owner, _view(batches, owner, batch_id).batch_id))
+        return batch_json(await batches.cancel(owner, (await _view(batches, owner, batch_id)).batch_id))
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -129,10 +129,10 @@ def _name(value: dict[str, Any]) -> str:
     return shown_name(name if isinstance(name, str) else "clip")
 
 
-def _view(batches: Batches, owner: str, batch_id: Any) -> BatchView:
+async def _view(batches: Batches, owner: str, batch_id: Any) -> BatchView:
     """The caller's batch; a malformed id, a missing batch and another owner's look the same."""
     try:
-        return batches.view(owner, job_id_text(batch_id))
+        return await batches.view(owner, job_id_text(batch_id))
     except (BatchNotFound, BadArgument):
         raise refusal(
             "No such batch for you. Check the batch id /batch_start returned.", "No such batch"

@@ -38,7 +38,7 @@ class BatchHandlers:
         if profile is None:
             return
         batches, owner = await self._batches(), HF_PREFIX + profile.username
-        latest = batches.latest(owner)
+        latest = await batches.latest(owner)
         if latest is not None:
             async for view in batches.watch(owner, latest.batch_id):
                 yield gr.skip(), gr.skip(), *await frame(batches, owner, view)

@@ -73,7 +73,7 @@ async def test_one_bad_item_refuses_the_batch_before_anything_is_held(
         await services.batches.start(OWNER, pairs(face, [*clips[:2], bad]), MODEL, {})
     assert "." in str(refused.value)[len("Item 3 (not-audio.wav): ") :]
     assert await services.ledger.statement(OWNER) == before
-    assert services.jobs.history(OWNER) == [] and services.batches.latest(OWNER) is None
+    assert services.jobs.history(OWNER) == [] and await services.batches.latest(OWNER) is None
 
 
 @pytest.mark.slow

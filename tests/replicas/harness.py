@@ -92,6 +92,7 @@ def app_env(work: Path, name: str, port: int, engine: Engine, extra: dict[str, s
         "REPLICATE_API_TOKEN": engine.token,
         "REPLICATE_BASE_URL": engine.url,
         "LIPSYNC_DATA_DIR": str(work / name),
+        "LIPSYNC_REPLICA_NAME": name,  # as compose names each replica's host
         "LIPSYNC_POLL_INTERVAL_S": "0.2",
         **extra,
     }
