@@ -33,22 +33,28 @@ from demo_app.visitors import KeyRing
 SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM}
 
 
-async def stream(http: httpx.AsyncClient, fn: int, key: str, index: int, running: asyncio.Event) -> str:
-    """One visitor's /generate; how its stream ended."""
+async def stream(
+    http: httpx.AsyncClient, fn: int, key: str, index: int, running: asyncio.Event
+) -> tuple[str, str]:
+    """One visitor's /generate: its job's id and how its stream ended."""
     image, audio = await upload_async(http, FACE.read_bytes(), VOICE.read_bytes())
+    job_id = ""
     try:
         async for _at, message in event_messages(
             http, fn, [key, image, audio, MODEL, "{}", "{}"], f"stop{index}"
         ):
-            if message.get("msg") == "process_generating" and "processing" in str(message["output"]):
-                running.set()
+            if message.get("msg") == "process_generating":
+                first = message["output"]["data"][0]
+                job_id = first["job_id"] if isinstance(first, dict) else job_id
+                if "processing" in str(message["output"]):
+                    running.set()
             if message.get("msg") == "process_completed":
-                return "completed" if message.get("success") else f"ended: {message.get('output')}"
-        return "closed without an answer"
+                return job_id, "completed" if message.get("success") else f"ended: {message.get('output')}"
+        return job_id, "closed without an answer"
     except httpx.HTTPError as exc:
-        return f"cut: {type(exc).__name__}"
+        return job_id, f"cut: {type(exc).__name__}"
     except RuntimeError as exc:
-        return str(exc)
+        return job_id, str(exc)
 
 
 async def measure(
@@ -77,7 +83,8 @@ async def measure(
     name = signal.Signals(sig).name
     late = f" (killed after {kill_after_s:g} s)" if killed else ""
     print(f"{streams} open streams, {name}: stopped in {took:.2f} s, exit code {code}{late}")
-    for outcome, count in sorted({e: ended.count(e) for e in ended}.items()):
+    outcomes = [outcome for _, outcome in ended]
+    for outcome, count in sorted({e: outcomes.count(e) for e in outcomes}.items()):
         print(f"  streams {outcome}: {count}")
 
 

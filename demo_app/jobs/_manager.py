@@ -688,7 +688,9 @@ class JobManager:
             self._refreshing.pop(job_id, None)
 
     def _resync(self) -> None:
-        """The feed reconnected: messages may have been lost; read every unfinished job again."""
+        """The feed reconnected: messages may have been lost; read every unfinished job again, and
+        look for jobs handed back meanwhile (a missed cancel is found by the next renewal)."""
+        self._claim_now.set()
         for job_id, job in list(self._jobs.items()):
             if not job.record.settled and job_id not in self._running:
                 self._refresh(job_id)
