@@ -206,14 +206,15 @@ async def test_a_cancel_its_dead_follower_never_acted_on_is_honoured_by_the_repl
 ) -> None:
     # B's leases are long: it will not take the job over itself while it is open (it would know
     # of the cancel from its own memory); C, opened later, knows of it only from the database.
-    async with replica() as a, replica(job_lease_s=120.0, cancel_wait_s=0.1) as b:
-        await a.ledger.open_account(OWNER)
-        started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
-        await until(a.jobs, started.job_id, running)
-        await until(b.jobs, started.job_id, running)
-        await die(a)
+    async with replica(job_lease_s=120.0, cancel_wait_s=0.1) as b:
+        async with replica() as a:
+            await a.ledger.open_account(OWNER)
+            started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+            await until(a.jobs, started.job_id, running)
+            await until(b.jobs, started.job_id, running)
+            await die(a)
         asked = await b.jobs.cancel(OWNER, started.job_id)
-        assert asked.status is JobStatus.PROCESSING, "nobody acts on the cancel while A's lease lasts"
+        assert asked.status is JobStatus.PROCESSING, "nobody acts on the cancel: its follower is dead"
     assert engine.requests[CANCEL_PREDICTION] == 0
     followed_by_c: list[JobSnapshot] = []
     async with replica(followed_by_c.append) as c:
