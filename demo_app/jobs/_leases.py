@@ -93,17 +93,16 @@ class Leases:
         lost = {job_id for job_id, gone in rows if gone}
         return Renewal(lost, {job_id for job_id, _ in rows} - lost)
 
-    async def want_cancel(self, job_id: str) -> bool:
-        """Keep a cancel of the unsettled job on its row and announce it, in one transaction (the
-        announcement leaves only with the mark); False when the job has settled or is gone."""
+    async def want_cancel(self, job_id: str) -> None:
+        """Keep a cancel of the job on its row and announce it, in one transaction (the
+        announcement leaves only with the mark); a settled or deleted job is left as it is."""
         async with self.database.connection() as conn:
-            cur = await conn.execute(
+            await conn.execute(
                 "WITH marked AS (UPDATE jobs SET cancel_wanted_at = coalesce(cancel_wanted_at, now()) "
                 "WHERE job_id = %s AND NOT (record->>'settled')::boolean RETURNING job_id) "
                 f"SELECT {_announcement('cancel')} FROM marked",
                 (job_id, self.holder),
             )
-            return bool(await cur.fetchall())
 
     async def hand_off(self) -> list[str]:
         """Give back this replica's leases on unsettled jobs and announce each, in one
