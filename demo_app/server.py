@@ -27,6 +27,7 @@ from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.shares import ShareDesk, share_routes
+from demo_app.stopping import serve_until_stopped
 from demo_app.ui import build_ui, use_lean_sessions, visitors_of
 from demo_app.uploads import (
     MIB,
@@ -109,6 +110,7 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
                     yield
                 finally:
                     handle.set(None)
+            log.info("services closed")
         finally:
             for task in background:
                 task.cancel()
@@ -198,9 +200,16 @@ def _counted(quota: UploadQuota, sweep: Sweep) -> None:
 
 
 def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
-    """Build and launch; `overrides` (e.g. prevent_thread_lock=True) go to `launch()`."""
+    """Build and launch; `overrides` (e.g. prevent_thread_lock=True) go to `launch()`.
+
+    Without prevent_thread_lock, serve until SIGINT or SIGTERM and stop within seconds
+    (`stopping`); with it, return at once and the caller closes the app."""
     keep_heap_small()
     demo, kwargs = build_app(settings)
     kwargs.update(overrides)
-    demo.launch(**kwargs)
+    if kwargs.get("prevent_thread_lock"):
+        demo.launch(**kwargs)
+        return demo
+    demo.launch(**kwargs, prevent_thread_lock=True)
+    serve_until_stopped(demo)
     return demo

@@ -9,7 +9,9 @@ no balance is ever overdrawn), holds (one per ref), the daily budget's use per U
 today's new visitors per address. The unique indexes make one hold and one settlement per ref
 a fact of the database, whatever a replica does. Jobs: one JSONB record per job, with the
 lease of the one replica following it (`_leases`, version 3); every change of a record is
-announced on the `lipsync_jobs` channel (`_feed`), so the other replicas' viewers see it.
+announced on the `lipsync_jobs` channel (`_feed`), so the other replicas' viewers see it. A
+visitor's cancel is kept on the job's row (version 4) until the job settles, so whichever
+replica follows the job, now or after a takeover, honours it.
 
 Shared state (version 2), what replicas must agree on: Replicate's budgets as token buckets
 (`rate_take` refills and takes in one locked step on the database's clock, so replicas with
@@ -171,6 +173,10 @@ CREATE TRIGGER jobs_announce AFTER INSERT OR UPDATE OF record ON jobs
     FOR EACH ROW EXECUTE FUNCTION jobs_announce();
 """
 
+CANCEL_WANTED = """
+ALTER TABLE jobs ADD COLUMN cancel_wanted_at timestamptz;
+"""
+
 PLACES_AND_BATCHES = """
 -- One row per admitted job until it ends: `unit` is what the owner's limit counts (a comparison's
 -- group id, else the job id); `waiting` while the job is in the create line, where it holds no
@@ -218,5 +224,6 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "ledger and jobs", LEDGER_AND_JOBS),
     Migration(2, "shared state", SHARED_STATE),
     Migration(3, "job leases and their announcements", JOB_LEASES),
+    Migration(4, "a cancel kept until its job settles", CANCEL_WANTED),
     Migration(5, "job places and batches", PLACES_AND_BATCHES),
 ]

@@ -2,9 +2,11 @@
 
 One channel per deployment (`lipsync_jobs`, in its database). Every saved record is announced
 by the database itself (a trigger, `_schema`); the follower adds progress and log frames (at
-most one per `PROGRESS_FRAME_S` per job), and any replica may ask the follower to cancel or to
-read the prediction now (a webhook that reached it). Payloads are small JSON objects naming the
-job and the sender; records are read from the table, never carried in a message. Messages
+most one per `PROGRESS_FRAME_S` per job), and any replica may ask the follower to read the
+prediction now (a webhook that reached it). A cancel, and a stopping replica's handing back of
+its jobs, are announced by the statement that writes them (`_leases`). Payloads are small JSON
+objects naming the job and the sender; records are read from the table, never carried in a
+message. Messages
 are sent by one task, all those waiting in one statement; a job's newer frame replaces its
 unsent older one, so a busy database costs frames, never a growing queue.
 """

@@ -3,8 +3,9 @@
 One follower task per job however many viewers there are; viewers read snapshots and never
 cause upstream requests. On start-up every unsettled job gets its follower back, and any
 hold no job can continue is released. On PostgreSQL several replicas share the jobs: each
-follows the jobs it leases (`_leases`), takes over those whose lease ran out, and shows the
-others' jobs as the job feed (`_feed`) reports them; cancels and webhooks reach the follower.
+follows the jobs it leases (`_leases`), takes over those whose lease ran out or was handed
+back, and shows the others' jobs as the job feed (`_feed`) reports them; webhooks reach the
+follower, and cancels are kept on the job's row until whichever replica follows it honours them.
 There the job limits and the create line are the deployment's (`_places`): a start is admitted
 against every replica's jobs in the database, in one step with the other replicas' starts.
 """
@@ -18,6 +19,8 @@ import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any
+
+import psycopg
 
 from demo_app import media
 from demo_app.catalog import OptionError, UnknownModel, current_offer, get_model
@@ -34,6 +37,7 @@ from demo_app.jobs._groups import (
     members_in_order,
     open_units,
 )
+from demo_app.jobs._leases import Claimed
 from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._manifest import APP_VERSION, job_manifest, shared_manifest
@@ -71,6 +75,8 @@ CPU_SLOTS = 2
 """CPU-heavy steps (media checks, video probes) at once: they share the cores with the page."""
 TYPICAL_AUDIO_S = 10.0
 """The clip length the line's first run-time estimate assumes, before any run is measured."""
+HAND_OFF_WAIT_S = 5.0
+"""How long a stopping replica tries to hand its leases back; past it they simply run out."""
 
 UnavailableReason = Callable[[str], str | None]
 """Why a model may not start now (its schema no longer fits), or None; see `SchemaWatch`."""
@@ -122,6 +128,7 @@ class JobManager:
         self._leases = store.leases
         self._feed: JobFeed | None = None
         self._leasing: asyncio.Task[None] | None = None
+        self._claim_now = asyncio.Event()
         self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._stale: set[str] = set()
         self._runner = JobRunner(
@@ -183,7 +190,8 @@ class JobManager:
         return jobs
 
     async def aclose(self) -> None:
-        """Stop following (without settling anything): a restart will carry the jobs on."""
+        """Stop following (without settling anything): a restart will carry the jobs on. On
+        PostgreSQL the followers stop first, then their leases are handed to the other replicas."""
         if self._feed is not None:
             await self._feed.aclose()
         tasks = [job.task for job in self._jobs.values() if job.task is not None and not job.task.done()]
@@ -192,6 +200,7 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._hand_off()
         await self._line.aclose()
         if self._places is not None:
             await self._places.aclose()
@@ -202,8 +211,7 @@ class JobManager:
         if self._leases is None:
             resumable = [job for job in self._jobs.values() if not job.record.settled]
         else:
-            claimed = await self._leases.claim_expired()
-            resumable = [self._adopt(JobRecord.model_validate(doc)) for doc in claimed]
+            resumable = [self._take_over(claim) for claim in await self._leases.claim_expired()]
         for job in resumable:
             r = job.record
             if r.line_joined_at is not None and r.create_sent_at is None:
@@ -414,8 +422,8 @@ class JobManager:
         job = await self._found(owner, job_id)
         if not job.record.settled:
             job.cancel_requested.set()
-            if job_id not in self._running and self._feed is not None:
-                self._feed.announce(job_id, "cancel")  # its follower is another replica
+            if self._leases is not None:
+                await self._want_cancel(job_id)  # its follower, here or elsewhere, now or later
             elif job.task is None or job.task.done():
                 await self._runner.end(job, Ending.CANCELED)
             with contextlib.suppress(TimeoutError):
@@ -582,25 +590,66 @@ class JobManager:
 
     async def _keep_leases(self) -> None:
         """Every third of the lease: renew this replica's leases (stop following a job whose lease
-        was lost), then take over the jobs whose lease ran out (their replica died)."""
+        was lost, stop a job whose cancel is wanted), then take over the jobs whose lease ran out
+        (their replica died) or was handed back (at once, when a stopping replica says so)."""
         assert self._leases is not None
         while True:
-            await asyncio.sleep(self._leases.lease_s / 3)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._claim_now.wait(), self._leases.lease_s / 3)
+            self._claim_now.clear()
             try:
-                for job_id in await self._leases.renew(sorted(self._running)):
+                renewal = await self._leases.renew(sorted(self._running))
+                for job_id in renewal.lost:
                     log.warning("job %s: lease lost to another replica; it follows the job now", job_id)
                     lost = self._jobs.get(job_id)
                     if lost is not None and lost.task is not None:
                         lost.task.cancel()
-                for doc in await self._leases.claim_expired():
-                    record = JobRecord.model_validate(doc)
-                    if record.job_id in self._running:
+                for job_id in renewal.cancel_wanted:
+                    self._cancel_followed(job_id)
+                for claim in await self._leases.claim_expired():
+                    if claim.record["job_id"] in self._running:
                         continue
-                    log.info("taking over job %s (%s)", record.job_id, record.status.value)
-                    job = self._adopt(record)
+                    job = self._take_over(claim)
+                    log.info("taking over job %s (%s)", job.record.job_id, job.record.status.value)
                     self._follow(job, self._runner.resume(job))
             except Exception:
                 log.exception("keeping job leases failed; trying again")
+
+    def _take_over(self, claim: Claimed) -> LiveJob:
+        """A job this replica just claimed, with the cancel it may carry, ready to resume."""
+        job = self._adopt(JobRecord.model_validate(claim.record))
+        if claim.cancel_wanted:
+            job.cancel_requested.set()
+        return job
+
+    def _cancel_followed(self, job_id: str) -> None:
+        """A cancel reached this replica for a job it follows: its follower stops it."""
+        job = self._jobs.get(job_id)
+        if job is not None and job_id in self._running:
+            job.cancel_requested.set()
+
+    async def _want_cancel(self, job_id: str) -> None:
+        """Keep the cancel on the job's row and announce it; if the database cannot take it now,
+        only a follower on this replica stops the job."""
+        assert self._leases is not None
+        try:
+            await self._leases.want_cancel(job_id)
+        except psycopg.Error as exc:
+            log.warning("job %s: the cancel could not be kept (%s)", job_id, type(exc).__name__)
+
+    async def _hand_off(self) -> None:
+        """Give this replica's leases back (its followers have stopped) so another replica
+        takes the jobs over at once; if the database does not answer in time, they run out."""
+        if self._leases is None:
+            return
+        try:
+            async with asyncio.timeout(HAND_OFF_WAIT_S):
+                handed = await self._leases.hand_off()
+        except (psycopg.Error, TimeoutError) as exc:
+            log.warning("jobs not handed off (%s): their leases run out instead", type(exc).__name__)
+            return
+        if handed:
+            log.info("handed %d jobs to the other replicas", len(handed))
 
     def _adopt(self, record: JobRecord) -> LiveJob:
         """Take the database's latest record of a job this replica does not follow (now)."""
@@ -628,9 +677,11 @@ class JobManager:
         """Another replica's message about a job (see `_feed`)."""
         job_id, kind = message["job"], message.get("kind")
         job = self._jobs.get(job_id)
-        if job_id in self._running:
-            if job is not None and kind == "cancel":
-                job.cancel_requested.set()
+        if kind == "handoff":
+            self._claim_now.set()  # a replica stopped: take its jobs over now, not at the next round
+        elif job_id in self._running:
+            if kind == "cancel":
+                self._cancel_followed(job_id)
             elif job is not None and kind == "news":
                 job.read_wanted = True
                 job.news.set()
@@ -670,7 +721,9 @@ class JobManager:
             self._refreshing.pop(job_id, None)
 
     def _resync(self) -> None:
-        """The feed reconnected: messages may have been lost; read every unfinished job again."""
+        """The feed reconnected: messages may have been lost; read every unfinished job again, and
+        look for jobs handed back meanwhile (a missed cancel is found by the next renewal)."""
+        self._claim_now.set()
         for job_id, job in list(self._jobs.items()):
             if not job.record.settled and job_id not in self._running:
                 self._refresh(job_id)

@@ -1,9 +1,10 @@
-"""Two replicas on one PostgreSQL database: one follower per job, a takeover when it dies, and
-viewers, cancels and webhooks that reach a job whichever replica follows it.
+"""Two replicas on one PostgreSQL database: one follower per job, a takeover when it dies or
+stops, and viewers, cancels and webhooks that reach a job whichever replica follows it.
 
-Each replica is the app's own `open_services` with a pool of its own, on one engine over HTTP;
-closing a replica's services stops its followers and its lease renewals without settling
-anything, as a dead process would.
+Each replica is the app's own `open_services` with a pool of its own, on one engine over HTTP.
+Closing a replica's services stops its followers without settling anything and hands its leases
+to the others, as a clean stop does; `die` first takes its database away, so it leaves its leases
+to run out, as a killed process does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from demo_app.engine import CREATES, GET_PREDICTION, Engine, RenderPool
+from demo_app.engine import CANCEL_PREDICTION, CREATES, GET_PREDICTION, Engine, RenderPool
 from demo_app.jobs import JobManager, JobSnapshot, JobStatus
 from demo_app.media import MediaWorkers
 from demo_app.services import LocalEngine, Services, open_services
@@ -97,6 +99,19 @@ def running(snap: JobSnapshot) -> bool:
     return snap.status is JobStatus.PROCESSING and snap.prediction_id is not None
 
 
+async def die(services: Services) -> None:
+    """The replica loses its database at once, as a killed process does: nothing it does from
+    now on reaches the database, so its leases are not handed back and run out."""
+    assert services.database is not None
+    await services.database.pool.close()
+
+
+async def settlements(services: Services) -> list[str]:
+    return [
+        line.kind for line in await services.ledger.statement(OWNER) if line.kind in {"capture", "release"}
+    ]
+
+
 @pytest.mark.slow
 async def test_a_dead_replicas_job_is_taken_over_and_settled_once(
     replica: Replica, engine: Engine, face: Path, voice: Path, database_url: str
@@ -112,6 +127,7 @@ async def test_a_dead_replicas_job_is_taken_over_and_settled_once(
             (holder,) = await lease_holders(database_url)
             assert holder is not None
             assert followed_by_b == [], "only the replica that claimed the job follows it"
+            await die(a)
         # A is gone without settling: its lease runs out and B carries the job on.
         final = await b.jobs.wait(OWNER, started.job_id, timeout_s=90)
         assert final.status is JobStatus.SUCCEEDED, final
@@ -182,3 +198,75 @@ async def test_webhooks_arriving_at_the_other_replica_reach_the_follower(
             final = await a.jobs.wait(OWNER, started.job_id, timeout_s=50)
             assert final.status is JobStatus.SUCCEEDED, final
             assert engine.requests[GET_PREDICTION] >= 1  # A read the prediction when B told it
+
+
+@pytest.mark.slow
+async def test_a_cancel_its_dead_follower_never_acted_on_is_honoured_by_the_replica_taking_over(
+    replica: Replica, engine: Engine, face: Path, voice: Path
+) -> None:
+    # B's leases are long: it will not take the job over itself while it is open (it would know
+    # of the cancel from its own memory); C, opened later, knows of it only from the database.
+    async with replica(job_lease_s=120.0, cancel_wait_s=0.1) as b:
+        async with replica() as a:
+            await a.ledger.open_account(OWNER)
+            started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+            await until(a.jobs, started.job_id, running)
+            await until(b.jobs, started.job_id, running)
+            await die(a)
+        asked = await b.jobs.cancel(OWNER, started.job_id)
+        assert asked.status is JobStatus.PROCESSING, "nobody acts on the cancel: its follower is dead"
+    assert engine.requests[CANCEL_PREDICTION] == 0
+    followed_by_c: list[JobSnapshot] = []
+    async with replica(followed_by_c.append) as c:
+        final = await c.jobs.wait(OWNER, started.job_id, timeout_s=60)
+        assert final.status is JobStatus.CANCELED, final
+        assert followed_by_c[-1].status is JobStatus.CANCELED, "C took the job over and stopped it"
+        assert engine.requests[CANCEL_PREDICTION] >= 1, "the prediction was canceled upstream"
+        assert creates(engine) == 1
+        assert await settlements(c) == ["release"]
+        assert await c.ledger.open_holds() == []
+
+
+@pytest.mark.slow
+async def test_a_cancel_whose_announcement_was_missed_is_found_when_the_follower_renews(
+    replica: Replica, engine: Engine, face: Path, voice: Path, database_url: str
+) -> None:
+    async with replica() as a:
+        await a.ledger.open_account(OWNER)
+        started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+        await until(a.jobs, started.job_id, running)
+        # The wish as another replica keeps it, its announcement lost on the way.
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            await conn.execute(
+                "UPDATE jobs SET cancel_wanted_at = now() WHERE job_id = %s", (started.job_id,)
+            )
+        final = await a.jobs.wait(OWNER, started.job_id, timeout_s=3 * LEASE_S)  # a renewal round or two
+        assert final.status is JobStatus.CANCELED, final
+        assert engine.requests[CANCEL_PREDICTION] >= 1
+        assert await settlements(a) == ["release"]
+
+
+@pytest.mark.slow
+async def test_a_replica_stopping_cleanly_hands_its_jobs_to_the_other_at_once(
+    replica: Replica, engine: Engine, face: Path, voice: Path, database_url: str
+) -> None:
+    lease_s = 120.0  # a takeover by the lease running out, or at B's next round, would take a minute
+    followed_by_b: list[JobSnapshot] = []
+    async with replica(followed_by_b.append, job_lease_s=lease_s) as b:
+        async with replica(job_lease_s=lease_s) as a:
+            await a.ledger.open_account(OWNER)
+            started = await a.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+            await until(a.jobs, started.job_id, running)
+            await until(b.jobs, started.job_id, running)
+            (held_by_a,) = await lease_holders(database_url)
+        stopped = time.monotonic()
+        final = await b.jobs.wait(OWNER, started.job_id, timeout_s=30)
+        taken_in_s = time.monotonic() - stopped
+        assert final.status is JobStatus.SUCCEEDED, final
+        assert followed_by_b and followed_by_b[-1].status is JobStatus.SUCCEEDED, "B finished the job"
+        assert taken_in_s < lease_s / 4, taken_in_s
+        (held_now,) = await lease_holders(database_url)
+        assert held_now not in {None, held_by_a}
+        assert creates(engine) == 1
+        assert await settlements(b) == ["capture"]
+        assert await b.ledger.open_holds() == []

@@ -35,8 +35,8 @@ REPLICAS = ("app1", "app2")
 """The server names in deploy/haproxy.cfg, which are also its SERVERID cookie values."""
 
 STOP_S = 10.0
-"""Ctrl-C, then killed after this long, as `docker stop` does: a replica still holding open
-streams would otherwise keep the tests waiting a minute each."""
+"""Ctrl-C, then killed after this long, as `docker stop` does (a replica stops in a few seconds,
+open streams or not: see test_stop.py)."""
 
 
 @dataclass(frozen=True)
