@@ -27,13 +27,15 @@ def shared_secrets() -> dict[str, str]:
     }
 
 
-def start_balancer(log: Path, ports: dict[str, int]) -> tuple[subprocess.Popen[bytes], str]:
-    """Debian's haproxy on a free port with deploy/haproxy.cfg, sending to the replicas on `ports`
-    (by their names in REPLICAS), once it answers; the process and its URL."""
+def start_balancer(
+    log: Path, ports: dict[str, int], port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Debian's haproxy with deploy/haproxy.cfg on `port` (else a free one), sending to the
+    replicas on `ports` (by their names in REPLICAS), once it answers; the process and its URL."""
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not Path(haproxy).exists():
         raise RuntimeError(HAPROXY_MISSING)
-    port = free_port()
+    port = port or free_port()
     env = {
         "PATH": "/usr/sbin:/usr/bin:/bin",
         "LB_BIND": f"127.0.0.1:{port}",
