@@ -96,9 +96,16 @@ async def visit(http: httpx.AsyncClient, fn: int, key: str, files: tuple[bytes, 
                         one.saw(at, final)
                     one.final_status = str(final.get("status"))
     except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
-        one.error = f"{type(exc).__name__}: {exc}"
+        one.error = f"{_stage(one)}: {type(exc).__name__}: {exc}"
     finally:
         one.served_by = http.cookies.get("SERVERID") or ""
+
+
+def _stage(one: Visit) -> str:
+    """Where a visit failed, told by what it had got by then."""
+    if not one.joined_at:
+        return "upload"
+    return f"after {len(one.frames)} updates" if one.frames else "join or stream, before any update"
 
 
 async def _ticker(lags: list[float], stop: asyncio.Event, period_s: float = 0.1) -> None:
