@@ -24,8 +24,8 @@ limits are the app's own defaults. With `--webhooks` the app gets
 With `--database pg` the app keeps its ledger and jobs in a throw-away PostgreSQL cluster (unix
 socket, fsync on) and runs as `--replicas` copies sharing it, as deploy/compose.yaml runs them
 (`_crowd_serving.replicas`): one reached directly, or two behind HAProxy with deploy/haproxy.cfg
-(trusting its one proxy hop),
-each visitor kept on one replica by its SERVERID cookie, webhooks addressed to the balancer.
+(trusting its one proxy hop), each visitor kept on one replica by its SERVERID cookie, webhooks
+addressed to the balancer.
 
 Printed: jobs done / errors; lag from the engine's status changes (started, succeeded) and
 progress lines to the visitor seeing them, p50/p99; updates per visitor; upstream creates and
