@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from bench._crowd_report import AppUse
 from bench._queue import FACE, REPO, VOICE, free_port, stop, wait_until_up
 from demo_app.engine import render_talking_face
 
@@ -133,3 +134,26 @@ def cpu_wait_seconds(pid: int) -> float:
         except (OSError, IndexError, ValueError):
             continue  # the thread ended meanwhile
     return total_ns / 1e9
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A process's CPU counters when the crowd began, to tell what it used while the crowd ran."""
+
+    pid: int
+    cpu: float
+    waited: float
+
+    @classmethod
+    def start(cls, pid: int) -> Meter:
+        return cls(pid, cpu_seconds(pid), cpu_wait_seconds(pid))
+
+    def use(self, wall_s: float) -> AppUse:
+        """Cores used and waited for over `wall_s` seconds, and the peak memory so far."""
+        wall = max(1e-9, wall_s)
+        return AppUse(
+            cores=(cpu_seconds(self.pid) - self.cpu) / wall,
+            cpu_wait=(cpu_wait_seconds(self.pid) - self.waited) / wall,
+            peak_mib=peak_rss_mib(self.pid),
+            load_average=os.getloadavg()[0],
+        )

@@ -111,6 +111,16 @@ class AppUse:
     peak_mib: float
     load_average: float
 
+    @classmethod
+    def together(cls, uses: Sequence[AppUse]) -> AppUse:
+        """Several processes as one: cores and peak memory added up (the peaks may not coincide)."""
+        return cls(
+            cores=sum(u.cores for u in uses),
+            cpu_wait=sum(u.cpu_wait for u in uses),
+            peak_mib=sum(u.peak_mib for u in uses),
+            load_average=max((u.load_average for u in uses), default=0.0),
+        )
+
 
 @dataclass
 class Figures:
@@ -141,9 +151,9 @@ class Figures:
 
 
 def figures(
-    crowd: Crowd, stats: dict[str, Any], loop_lag: Path, settlement: Counter[str], app: AppUse
+    crowd: Crowd, stats: dict[str, Any], loop_lags: Sequence[Path], settlement: Counter[str], app: AppUse
 ) -> Figures:
-    """Every figure of one run."""
+    """Every figure of one run; `loop_lags` are the loop-lag files of the app's processes."""
     timelines = {t["id"]: t for t in stats["predictions"]}
     started, completed, progress, created, heard_status, heard_progress = [], [], [], [], [], []
     for one in crowd.visits:
@@ -178,8 +188,12 @@ def figures(
         reads_peak=peak_per_window(requests["read"]),
         deliveries=len(requests["delivery"]),
         app=app,
-        loop_lag_ms=read_loop_lag(loop_lag, crowd.began, crowd.ended),
-        gc_pauses=read_gc_pauses(Path(f"{loop_lag}.gc"), crowd.began, crowd.ended),
+        loop_lag_ms=[ms for path in loop_lags for ms in read_loop_lag(path, crowd.began, crowd.ended)],
+        gc_pauses=[
+            pause
+            for path in loop_lags
+            for pause in read_gc_pauses(Path(f"{path}.gc"), crowd.began, crowd.ended)
+        ],
         client_lag_ms=crowd.client_lag_ms,
         settlement=settlement,
         wall_s=crowd.ended - crowd.began,
@@ -203,12 +217,13 @@ def read_gc_pauses(path: Path, began: float, ended: float) -> list[tuple[int, fl
 
 
 def settlements(ledger_path: Path, visits: Sequence[Visit]) -> Counter[str]:
-    """Per job, how its hold ended in the ledger: 'settled once' is the only good answer."""
-    return asyncio.run(_settlements(ledger_path, visits))
-
-
-async def _settlements(ledger_path: Path, visits: Sequence[Visit]) -> Counter[str]:
+    """Per job, how its hold ended in the TinyDB ledger: 'settled once' is the only good answer."""
     ledger = Ledger(ledger_path, starting_grant=0, daily_budget=0, max_open_holds_per_owner=0)
+    return asyncio.run(verdicts(ledger, visits))
+
+
+async def verdicts(ledger: Ledger, visits: Sequence[Visit]) -> Counter[str]:
+    """Per job, how its hold ended in `ledger` (closed after): 'settled once' is the only good answer."""
     try:
         verdicts: Counter[str] = Counter()
         for one in visits:
@@ -273,4 +288,60 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         gc_line(f.gc_pauses),
         f"driver's own loop lag (arrival times late by): p99 {percentile(f.client_lag_ms, 0.99):.0f} ms",
         "holds: " + ", ".join(f"{n} {verdict}" for verdict, n in f.settlement.most_common()),
+    ]
+
+
+@dataclass(frozen=True)
+class ReplicaRun:
+    """One replica's share of the crowd: the figures of the visitors it served."""
+
+    name: str
+    figures: Figures
+    followed: int
+    """Jobs whose lease this replica held at the end (it followed them upstream)."""
+
+
+def served_groups(visits: Sequence[Visit], names: Sequence[str]) -> dict[str, list[Visit]]:
+    """The visitors by the replica that served them, every name present (a visitor the balancer
+    never answered is 'no replica')."""
+    groups: dict[str, list[Visit]] = {name: [] for name in names}
+    for one in visits:
+        groups.setdefault(one.served_by or "no replica", []).append(one)
+    return groups
+
+
+def followers(visits: Sequence[Visit], holders: dict[str, str]) -> dict[str, str]:
+    """Each job's follower by replica name: a lease holder (a random name per process) is named
+    after the replica that served most of the visitors whose jobs it holds."""
+    votes: dict[str, Counter[str]] = {}
+    for one in visits:
+        if one.job_id in holders:
+            votes.setdefault(holders[one.job_id], Counter())[one.served_by] += 1
+    names = {holder: count.most_common(1)[0][0] for holder, count in votes.items()}
+    return {job: names[holder] for job, holder in holders.items() if holder in names}
+
+
+def stats_of(stats: dict[str, Any], visits: Sequence[Visit]) -> dict[str, Any]:
+    """The engine's stats as far as they are these visitors': their predictions and the creates of
+    them (the engine cannot tell which replica made its other calls; those count in the total)."""
+    mine = {one.prediction_id for one in visits}
+    predictions = [t for t in stats["predictions"] if t["id"] in mine]
+    creates = [t["created_at"] for t in predictions]
+    return {"predictions": predictions, "requests": {"create": creates, "read": [], "delivery": []}}
+
+
+def replica_lines(run: ReplicaRun) -> list[str]:
+    """One replica's share of the report, indented under its name."""
+    f = run.figures
+    loop = percentile(f.loop_lag_ms, 0.5), percentile(f.loop_lag_ms, 0.99)
+    return [
+        f"{run.name}: {f.visitors} visitors served, {run.followed} jobs followed; "
+        f"done / errors {f.done} / {f.visitors - f.done}",
+        f"  status lag started {_ms(f.started_lag)}; succeeded {_ms(f.completed_lag)}",
+        f"  progress lag {_ms(f.progress_lag)}; updates per visitor mean "
+        f"{sum(f.updates) / max(1, len(f.updates)):.1f}; its creates, peak per 60 s: {f.creates_peak}",
+        f"  CPU {f.app.cores:.2f} cores used, {f.app.cpu_wait:.2f} waited for; "
+        f"peak memory (VmHWM) {f.app.peak_mib:,.0f} MiB",
+        f"  event-loop lag p50 {loop[0]:.1f} ms, p99 {loop[1]:.1f} ms, "
+        f"max {max(f.loop_lag_ms, default=float('nan')):.0f} ms ({len(f.loop_lag_ms)} samples)",
     ]

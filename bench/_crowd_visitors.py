@@ -4,7 +4,8 @@
 Each visitor keeps what it saw and when (`time.time()` at arrival of each message; the engine's
 clock is the same machine's): the job's status and log-based progress per update, the job and
 prediction ids, and how it ended. Streamed values after the first are diffs, applied as
-`gradio_client` does.
+`gradio_client` does. Each visitor keeps its own cookies, as a browser does (one connection pool
+for all): behind a balancer its SERVERID cookie keeps its upload, join and stream on one replica.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Visit:
     final_words: str = ""
     """What the last update said (the error, else the message): why a job did not succeed."""
     error: str | None = None
+    served_by: str = ""
+    """The replica the balancer kept this visitor on (its SERVERID cookie); "" when reached directly."""
 
     @property
     def done(self) -> bool:
@@ -93,7 +96,16 @@ async def visit(http: httpx.AsyncClient, fn: int, key: str, files: tuple[bytes, 
                         one.saw(at, final)
                     one.final_status = str(final.get("status"))
     except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
-        one.error = f"{type(exc).__name__}: {exc}"
+        one.error = f"{_stage(one)}: {type(exc).__name__}: {exc}"
+    finally:
+        one.served_by = http.cookies.get("SERVERID") or ""
+
+
+def _stage(one: Visit) -> str:
+    """Where a visit failed, told by what it had got by then."""
+    if not one.joined_at:
+        return "upload"
+    return f"after {len(one.frames)} updates" if one.frames else "join or stream, before any update"
 
 
 async def _ticker(lags: list[float], stop: asyncio.Event, period_s: float = 0.1) -> None:
@@ -108,8 +120,13 @@ async def drive(url: str, key_secret: str, visitors: int, rate: float) -> Crowd:
     keys = KeyRing(key_secret.encode())
     files = (FACE.read_bytes(), VOICE.read_bytes())
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=visitors + 10, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=url, timeout=STREAM_TIMEOUT, limits=limits) as http:
-        fn = await fn_index(http, "generate")
+    async with httpx.AsyncHTTPTransport(limits=limits) as pool:
+
+        def browser() -> httpx.AsyncClient:
+            """A visitor's own cookie jar on the shared pool (closing the pool closes it)."""
+            return httpx.AsyncClient(base_url=url, timeout=STREAM_TIMEOUT, transport=pool)
+
+        fn = await fn_index(browser(), "generate")
         visits = [Visit(i, f"browser:crowd-{i:05d}") for i in range(visitors)]
         stop, lags = asyncio.Event(), list[float]()
         ticker = asyncio.create_task(_ticker(lags, stop))
@@ -117,7 +134,7 @@ async def drive(url: str, key_secret: str, visitors: int, rate: float) -> Crowd:
         tasks = []
         for one in visits:
             await asyncio.sleep(max(0.0, began + one.index / rate - time.time()))
-            tasks.append(asyncio.create_task(visit(http, fn, keys.key_for(one.owner), files, one)))
+            tasks.append(asyncio.create_task(visit(browser(), fn, keys.key_for(one.owner), files, one)))
         await asyncio.gather(*tasks)
         ended = time.time()
         stop.set()

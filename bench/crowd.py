@@ -3,6 +3,7 @@ the engine each in its own process, with or without webhooks.
 
     python -m bench.crowd                                  # 1,000 visitors joining 50/s, webhooks on
     python -m bench.crowd --visitors 300 --no-webhooks
+    python -m bench.crowd --database pg --replicas 2       # two replicas on PostgreSQL behind HAProxy
 
 The engine (`python -m demo_app.engine --ready-clip ...`) serves a ready clip instead of
 rendering: each prediction is `starting` for 3 s, `processing` for 20 s with a tqdm line every
@@ -20,33 +21,54 @@ least 2,000), uploads of 2 MiB per visitor per hour from that address. The creat
 limits are the app's own defaults. With `--webhooks` the app gets
 `LIPSYNC_PUBLIC_URL=http://127.0.0.1:<port>` (loopback webhooks).
 
+With `--database pg` the app keeps its ledger and jobs in a throw-away PostgreSQL cluster (unix
+socket, fsync on) and runs as `--replicas` copies sharing it, as deploy/compose.yaml runs them
+(`_crowd_serving.replicas`): one reached directly, or two behind HAProxy with deploy/haproxy.cfg
+(trusting its one proxy hop), each visitor kept on one replica by its SERVERID cookie, webhooks
+addressed to the balancer.
+
 Printed: jobs done / errors; lag from the engine's status changes (started, succeeded) and
 progress lines to the visitor seeing them, p50/p99; updates per visitor; upstream creates and
 other API calls, peak per sliding 60 s; app CPU (cores, /proc/<pid>/stat) and peak memory
 (VmHWM); app event-loop lag (`LIPSYNC_LOOP_LAG_LOG`); every hold settled once (the ledger,
-read after the app stopped). Clocks are the same machine's.
+read after the app stopped). Clocks are the same machine's. With replicas, the totals add up
+CPU and peak memory and pool the loop-lag samples; then each replica's share (the visitors it
+served, the jobs it followed, its own CPU, memory and loop lag), and the balancer's CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import shutil
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench._crowd_procs import EngineProcess, app_env, cpu_seconds, cpu_wait_seconds, peak_rss_mib  # noqa: E402
-from bench._crowd_report import AppUse, Figures, figures, lines, settlements  # noqa: E402
-from bench._crowd_visitors import drive  # noqa: E402
-from bench._queue import free_port, start_app, stop  # noqa: E402
+from bench._crowd_procs import EngineProcess, Meter  # noqa: E402
+from bench._crowd_report import (  # noqa: E402
+    AppUse,
+    Figures,
+    ReplicaRun,
+    figures,
+    followers,
+    lines,
+    replica_lines,
+    served_groups,
+    settlements,
+    stats_of,
+)
+from bench._crowd_serving import Served, one_app, read_database, replicas  # noqa: E402
+from bench._crowd_visitors import Crowd, drive  # noqa: E402
+from bench._pg_cluster import Cluster  # noqa: E402
 from demo_app.settings import Settings  # noqa: E402
 
 ISSUE_LIMITS = {"creates_per_min": 600, "reads_per_min": 3000}
@@ -59,6 +81,11 @@ class CrowdRun:
     limits: tuple[int, int]
     """Creates and other API calls allowed per minute: the app's settings, else Replicate's."""
     webhooks: bool
+    replicas: list[ReplicaRun] = field(default_factory=list)
+    """On PostgreSQL: each replica's share (empty on TinyDB)."""
+    balancer: AppUse | None = None
+    followed_elsewhere: int = 0
+    """Jobs followed by another replica than the one their visitor streamed from."""
 
     @property
     def budgets_kept(self) -> bool:
@@ -70,43 +97,107 @@ class CrowdRun:
 
     def report(self, rate: float) -> list[str]:
         webhooks = ["LIPSYNC_PUBLIC_URL passed to the app"] if self.webhooks else []
-        return [*lines(self.figures, webhooks=self.webhooks, rate=rate, limits=self.limits), *webhooks]
+        total = [*lines(self.figures, webhooks=self.webhooks, rate=rate, limits=self.limits), *webhooks]
+        if not self.replicas:
+            return total
+        front = "behind HAProxy (deploy/haproxy.cfg)" if self.balancer else "reached directly"
+        head = (
+            f"PostgreSQL (throw-away cluster, fsync on), {len(self.replicas)} replica(s) {front}; "
+            "app CPU and memory below are the replicas' sum, loop lag their samples pooled"
+        )
+        shares = [line for run in self.replicas for line in replica_lines(run)]
+        if self.balancer:
+            shares.append(
+                f"balancer: CPU {self.balancer.cores:.2f} cores used; "
+                f"peak memory (VmHWM) {self.balancer.peak_mib:,.0f} MiB"
+            )
+        shares.append(f"jobs followed by another replica than their visitor's: {self.followed_elsewhere}")
+        return [head, *total, *shares]
 
 
 def limit(name: str) -> int:
     """The app's default for a per-minute limit, else Replicate's figure."""
-    field = Settings.model_fields.get(name)
-    return int(field.default) if field is not None else ISSUE_LIMITS[name]
+    setting = Settings.model_fields.get(name)
+    return int(setting.default) if setting is not None else ISSUE_LIMITS[name]
 
 
-def run_crowd(work: Path, *, visitors: int, rate: float, webhooks: bool) -> CrowdRun:
-    """Start the engine and the app in `work`, drive the crowd, stop both, read the ledger."""
-    engine = EngineProcess.start(work)
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A fresh migrated database on a PostgreSQL cluster of its own, removed after; its URL."""
+    cluster = Cluster(fsync=True).start()
     try:
-        port, secret, data = free_port(), secrets.token_hex(16), work / "app"
-        env = app_env(
-            engine=engine, port=port, data_dir=data, visitors=visitors, key_secret=secret, webhooks=webhooks
-        )
-        app = start_app(env, port, work / "app.log")
-        try:
-            cpu_before, wait_before = cpu_seconds(app.pid), cpu_wait_seconds(app.pid)
-            crowd = asyncio.run(drive(f"http://127.0.0.1:{port}/", secret, visitors, rate))
-            wall = max(1e-9, crowd.ended - crowd.began)
-            cores = (cpu_seconds(app.pid) - cpu_before) / wall
-            waited = (cpu_wait_seconds(app.pid) - wait_before) / wall
-            peak = peak_rss_mib(app.pid)
-            load = os.getloadavg()[0]
-            stats = engine.stats()
-        finally:
-            stop(app)
+        yield cluster.new_database()
     finally:
-        engine.stop()
-    settled = settlements(data / "ledger.json", crowd.visits)
-    return CrowdRun(
-        figures=figures(crowd, stats, data / "loop-lag.txt", settled, AppUse(cores, waited, peak, load)),
-        limits=(limit("creates_per_min"), limit("reads_per_min")),
-        webhooks=webhooks,
+        cluster.stop()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A crowd and what the processes serving it used meanwhile, by app name."""
+
+    crowd: Crowd
+    uses: dict[str, AppUse]
+    balancer: AppUse | None
+    stats: dict[str, Any]
+
+
+def measure(served: Served, engine: EngineProcess, visitors: int, rate: float) -> Measured:
+    """Drive the crowd at `served`; each process's CPU and memory over it, the engine's stats."""
+    meters = {name: Meter.start(app.pid) for name, app in served.apps.items()}
+    front = Meter.start(served.balancer.pid) if served.balancer else None
+    crowd = asyncio.run(drive(served.url, served.key_secret, visitors, rate))
+    wall = crowd.ended - crowd.began
+    uses = {name: meter.use(wall) for name, meter in meters.items()}
+    return Measured(crowd, uses, front.use(wall) if front else None, engine.stats())
+
+
+def run_crowd(
+    work: Path, *, visitors: int, rate: float, webhooks: bool, database: bool = False, replicas_n: int = 1
+) -> CrowdRun:
+    """Start the engine and the app(s) in `work`, drive the crowd, stop them, read the ledger."""
+    limits = (limit("creates_per_min"), limit("reads_per_min"))
+    with ExitStack() as stack:
+        url = stack.enter_context(throwaway_database()) if database else None
+        engine = EngineProcess.start(work)
+        try:
+            serving = (
+                replicas(work, engine, url, count=replicas_n, visitors=visitors, webhooks=webhooks)
+                if url
+                else one_app(work, engine, visitors=visitors, webhooks=webhooks)
+            )
+            with serving as served:
+                run = measure(served, engine, visitors, rate)
+        finally:
+            engine.stop()
+        loop_lags = [served.loop_lag(name) for name in served.apps]
+        if url is None:
+            settled = settlements(served.data_dirs["app"] / "ledger.json", run.crowd.visits)
+            total = figures(run.crowd, run.stats, loop_lags, settled, run.uses["app"])
+            return CrowdRun(total, limits, webhooks)
+        settled, holders = read_database(url, run.crowd.visits)
+    total = figures(run.crowd, run.stats, loop_lags, settled, AppUse.together(list(run.uses.values())))
+    shares, elsewhere = replica_shares(run, served, holders)
+    return CrowdRun(total, limits, webhooks, shares, run.balancer, elsewhere)
+
+
+def replica_shares(run: Measured, served: Served, holders: dict[str, str]) -> tuple[list[ReplicaRun], int]:
+    """Each replica's share of the crowd, and how many jobs were followed by another replica than
+    the one their visitor streamed from (`holders`: each job's lease holder)."""
+    names = list(served.apps)
+    for one in run.crowd.visits:
+        one.served_by = one.served_by or (names[0] if len(names) == 1 else "")
+    followed = followers(run.crowd.visits, holders)
+    shares = []
+    for name, mine in served_groups(run.crowd.visits, names).items():
+        own = Crowd(mine, run.crowd.began, run.crowd.ended, run.crowd.client_lag_ms)
+        lag = [served.loop_lag(name)] if name in served.apps else []
+        use = run.uses.get(name, AppUse.together([]))
+        share = figures(own, stats_of(run.stats, mine), lag, Counter(), use)
+        shares.append(ReplicaRun(name, share, sum(1 for f in followed.values() if f == name)))
+    elsewhere = sum(
+        1 for one in run.crowd.visits if one.job_id in followed and followed[one.job_id] != one.served_by
     )
+    return shares, elsewhere
 
 
 def main() -> None:
@@ -117,12 +208,25 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="visitors joining per second")
     parser.add_argument("--webhooks", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, ledger)")
+    parser.add_argument(
+        "--database", choices=["tinydb", "pg"], default="tinydb", help="pg: a throw-away PostgreSQL"
+    )
+    parser.add_argument("--replicas", type=int, choices=[1, 2], default=1, help="app copies (with pg)")
     args = parser.parse_args()
     if args.visitors < 1 or args.rate <= 0:
         parser.error("--visitors must be at least 1 and --rate positive")
+    if args.replicas > 1 and args.database != "pg":
+        parser.error("--replicas 2 shares one ledger: add --database pg")
     work = Path(tempfile.mkdtemp(prefix="bench-crowd-"))
     try:
-        result = run_crowd(work, visitors=args.visitors, rate=args.rate, webhooks=args.webhooks)
+        result = run_crowd(
+            work,
+            visitors=args.visitors,
+            rate=args.rate,
+            webhooks=args.webhooks,
+            database=args.database == "pg",
+            replicas_n=args.replicas,
+        )
         print("\n".join(result.report(args.rate)))
     finally:
         if args.keep:

@@ -4,7 +4,7 @@
     python -m bench.ledger_pg --sizes 10000 --pairs 500 --concurrent 200
     python -m bench.ledger_pg --no-fsync            # what the server's fsync costs
 
-PostgreSQL is a throw-away cluster started for the run (`tests.postgres.Cluster`) on a unix
+PostgreSQL is a throw-away cluster started for the run (`bench._pg_cluster.Cluster`) on a unix
 socket, with fsync ON (unless `--no-fsync`), so each commit is durable as the TinyDB journal's
 fsync makes it. Every hold and settlement of a day updates that day's budget row, so on
 PostgreSQL they commit one after another, each holding the row through its WAL flush: the
@@ -26,10 +26,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench._pg_cluster import Cluster
 from bench.ledger import OWNERS, fill, ms
 from demo_app.credits import DEFAULT_ARCHIVE_AT, Ledger
 from demo_app.database import Database
-from tests.postgres import Cluster
 
 LIMITS = {"starting_grant": 10**12, "daily_budget": 10**15, "max_open_holds_per_owner": 10**6}
 

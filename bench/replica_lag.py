@@ -4,7 +4,7 @@
     python -m bench.replica_lag --jobs 500 --seconds 20
     python -m bench.replica_lag --no-fsync           # what the server's fsync adds to saved records
 
-Two replicas' pieces in one process on a throw-away cluster (`tests.postgres.Cluster`, unix
+Two replicas' pieces in one process on a throw-away cluster (`bench._pg_cluster.Cluster`, unix
 socket, fsync ON unless `--no-fsync`), each with a pool of its own: replica A follows N jobs,
 each saving a transition (a record write, announced by the database's trigger) once a second
 and sending progress frames at the viewers' pace (one per `PROGRESS_FRAME_S`) through its
@@ -21,6 +21,7 @@ import asyncio
 import time
 from typing import Any
 
+from bench._pg_cluster import Cluster
 from bench.ledger import ms
 from demo_app.credits import utc_now
 from demo_app.database import Database
@@ -30,7 +31,6 @@ from demo_app.jobs._leases import Leases
 from demo_app.jobs._live import PROGRESS_FRAME_S
 from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobStatus
-from tests.postgres import Cluster
 
 STEPS = [JobStatus.UPLOADING, JobStatus.STARTING, JobStatus.PROCESSING, JobStatus.DOWNLOADING]
 

@@ -4,7 +4,7 @@ token costs when it comes from the database instead of this process.
     python -m bench.shared_pacing                    # 600 a minute, 10 s, 20 callers per replica
     python -m bench.shared_pacing --per-minute 3000 --seconds 20
 
-Two connection pools on one throw-away PostgreSQL database (`tests.postgres.Cluster`, fsync on)
+Two connection pools on one throw-away PostgreSQL database (`bench._pg_cluster.Cluster`, fsync on)
 stand for two replicas; each runs `--callers` tasks taking tokens from a `SharedBucket` of the
 same name as fast as they are granted. One bucket allows `burst + rate * T` grants in T seconds;
 the figures show both replicas together stay under it, and the latency of an uncontended take.
@@ -17,9 +17,9 @@ import asyncio
 import statistics
 import time
 
+from bench._pg_cluster import Cluster
 from demo_app.database import Database
 from demo_app.replicate import SharedBucket
-from tests.postgres import Cluster
 
 
 async def window(url: str, per_minute: int, seconds: float, callers: int) -> None:

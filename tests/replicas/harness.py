@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,17 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench._balancer import REPLICAS, shared_secrets, start_balancer
 from bench._crowd_procs import ready_clip
 from bench._queue import REPO, free_port, start_app, stop, wait_until_up
 
-HAPROXY_CFG = REPO / "deploy" / "haproxy.cfg"
-HAPROXY_MISSING = "Debian's haproxy is not installed: run `bash tests/run.sh`, which installs it."
+__all__ = ["REPLICAS", "Deployment", "Engine", "comparable", "deployment", "engine", "single_app"]
+
 ENGINE_TOKEN = "r8_replicas_" + secrets.token_hex(8)
 ENGINE_TIME_SCALE = 20.0
 """The ready clip's 3 s starting and 20 s processing pass in about a second."""
-REPLICAS = ("app1", "app2")
-"""The server names in deploy/haproxy.cfg, which are also its SERVERID cookie values."""
-
 STOP_S = 10.0
 """Ctrl-C, then killed after this long, as `docker stop` does (a replica stops in a few seconds,
 open streams or not: see test_stop.py)."""
@@ -54,16 +51,6 @@ class Deployment:
     api_key_secret: str
     processes: dict[str, subprocess.Popen[bytes]]
     """Each replica's process by the same name (a test may kill one)."""
-
-
-def shared_secrets() -> dict[str, str]:
-    """The secrets every replica must share: a key, a webhook address or a visitor's browser state
-    made by one replica is then good on all."""
-    return {
-        "LIPSYNC_API_KEY_SECRET": secrets.token_hex(16),
-        "LIPSYNC_WEBHOOK_SECRET": secrets.token_hex(16),
-        "LIPSYNC_BROWSER_STATE_SECRET": secrets.token_hex(16),
-    }
 
 
 @contextmanager
@@ -112,9 +99,6 @@ def single_app(work: Path, engine: Engine, extra: dict[str, str]) -> Iterator[st
 @contextmanager
 def deployment(work: Path, engine: Engine, database_url: str, extra: dict[str, str]) -> Iterator[Deployment]:
     """Two replicas on `database_url` behind HAProxy; `extra` is added to both replicas' settings."""
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    if not Path(haproxy).exists():
-        raise RuntimeError(HAPROXY_MISSING)
     shared = {**shared_secrets(), "LIPSYNC_DATABASE_URL": database_url, **extra}
     ports = {name: free_port() for name in REPLICAS}
     apps: list[subprocess.Popen[bytes]] = []
@@ -123,19 +107,8 @@ def deployment(work: Path, engine: Engine, database_url: str, extra: dict[str, s
             env = app_env(work, name, port, engine, shared)
             apps.append(start_app(env, port, work / f"{name}.log"))
         processes = dict(zip(ports, apps, strict=True))
-        lb_port = free_port()
-        lb_env = {
-            "PATH": "/usr/sbin:/usr/bin:/bin",
-            "LB_BIND": f"127.0.0.1:{lb_port}",
-            **{f"{name.upper()}_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
-        }
-        with (work / "haproxy.log").open("ab") as log:
-            balancer = subprocess.Popen(
-                [haproxy, "-db", "-f", str(HAPROXY_CFG)], env=lb_env, stdout=log, stderr=subprocess.STDOUT
-            )
+        balancer, url = start_balancer(work / "haproxy.log", ports)
         apps.append(balancer)
-        url = f"http://127.0.0.1:{lb_port}/"
-        wait_until_up(url, balancer)
         yield Deployment(
             url=url,
             replicas={name: f"http://127.0.0.1:{port}/" for name, port in ports.items()},
