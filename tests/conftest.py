@@ -10,6 +10,8 @@
   above, so the worker start-up is paid once; `media_workers` likewise for the media checks.
 Both factories take the `Engine` keyword arguments (`output_ttl_s`, `renderer`, `clock`, ...).
 - `postgres`, `database_url`, `database`: a throw-away PostgreSQL (see `tests.postgres`).
+
+The longest files are collected first (`LONGEST_FIRST`); `tests/run.sh` keeps that order for xdist.
 """
 
 from __future__ import annotations
@@ -28,6 +30,29 @@ __all__ = ["database", "database_url", "postgres"]  # fixtures shared with every
 
 ENGINE_TOKEN = "r8_engine-test-token"
 DEFAULT_TIME_SCALE = 100.0
+
+LONGEST_FIRST = (
+    "tests/crowd/test_crowd.py",
+    "tests/jobs/test_restart.py",
+    "tests/ui/test_browser.py",
+    "tests/credits/test_state_machine.py",
+    "tests/replicas/test_replicas.py",
+    "tests/replicas/test_takeover.py",
+    "tests/ui/test_preflight.py",
+    "tests/ui/test_api.py",
+    "tests/credits/test_crash.py",
+    "tests/ui/test_admin.py",
+)
+"""The files that take minutes each, longest first (measured with `--durations`). With
+`--dist loadfile` one worker runs a whole file: a long file handed out last would keep one worker
+busy while the other sits idle, so these start first and the short files fill in around them."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the tests of `LONGEST_FIRST` to the front, in that order; the rest keep theirs."""
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
 
 EngineFactory = Callable[..., Awaitable[Engine]]
 LoopbackFactory = Callable[..., LoopbackServer]

@@ -24,4 +24,6 @@ if [ "${1:-}" = "--lint-only" ]; then
 fi
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
 # Two workers, one test file each at a time: module-scoped apps and browsers stay shared within a file.
-exec python -m pytest -n 2 --dist loadfile "$@"
+# Files are handed out in collection order, which tests/conftest.py starts with the longest files
+# (xdist would otherwise order them by their number of tests, leaving a long file with few tests last).
+exec python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
