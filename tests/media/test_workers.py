@@ -113,3 +113,9 @@ async def test_a_check_that_needs_more_memory_than_the_cap_is_refused(
     assert caught.value.code == "image_check_failed"
     assert_one_readable_sentence(str(caught.value), src)
     assert await workers.audio_duration(makers.VOICE_WAV) > 12, "the worker lives on"
+
+
+async def test_a_worker_yields_the_cores_to_the_event_loop(make_workers: WorkersFactory) -> None:
+    pid = await warm(make_workers())
+    worker_nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert worker_nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)  # 19 is the lowest priority
