@@ -55,6 +55,7 @@ async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: 
             max_side=spec.max_image_side,
             max_bytes=max_bytes,
             choice=r.choices.face_choice(),
+            scope=r.owner,
         )
         problem = picture_problem(spec, picture)
         if problem is not None:

@@ -52,6 +52,7 @@ async def quote(
                     max_side=spec.max_image_side,
                     max_bytes=max_bytes,
                     choice=choices.face_choice(),
+                    scope=owner,
                 )
                 if len(picture.faces) > 1:
                     faces_preview = str(

@@ -64,13 +64,22 @@ class FramedPicture:
 
 
 def frame_picture(
-    src: Path, dest_dir: Path, *, min_side: int, max_side: int, max_bytes: int, choice: FaceChoice
+    src: Path,
+    dest_dir: Path,
+    *,
+    min_side: int,
+    max_side: int,
+    max_bytes: int,
+    choice: FaceChoice,
+    faces: tuple[Box, ...] | None = None,
 ) -> FramedPicture:
-    """`prepare_image`, then the faces and the picture the choice sends; MediaError for a bad file."""
+    """`prepare_image`, then the faces and the picture the choice sends; MediaError for a bad file.
+    `faces`: what an earlier check of the same file with the same limits found (not searched again)."""
     whole = prepare_image(src, dest_dir, min_side=min_side, max_side=max_side, max_bytes=max_bytes)
     with Image.open(whole.path) as opened:
         rgb = opened.convert("RGB")
-    faces = find_faces(np.asarray(rgb, dtype=np.uint8))
+    if faces is None:
+        faces = find_faces(np.asarray(rgb, dtype=np.uint8))
     if not faces:
         if choice.use_anyway:
             return FramedPicture(whole, faces, whole, None, "whole")

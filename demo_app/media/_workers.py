@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from demo_app.media._audio import PreparedAudio, Trim
 from demo_app.media._errors import MediaError, MediaErrorCode
+from demo_app.media._face_memo import FaceMemo
 from demo_app.media._faces import Box, FaceChoice, FramedPicture
 from demo_app.media._image import PreparedImage
 from demo_app.media._worker_process import Usage, serve, status_kb
@@ -110,6 +111,7 @@ class MediaWorkers:
         self._checks = 0
         self._worst_growth = 0
         self._worst_seconds = 0.0
+        self._faces = FaceMemo()
 
     # ---- the checks ---------------------------------------------------------------------
 
@@ -124,9 +126,22 @@ class MediaWorkers:
         return result
 
     async def frame_picture(
-        self, src: Path, dest_dir: Path, *, min_side: int, max_side: int, max_bytes: int, choice: FaceChoice
+        self,
+        src: Path,
+        dest_dir: Path,
+        *,
+        min_side: int,
+        max_side: int,
+        max_bytes: int,
+        choice: FaceChoice,
+        scope: str | None = None,
     ) -> FramedPicture:
-        """`frame_picture` in a worker: the checked picture, its faces and what the model receives."""
+        """`frame_picture` in a worker: the checked picture, its faces and what the model receives.
+        With `scope` (who asks), faces found for the same file and limits before are reused
+        (`FaceMemo`): a job's own check does not search the picture its estimate searched."""
+        key = None
+        if scope is not None:
+            key = await asyncio.to_thread(FaceMemo.key, scope, src, min_side, max_side, max_bytes)
         result = await self._run(
             "image",
             "frame_picture",
@@ -136,8 +151,11 @@ class MediaWorkers:
             max_side=max_side,
             max_bytes=max_bytes,
             choice=choice,
+            faces=self._faces.get(key) if key is not None else None,
         )
         assert isinstance(result, FramedPicture)
+        if key is not None:
+            self._faces.put(key, result.faces)
         return result
 
     async def draw_faces(self, whole: Path, faces: tuple[Box, ...], dest_dir: Path) -> Path:
