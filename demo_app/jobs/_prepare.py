@@ -28,6 +28,9 @@ async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
     """The credits to hold, once the inputs pass within the preparing deadline."""
     folder = ctx.inputs_dir / job.record.job_id
     limit = ctx.settings.prepare_timeout_s
+    # Our own copy of the uploads is made before the deadline starts, not raced by it: a thread
+    # cannot be stopped, so one abandoned at the deadline would write the folder after its removal.
+    await asyncio.to_thread(keep_inputs, job.record, folder, ctx.settings.max_upload_bytes)
     try:
         async with asyncio.timeout(limit):
             # A cancel or the deadline cancels the checks' awaits, which kills their worker.
@@ -46,7 +49,6 @@ async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
 async def _check_inputs(ctx: JobContext, job: LiveJob, spec: ModelSpec, folder: Path) -> int:
     r = job.record
     max_bytes = ctx.settings.max_upload_bytes
-    await asyncio.to_thread(keep_inputs, r, folder, max_bytes)
     async with ctx.cpu_slots:
         picture = await ctx.media.frame_picture(
             Path(r.source_image),
