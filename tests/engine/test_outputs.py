@@ -12,7 +12,7 @@ from demo_app.engine import Engine, RecordStatus
 from demo_app.engine._routes import GET_OUTPUT
 from tests.conftest import EngineFactory
 from tests.engine.fakes import ManualClock, quick_render
-from tests.engine.helpers import create, settled, wan_input
+from tests.engine.helpers import create, record, settled, wan_input
 
 Api = Callable[..., httpx.AsyncClient]
 
@@ -50,8 +50,8 @@ async def test_janitor_deletes_expired_outputs_without_a_request(
     engine = await engine_factory(time_scale=1000.0, output_ttl_s=2.0, renderer=quick_render)
     client = api(engine)
     created = await create(client, await wan_input(client, voice))
-    await settled(engine, client, created["id"])
-    kept = engine.runtime.predictions[created["id"]]  # forgotten a lifetime later (a few ms here)
+    kept = record(engine, created["id"])  # forgotten a lifetime after it ends (a few ms here): no GET
+    await kept.settled.wait()
     await kept.wait_until(lambda r: r.data_removed)
     assert kept.status is RecordStatus.SUCCEEDED
     assert list((engine.runtime.run_dir / "outputs").glob("*/output.mp4")) == []
