@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 
 from demo_app.admin import AdminAccess, AdminDesk, admin_routes
 from demo_app.agents import mcp_door
+from demo_app.collector import FullCollections
 from demo_app.heap import freeze_startup_objects, keep_heap_small
 from demo_app.loop_lag import record_loop_lag
 from demo_app.services import Services, open_services
@@ -107,7 +108,8 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
                 handle.set(services)
                 log.info("start-up done; %d objects left out of garbage collection", freeze_startup_objects())
                 try:
-                    yield
+                    async with FullCollections().running():
+                        yield
                 finally:
                     handle.set(None)
             log.info("services closed")

@@ -1,0 +1,106 @@
+"""Full garbage collections that walk only what is new, and a walk of everything when it is cheap.
+
+CPython 3.11's collector stops the event loop for a whole full collection, and a full collection
+walks every tracked object. With a thousand visitors waiting, each holds about 400 (the
+coroutines, frames and tasks of its stream through Gradio's queue and our follower), so each
+full collection walked 400,000 objects and stopped the loop for 0.4 to 0.7 s of CPU, nine or ten
+times a run (`LIPSYNC_LOOP_LAG_LOG` records them).
+
+So what survives a full collection is frozen (moved to the permanent generation, which
+collections skip): the next full collection walks only what arrived since. Frozen objects are
+still freed by reference counting, which is how a finished visitor's stream goes; only a cycle
+that forms among frozen objects waits. That garbage is found by a walk of everything (unfreeze,
+collect, freeze) done when the loop is quiet, or in any case once the frozen set has grown past
+a bound, so memory stays bounded under a crowd that never leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WalkRule:
+    """When a walk of everything is due."""
+
+    quiet_tasks: int = 100
+    """The loop counts as quiet with at most this many tasks (a waiting visitor keeps about ten)."""
+    growth_when_quiet: float = 0.05
+    """Quiet: walk once the frozen set has grown by this share since the last walk."""
+    max_growth: float = 1.0
+    """Busy or not: walk once the frozen set has grown by this share (here: doubled)."""
+
+    def due(self, frozen: int, after_last_walk: int, tasks: int) -> bool:
+        """Whether to walk now, given the frozen count, that count after the last walk, and the tasks."""
+        grown = frozen - after_last_walk
+        if grown > self.max_growth * after_last_walk:
+            return True
+        return tasks <= self.quiet_tasks and grown > self.growth_when_quiet * after_last_walk
+
+
+class FullCollections:
+    """Freezes what each full collection leaves, and walks everything when `rule` says so."""
+
+    def __init__(self, rule: WalkRule | None = None, tasks: Callable[[], int] | None = None) -> None:
+        self._rule = rule or WalkRule()
+        self._tasks = tasks or (lambda: len(asyncio.all_tasks()))
+        self._after_last_walk = 0
+        self.walks = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self, every_s: float = 10.0) -> AsyncIterator[FullCollections]:
+        """Freeze after full collections, and check every `every_s` whether a walk is due (growth
+        counts from what is frozen now: start-up's objects, see `heap.freeze_startup_objects`)."""
+        self._after_last_walk = gc.get_freeze_count()
+        gc.callbacks.append(self._after_collection)
+        checks = asyncio.create_task(self._check(every_s), name="full-collections")
+        try:
+            yield self
+        finally:
+            checks.cancel()
+            await asyncio.gather(checks, return_exceptions=True)
+            gc.callbacks.remove(self._after_collection)
+
+    async def _check(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            self.walk_if_due()
+
+    def walk_if_due(self) -> bool:
+        """Walk everything if the rule says so now; whether it did."""
+        if not self._rule.due(gc.get_freeze_count(), self._after_last_walk, self._tasks()):
+            return False
+        self.walk()
+        return True
+
+    def walk(self) -> int:
+        """Collect over every object, frozen ones included, then freeze the survivors; how many
+        were unreachable."""
+        began = time.perf_counter()
+        gc.unfreeze()
+        found = gc.collect()
+        gc.freeze()
+        self._after_last_walk = gc.get_freeze_count()
+        self.walks += 1
+        log.info(
+            "collected %d unreachable objects over the whole heap in %.0f ms; %d objects kept",
+            found,
+            (time.perf_counter() - began) * 1000,
+            self._after_last_walk,
+        )
+        return found
+
+    @staticmethod
+    def _after_collection(phase: str, info: dict[str, Any]) -> None:
+        # Right after a full collection the young generations are empty: only survivors freeze.
+        if phase == "stop" and info["generation"] == 2:
+            gc.freeze()
