@@ -125,7 +125,7 @@ class UploadDeletions:
         """One try per file (with the client's retries); the record forgets what is gone."""
         left_s = ended.since + self._max_wait_s - asyncio.get_running_loop().time()
         if left_s <= 0:
-            self._give_up(ended, f"it waited {self._max_wait_s:.0f} s", queued=False)
+            self._give_up(ended, f"it waited {self._max_wait_s:g} s", queued=False)
             return
         gone: list[str] = []
         try:
@@ -143,7 +143,7 @@ class UploadDeletions:
                     gone.append(file_id)
         except TimeoutError:
             rest = _Ended(ended.job_id, ended.file_ids[len(gone) :], ended.since)
-            self._give_up(rest, f"it waited {self._max_wait_s:.0f} s", queued=False)
+            self._give_up(rest, f"it waited {self._max_wait_s:g} s", queued=False)
         await self._forget(ended.job_id, gone)
 
     async def _forget(self, job_id: str, gone: list[str]) -> None:
