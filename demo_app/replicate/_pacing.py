@@ -58,7 +58,7 @@ class Call(enum.Enum):
     """What kind of Replicate call is about to be sent, which picks its bucket and priority."""
 
     READ = "read"
-    """Polls, list pages, file uploads, schema reads: everything but creates and cancels."""
+    """Polls, list pages, file uploads, schema reads: everything but creates, cancels and deletes."""
     CANCEL = "cancel"
     CREATE = "create"
     SPARE = "spare"
