@@ -1,6 +1,7 @@
 """Jobs: validate, hold, submit, follow, download, settle — one follower per prediction, exactly once."""
 
 from demo_app.jobs._choices import BadChoices, InputChoices, choices_from
+from demo_app.jobs._deletes import UploadDeletions
 from demo_app.jobs._groups import (
     MAX_MODELS,
     MIN_MODELS,
@@ -67,6 +68,7 @@ __all__ = [
     "ProgressSource",
     "Quote",
     "StudioBusy",
+    "UploadDeletions",
     "about",
     "choices_from",
     "fold",

@@ -12,6 +12,7 @@ from typing import Any
 
 from demo_app.catalog import ModelSpec
 from demo_app.credits import Ledger, utc_now
+from demo_app.jobs._deletes import UploadDeletions
 from demo_app.jobs._line import CreateLine
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._store import JobStore
@@ -43,6 +44,8 @@ class JobContext:
     """How many jobs are being followed now (the read budget is shared among them)."""
     line: CreateLine
     """Where jobs wait for their create (see `_line`)."""
+    deletions: UploadDeletions
+    """Where ended jobs' uploaded inputs wait for the spare read budget (see `_deletes`)."""
     observer: Callable[[JobSnapshot], None] | None = None
     hunters: set[asyncio.Task[None]] = field(default_factory=set)
     """Tasks looking for unwanted predictions of ambiguous creates (see `_submit`)."""
@@ -50,8 +53,6 @@ class JobContext:
     """Webhook addresses when this app is reachable from Replicate; None: polling alone."""
     sweep_every: Callable[[], float | None] = lambda: None
     """Seconds between two sweeps of the status sweeper, or None while it is not sweeping."""
-    cleanups: set[asyncio.Task[None]] = field(default_factory=set)
-    """Tasks deleting the uploaded inputs of ended jobs (see `_uploads`)."""
 
     @property
     def inputs_dir(self) -> Path:

@@ -29,6 +29,7 @@ from demo_app.jobs import _messages as say
 from demo_app.jobs._choices import InputChoices
 from demo_app.jobs._comparison import judge_inputs, members_of
 from demo_app.jobs._context import JobContext
+from demo_app.jobs._deletes import UploadDeletions
 from demo_app.jobs._feed import LOG_CHARS, JobFeed
 from demo_app.jobs._groups import (
     CannotAffordComparison,
@@ -141,6 +142,7 @@ class JobManager:
                 cpu_slots=self._cpu_slots,
                 followers=self._occupied,
                 line=self._line,
+                deletions=UploadDeletions(client, store),
                 observer=self._observe,
                 links=links,
                 sweep_every=self._statuses.every,
@@ -219,7 +221,9 @@ class JobManager:
         for job in resumable:
             log.info("resuming job %s (%s)", job.record.job_id, job.record.status.value)
             self._follow(job, self._runner.resume(job))
-        for job in self._jobs.values():
+        # Ended jobs whose uploads were still to delete when the process stopped, oldest first
+        # (past the bound, the oldest are the ones given up: the nearest to expiring anyway).
+        for job in sorted(self._jobs.values(), key=lambda job: job.record.created_at):
             if job.record.settled:
                 self._runner.delete_uploads(job)
         live = {job_id for job_id, job in self._jobs.items() if not job.record.settled}
@@ -496,6 +500,11 @@ class JobManager:
     def line(self) -> LineView:
         """How long the create line is and about how long a job started now would wait in it."""
         return self._line.outlook()
+
+    @property
+    def deletions(self) -> UploadDeletions:
+        """Ended jobs' uploaded inputs waiting for the spare read budget (`waiting`, `drained`)."""
+        return self._runner.ctx.deletions
 
     async def prune(self) -> None:
         """Forget jobs past their keep time and bound the videos' disk use, oldest first."""

@@ -21,7 +21,6 @@ from demo_app.jobs._messages import Ending
 from demo_app.jobs._prepare import hold, prepare
 from demo_app.jobs._settle import settle
 from demo_app.jobs._submit import find_created, inputs_kept, record_prediction, submit
-from demo_app.jobs._uploads import delete_uploads_later
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +50,18 @@ class JobRunner:
         self.delete_uploads(job)
 
     def delete_uploads(self, job: LiveJob) -> None:
-        """Delete an ended job's uploaded inputs in the background (also a job that ended before
-        a restart could do it)."""
-        delete_uploads_later(self.ctx, job)
+        """Delete an ended job's uploaded inputs when the read budget has room (also a job that
+        ended before a restart could do it)."""
+        self.ctx.deletions.add(job.record.job_id, job.record.input_files)
 
     async def aclose(self) -> None:
         """Stop the hunters (Replicate's Cancel-After still ends what they were after) and the
         deletions of uploaded inputs (a restart takes them up again; else the files expire)."""
-        tasks = [*self.ctx.hunters, *self.ctx.cleanups]
+        tasks = list(self.ctx.hunters)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.ctx.deletions.aclose()
 
     async def _run(self, job: LiveJob, spec: ModelSpec) -> None:
         estimate = await prepare(self.ctx, job, spec)

@@ -6,8 +6,9 @@ waits and repeats, `_send` makes one request and turns error statuses into typed
 and to the built-in engine; only `base_url` and `transport` differ.
 
 Every request to the API passes `_send`, which first waits for its budget (`Pacing`): creates
-for the create bucket, everything else (polls, list pages, uploads, cancels — cancels first —
-and whatever later calls are added) for the read bucket. Pacing here, at the one door, means no
+for the create bucket, everything else (polls, list pages, uploads, cancels — cancels first,
+deletes of uploaded files last, in the spare lane — and whatever later calls are added) for the
+read bucket. Pacing here, at the one door, means no
 caller can forget it and a retry pays like any other request. Output downloads go to the file
 delivery host, not the API, and are not paced.
 """
@@ -282,12 +283,16 @@ class ReplicateClient:
         return FileInput(uploaded.urls.get, uploaded)
 
     async def delete_file(self, file_id: str) -> None:
-        """Delete an uploaded file; one already gone (deleted, expired) counts as deleted."""
+        """Delete an uploaded file; one already gone (deleted, expired) counts as deleted.
+
+        Sent in the read budget's spare lane (`Call.SPARE`): only when no poll, upload or cancel
+        waits, since a file left a while longer costs nothing (and expires on its own).
+        """
         path = f"/v1/files/{quote(file_id, safe='')}"
 
         async def once() -> None:
             with contextlib.suppress(NotFound):
-                await self._send("DELETE", path, what=f"DELETE {path}")
+                await self._send("DELETE", path, what=f"DELETE {path}", call=Call.SPARE)
 
         await self._retried(once, f"DELETE {path}")
 

@@ -6,8 +6,9 @@ stored when the window opens and at most `rate * T` arrive during it (a token gi
 caller that left unused is capped at `burst` too, as if it had never been taken). With
 `rate = (per_minute - burst) / 60` that is at most `per_minute` in any 60 s window, whatever
 the arrivals. Nothing is dropped: a caller waits, first come first served within its priority,
-and an urgent call (a cancel) goes before every normal one (polls). A caller whose task is
-canceled while waiting leaves at once and takes nothing.
+an urgent call (a cancel) goes before every normal one (polls), and a spare call (deleting an
+ended job's uploads) is served only while no urgent or normal call waits: it spends what the
+others leave. A caller whose task is canceled while waiting leaves at once and takes nothing.
 
 `TokenBucket` lives in one process. `Pacer` is the interface the client and the jobs' create
 line use; `SharedBucket` is the same bucket in PostgreSQL, for several replicas on one account.
@@ -49,15 +50,19 @@ class Priority(enum.IntEnum):
     URGENT = 0
     """Cancels: a visitor's stop must not wait behind a thousand polls."""
     NORMAL = 1
+    SPARE = 2
+    """Work that may wait as long as the budget is busy (deletes): it never delays a poll."""
 
 
 class Call(enum.Enum):
     """What kind of Replicate call is about to be sent, which picks its bucket and priority."""
 
     READ = "read"
-    """Polls, list pages, file uploads, schema reads: everything but creates and cancels."""
+    """Polls, list pages, file uploads, schema reads: everything but creates, cancels and deletes."""
     CANCEL = "cancel"
     CREATE = "create"
+    SPARE = "spare"
+    """Reads that can wait for an idle budget: deleting an ended job's uploaded inputs."""
 
 
 class Pacer(Protocol):
@@ -80,7 +85,8 @@ class Pacer(Protocol):
         ...
 
     async def acquire(self, priority: Priority = Priority.NORMAL) -> None:
-        """Wait for one token (FIFO within a priority); a canceled waiter takes nothing."""
+        """Wait for one token (FIFO within a priority, lower priorities only when no higher one
+        waits); a canceled waiter takes nothing."""
         ...
 
 
@@ -225,4 +231,8 @@ class Pacing:
         if call is Call.CREATE:
             await self.creates.acquire()
         else:
-            await self.reads.acquire(Priority.URGENT if call is Call.CANCEL else Priority.NORMAL)
+            await self.reads.acquire(_READ_PRIORITY.get(call, Priority.NORMAL))
+
+
+_READ_PRIORITY = {Call.CANCEL: Priority.URGENT, Call.SPARE: Priority.SPARE}
+"""Where a call of the read budget waits; any other kind waits with the polls."""

@@ -5,8 +5,14 @@ evenly), so the same bound holds for the whole deployment: at most `per_minute` 
 60 s window, however many processes take from it. Refill and take are one call of the
 database function `rate_take`, under the row's lock and on the database's clock (replicas'
 clocks may differ; the database has one). Within this process waiters are served in order,
-urgent ones first, by one task that asks the database for a token at a time and, when there is
-none, sleeps as long as the database says the next one takes.
+urgent ones first and spare ones last, by one task that asks the database for a token at a time
+and, when there is none, sleeps as long as the database says the next one takes.
+
+Priorities order this process's waiters only: across replicas every ask competes alike, as
+before. So a spare call (a delete) yields to this replica's polls, and another replica's polls
+meet it as they would meet any call of this one; a replica's spare calls are few at a time (the
+deletes are sent by a handful of workers), so they take a small share of the deployment's
+budget while its polls wait.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 from demo_app.database import Database
 from demo_app.engine import Engine
 from demo_app.media import MediaWorkers
-from demo_app.replicate import Prediction, SharedBucket, SigningKey
+from demo_app.replicate import Prediction, Priority, SharedBucket, SigningKey
 from demo_app.services import LocalEngine, Services, open_services
 from demo_app.settings import Settings
 from demo_app.shares import PgShareStore
@@ -177,3 +177,24 @@ async def test_two_replicas_on_one_data_directory_share_keys_webhook_addresses_a
     assert not (a.settings.data_dir / "api-key-secret").exists(), (
         "the secret lives in the database, not on disk"
     )
+
+
+async def test_spare_calls_yield_to_the_replicas_own_waiting_calls(
+    two_pools: tuple[Database, Database],
+) -> None:
+    """Deletes (spare) queued first still go after this replica's polls and cancels, and go
+    once nothing else waits."""
+    bucket = SharedBucket(two_pools[0], "replicate reads", PER_MINUTE)  # burst 60, then 9 a second
+    for _ in range(bucket.burst):
+        await bucket.acquire()
+    served: list[str] = []
+
+    async def call(name: str, priority: Priority) -> None:
+        await bucket.acquire(priority)
+        served.append(name)
+
+    spares = [asyncio.create_task(call("delete", Priority.SPARE)) for _ in range(3)]
+    polls = [asyncio.create_task(call("poll", Priority.NORMAL)) for _ in range(4)]
+    cancel = asyncio.create_task(call("cancel", Priority.URGENT))
+    await asyncio.wait_for(asyncio.gather(*spares, *polls, cancel), timeout=10)
+    assert served == ["cancel"] + ["poll"] * 4 + ["delete"] * 3

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from demo_app.engine import CREATES, Engine
-from demo_app.replicate import Pacing, Prediction, ReplicateClient, TokenBucket
+from demo_app.replicate import Pacing, Prediction, ReplicateClient, Status, TokenBucket
 from tests.conftest import ENGINE_TOKEN, EngineFactory
 from tests.replicate.test_pacing import most_in_any_minute
 from tests.virtual_time import VirtualTime
@@ -33,10 +33,13 @@ class Stamped(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, reads: VirtualTime, creates: VirtualTime) -> None:
         self.inner, self.reads, self.creates = inner, reads, creates
         self.sent: dict[str, list[float]] = {"create": [], "cancel": [], "poll": [], "other read": []}
+        self.order: list[str] = []
+        """The kind of every request, in the order they left."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         kind = _kind(request)
         self.sent[kind].append((self.creates if kind == "create" else self.reads).now)
+        self.order.append("delete" if request.method == "DELETE" else kind)
         return await self.inner.handle_async_request(request)
 
 
@@ -112,3 +115,41 @@ async def test_a_burst_of_every_kind_of_call_stays_within_both_budgets(
     assert most_in_any_minute(reads) <= READS_PER_MIN
     # The cancels did not wait behind the polls queued before them.
     assert max(wire.sent["cancel"]) < sorted(wire.sent["poll"])[10]
+
+
+async def test_deletes_wait_for_every_poll_and_a_cancel_goes_first(engine_factory: EngineFactory) -> None:
+    """Deletes of uploaded files are the read budget's spare calls: queued with a burst of polls,
+    they are sent after every poll, a cancel goes before both, and every file is deleted."""
+    engine = await engine_factory("stall")
+    read_clock, create_clock = VirtualTime(), VirtualTime()
+    wire = Stamped(engine.transport(), read_clock, create_clock)
+    pacing = Pacing(
+        reads=TokenBucket(READS_PER_MIN, clock=read_clock, sleep=read_clock.sleep),
+        creates=TokenBucket(CREATES_PER_MIN, clock=create_clock, sleep=create_clock.sleep),
+    )
+    client = ReplicateClient(Engine.base_url, ENGINE_TOKEN, transport=wire, pacing=pacing)
+    try:
+        files = [await client.upload_file(FACE, content_type="image/png") for _ in range(6)]
+        inputs = {"image": files[0].urls.get, "audio": files[1].urls.get, "prompt": "A person talking."}
+        running = await client.create_prediction(model=WAN, input=inputs)
+        deletes = [asyncio.create_task(client.delete_file(f.id)) for f in files]
+        polls = [asyncio.create_task(client.get_prediction(running.id)) for _ in range(30)]
+        await asyncio.sleep(0)  # the deletes and the polls wait before the cancel arrives
+        canceled = await client.cancel_prediction(running.id)
+        await asyncio.gather(*deletes, *polls)
+    finally:
+        await client.aclose()
+    async with httpx.AsyncClient(
+        base_url=Engine.base_url,
+        transport=engine.transport(),
+        headers={"Authorization": f"Bearer {ENGINE_TOKEN}"},
+    ) as raw:
+        left = (await raw.get("/v1/files")).json()["results"]
+
+    assert canceled.status is Status.CANCELED
+    burst = wire.order[7:]  # after the six uploads and the create
+    assert burst.index("cancel") < burst.index("poll")
+    last_poll = len(burst) - 1 - burst[::-1].index("poll")
+    assert burst.index("delete") > last_poll, burst
+    assert burst.count("delete") == 6 and burst.count("poll") == 30
+    assert left == []

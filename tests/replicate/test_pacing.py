@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from demo_app.replicate import Pacing, Priority, TokenBucket
+from demo_app.replicate import Call, Pacing, Priority, TokenBucket
 from tests.virtual_time import ManualTime, VirtualTime
 
 
@@ -151,3 +151,74 @@ async def test_pacing_sends_creates_and_reads_to_their_own_buckets() -> None:
 def test_a_bucket_needs_room_for_a_steady_rate() -> None:
     with pytest.raises(ValueError):
         TokenBucket(1)
+
+
+async def test_spare_calls_go_only_when_no_other_call_waits() -> None:
+    """Deletes (spare) queued before the polls still go after them; a poll arriving while spare
+    calls wait goes first too; and once nothing else waits the spare calls are served."""
+    clock = VirtualTime()
+    bucket = TokenBucket(60, clock=clock, sleep=clock.sleep)  # burst 6
+    for _ in range(bucket.burst):
+        await bucket.acquire()
+    served: list[str] = []
+
+    async def call(name: str, priority: Priority) -> None:
+        await bucket.acquire(priority)
+        served.append(name)
+
+    spares = [asyncio.create_task(call(f"delete-{n}", Priority.SPARE)) for n in range(5)]
+    polls = [asyncio.create_task(call(f"poll-{n}", Priority.NORMAL)) for n in range(20)]
+    await asyncio.sleep(0)
+    assert bucket.waiting() == 25
+    await polls[0]
+    late = asyncio.create_task(call("late poll", Priority.NORMAL))
+    await asyncio.gather(*polls, late, *spares)
+    assert served[:21] == [f"poll-{n}" for n in range(20)] + ["late poll"]
+    assert served[21:] == [f"delete-{n}" for n in range(5)]
+
+
+async def test_a_spare_call_on_an_idle_budget_goes_at_once() -> None:
+    clock = ManualTime()
+    bucket = TokenBucket(60, clock=clock, sleep=clock.sleep)
+    await asyncio.wait_for(bucket.acquire(Priority.SPARE), timeout=1.0)  # the clock never moved
+    assert bucket.available() == bucket.burst - 1
+
+
+async def test_a_cancel_goes_before_waiting_polls_and_deletes() -> None:
+    clock = VirtualTime()
+    bucket = TokenBucket(60, clock=clock, sleep=clock.sleep)
+    for _ in range(bucket.burst):
+        await bucket.acquire()
+    served: list[str] = []
+
+    async def call(name: str, priority: Priority) -> None:
+        await bucket.acquire(priority)
+        served.append(name)
+
+    waiting = [
+        asyncio.create_task(call(name, priority))
+        for name, priority in [("delete", Priority.SPARE), ("poll", Priority.NORMAL)] * 10
+    ]
+    await asyncio.sleep(0)
+    await call("cancel", Priority.URGENT)
+    await asyncio.gather(*waiting)
+    assert served[0] == "cancel"
+    assert served[1:] == ["poll"] * 10 + ["delete"] * 10
+
+
+async def test_pacing_sends_spare_calls_to_the_read_budget_last() -> None:
+    clock = VirtualTime()
+    pacing = Pacing.per_minute(reads=60, creates=60, clock=clock, sleep=clock.sleep)
+    for _ in range(pacing.reads.per_minute // 10):
+        await pacing.admit(Call.READ)
+    served: list[Call] = []
+
+    async def admit(call: Call) -> None:
+        await pacing.admit(call)
+        served.append(call)
+
+    calls = [Call.SPARE, Call.READ, Call.SPARE, Call.CANCEL, Call.READ]
+    tasks = [asyncio.create_task(admit(call)) for call in calls]
+    await asyncio.gather(*tasks)
+    assert served == [Call.CANCEL, Call.READ, Call.READ, Call.SPARE, Call.SPARE]
+    assert pacing.creates.available() == 6  # nothing taken from the create budget
