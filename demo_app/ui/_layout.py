@@ -58,6 +58,9 @@ class CreateTab:
     video: gr.Video
     download: gr.DownloadButton
     preflight: PreflightPanel
+    estimate_asked: gr.State
+    """A fresh token each time the estimate must be asked again for a moment no input marks (a run
+    ended): its change is one of the estimate's triggers."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
         video=video,
         download=download,
         preflight=preflight,
+        estimate_asked=gr.State(None),
     )
 
 
