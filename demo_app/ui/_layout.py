@@ -158,6 +158,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
             )
             video = gr.Video(label="Result", interactive=False, height=420, elem_id="result")
             download = gr.DownloadButton("Download video", visible=False, elem_id="download")
+            estimate_asked = gr.State(None)
     return CreateTab(
         image=image,
         audio=audio,
@@ -173,7 +174,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
         video=video,
         download=download,
         preflight=preflight,
-        estimate_asked=gr.State(None),
+        estimate_asked=estimate_asked,
     )
 
 
