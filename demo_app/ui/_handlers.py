@@ -94,25 +94,22 @@ class PageHandlers:
     # ---- before a run -------------------------------------------------------------------
 
     @speaks
-    async def quote(
-        self, owner: str | None, model_id: str, image: Any, audio: Any, *values: Any
-    ) -> tuple[str, Any]:
-        """The live estimate for the options and pre-flight choices, and Generate enabled only
-        when the job could start."""
-        estimate, generate, _ = await self._estimate(owner, model_id, image, audio, values)
-        return estimate, generate
-
-    @speaks
     async def preflight(
         self, owner: str | None, model_id: str, image: Any, audio: Any, *values: Any
     ) -> list[Any]:
-        """`quote`, and the pre-flight panel: faces to choose from, the picture the model will
-        receive, the part of a too-long clip to send."""
+        """The live estimate for the options and pre-flight choices, Generate enabled only when
+        the job could start, and the pre-flight panel: faces to choose from, the picture the model
+        will receive, the part of a too-long clip to send."""
         estimate, generate, found = await self._estimate(owner, model_id, image, audio, values)
         if found is None:
             return [estimate, generate, *unchanged()]
         quote, image_path, audio_path = found
         return [estimate, generate, *panel_updates(quote, values[:INPUT_COUNT], image_path, audio_path)]
+
+    async def ask_estimate(self) -> str:
+        """A new token for `CreateTab.estimate_asked`: the page's one estimate event runs again
+        (after a run ends, when nothing the estimate reads has changed but the owner's job count)."""
+        return secrets.token_hex(8)
 
     async def _estimate(
         self, owner: str | None, model_id: str, image: Any, audio: Any, values: Sequence[Any]

@@ -58,6 +58,9 @@ class CreateTab:
     video: gr.Video
     download: gr.DownloadButton
     preflight: PreflightPanel
+    estimate_asked: gr.State
+    """A fresh token each time the estimate must be asked again for a moment no input marks (a run
+    ended): its change is one of the estimate's triggers."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
             )
             video = gr.Video(label="Result", interactive=False, height=420, elem_id="result")
             download = gr.DownloadButton("Download video", visible=False, elem_id="download")
+            estimate_asked = gr.State(None)
     return CreateTab(
         image=image,
         audio=audio,
@@ -170,6 +174,7 @@ def create_tab(uploads: UploadPolicy) -> CreateTab:
         video=video,
         download=download,
         preflight=preflight,
+        estimate_asked=estimate_asked,
     )
 
 

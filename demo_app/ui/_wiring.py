@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from gradio.events import Dependency
 
 from demo_app.ui._admin_handlers import AdminHandlers
 from demo_app.ui._admin_tab import AdminUnlock
@@ -51,35 +52,31 @@ def _wire_load(demo: gr.Blocks, page: Page, handlers: PageHandlers) -> None:
     identity = [page.browser_key, page.owner, page.credits.api_key, page.balance]
     loaded = demo.load(handlers.load, [page.browser_key], identity, **_page_event("load"))
     resumed = loaded.success(handlers.resume, [page.owner], _run_outputs(page), **_page_event("resume"))
-    resumed.then(
-        handlers.quote,
-        _quote_inputs(page),
-        [page.create.estimate, page.create.generate],
-        **_raw_event("quote_after_resume"),
-    )
+    _ask_estimate_after(resumed, page, handlers, "resume")
     loaded.success(
         handlers.about_model, [page.create.model], [page.create.about_model], **_page_event("about_on_load")
     )
     loaded.success(handlers.history, [page.owner], [page.history.table], **_page_event("history_on_load"))
     loaded.success(handlers.credits, [page.owner], _credits_outputs(page), **_page_event("credits_on_load"))
-    loaded.success(
-        handlers.quote,
-        _quote_inputs(page),
-        [page.create.estimate, page.create.generate],
-        **_raw_event("quote_on_load"),
-    )
 
 
 def _wire_create(page: Page, handlers: PageHandlers) -> None:
-    """The live estimate, the model's options, Generate / Try again and Cancel."""
+    """The live estimate, the model's options, Generate / Try again and Cancel.
+
+    The estimate and Generate have ONE writer: the event "quote", fired by every change the
+    estimate depends on (the visitor known, a job started, a run ended, the files, the model, the
+    options and choices). With `always_last` the browser never runs it twice at once: a change
+    while it runs asks once more when it ends, with the inputs of that moment. So the last answer
+    shown is always the one for the latest inputs (two separate events could finish out of order).
+    """
     c = page.create
-    quote_outputs = [c.estimate, c.generate]
     option_changes = [component.change for component in c.model_inputs.components]
+    moments = [page.owner.change, page.job_id.change, c.estimate_asked.change]
     gr.on(
-        [c.image.change, c.audio.change, c.model.change, *option_changes, *c.preflight.triggers],
+        [*moments, c.image.change, c.audio.change, c.model.change, *option_changes, *c.preflight.triggers],
         handlers.preflight,
         _quote_inputs(page),
-        [*quote_outputs, *c.preflight.outputs],
+        [c.estimate, c.generate, *c.preflight.outputs],
         trigger_mode="always_last",
         **_raw_event("quote"),
     )
@@ -109,7 +106,7 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
         **_raw_event("retry"),
     )
     for name, run in (("run", generated), ("retry", retried)):
-        run.then(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event(f"quote_after_{name}"))
+        _ask_estimate_after(run, page, handlers, name)
         run.then(
             handlers.history, [page.owner], [page.history.table], **_page_event(f"history_after_{name}")
         )
@@ -117,7 +114,14 @@ def _wire_create(page: Page, handlers: PageHandlers) -> None:
     page.job_id.change(
         handlers.history, [page.owner], [page.history.table], **_page_event("history_on_start")
     )
-    page.job_id.change(handlers.quote, _quote_inputs(page), quote_outputs, **_raw_event("quote_on_start"))
+
+
+def _ask_estimate_after(event: Dependency, page: Page, handlers: PageHandlers, name: str) -> None:
+    """When `event` (a run, or the resumed job's) ends, the owner may start another: the estimate
+    is asked again through its own event, never answered by a second writer."""
+    event.then(
+        handlers.ask_estimate, None, [page.create.estimate_asked], **_page_event(f"estimate_after_{name}")
+    )
 
 
 def _wire_history(page: Page, handlers: PageHandlers) -> None:

@@ -48,8 +48,8 @@ class Studio:
         self._loaded()
 
     def _loaded(self) -> None:
-        """The balance is shown and the load's own estimate has replaced the page's first text, so
-        an estimate of files given next cannot be overwritten by the load's."""
+        """The balance is shown and the estimate for the known visitor has replaced the page's
+        first text: the page is ready for the visitor's files."""
         self.page.wait_for_selector("#balance .ls-balance")
         self.page.wait_for_function(
             "() => { const e = document.querySelector('#estimate');"
