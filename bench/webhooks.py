@@ -17,11 +17,24 @@ connections at once. Reported: deliveries answered per second, their latency, th
 lag (a 10 ms ticker on it) and the app process's CPU, and whether every job ended up showing
 the last line sent (folded, not just answered).
 
-Measured on the 2-core machine while other work ran on it (load average ~6), 50 jobs flat out:
-0.83 ms of app CPU per delivery with ~900-byte bodies (642 answered/s at 0.45 cores; one loop
-at 100 % ~1,200/s), 1.13 ms with 77 KB bodies (inputs inline; ~880/s). Every job showed the last
-line sent. At Replicate's 2 `logs` webhooks a second per prediction, 1,000 running jobs would
-want 2,000/s, more than one loop has: hence `LIPSYNC_WEBHOOK_PROGRESS_MAX_JOBS` (100, ~200/s).
+`--real-app` serves the route as `app.py` does (build_app: Gradio's FastAPI app, its middleware
+and ours, its lifespan opening the services); `--uvloop` runs the app on uvloop, as uvicorn does
+when it is installed (requirements.txt); `--profile FILE` keeps a cProfile (thread CPU) of the
+app while deliveries arrive. The sender is ready before the CPU count starts.
+
+Measured on the 2-core machine under other work (load average 7-13), 20 jobs flat out, ~900-byte
+bodies, every job showing the last line sent, ms of app CPU per delivery, before -> after
+answering deliveries in plain ASGI before Gradio's routing (`WebhookDoor`) and waking followers
+without tasks:
+
+    bare route (Starlette), asyncio    0.82 -> 0.76
+    real app, asyncio                  0.93 -> 0.83
+    real app, uvloop (as it runs)      0.58 -> 0.45
+
+At Replicate's 2 `logs` webhooks a second per prediction, the ~190 jobs a 1,000-visitor crowd
+runs at once send ~380/s: ~0.17 of the loop's core (~0.32 on asyncio). Hence
+`LIPSYNC_WEBHOOK_PROGRESS_MAX_JOBS` 250 (~500/s, ~0.23 core); 1,000 running jobs would want
+2,000/s = ~0.9 core, more than one loop can spare.
 """
 
 from __future__ import annotations
