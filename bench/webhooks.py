@@ -17,11 +17,24 @@ connections at once. Reported: deliveries answered per second, their latency, th
 lag (a 10 ms ticker on it) and the app process's CPU, and whether every job ended up showing
 the last line sent (folded, not just answered).
 
-Measured on the 2-core machine while other work ran on it (load average ~6), 50 jobs flat out:
-0.83 ms of app CPU per delivery with ~900-byte bodies (642 answered/s at 0.45 cores; one loop
-at 100 % ~1,200/s), 1.13 ms with 77 KB bodies (inputs inline; ~880/s). Every job showed the last
-line sent. At Replicate's 2 `logs` webhooks a second per prediction, 1,000 running jobs would
-want 2,000/s, more than one loop has: hence `LIPSYNC_WEBHOOK_PROGRESS_MAX_JOBS` (100, ~200/s).
+`--real-app` serves the route as `app.py` does (build_app: Gradio's FastAPI app, its middleware
+and ours, its lifespan opening the services); `--uvloop` runs the app on uvloop, as uvicorn does
+when it is installed (requirements.txt); `--profile FILE` keeps a cProfile (thread CPU) of the
+app while deliveries arrive. The sender is ready before the CPU count starts.
+
+Measured on the 2-core machine under other work (load average 7-13), 20 jobs flat out, ~900-byte
+bodies, every job showing the last line sent, ms of app CPU per delivery, before -> after
+answering deliveries in plain ASGI before Gradio's routing (`WebhookDoor`) and waking followers
+without tasks:
+
+    bare route (Starlette), asyncio    0.82 -> 0.76
+    real app, asyncio                  0.93 -> 0.83
+    real app, uvloop (as it runs)      0.58 -> 0.45
+
+At Replicate's 2 `logs` webhooks a second per prediction, the ~190 jobs a 1,000-visitor crowd
+runs at once send ~380/s: ~0.17 of the loop's core (~0.32 on asyncio). Hence
+`LIPSYNC_WEBHOOK_PROGRESS_MAX_JOBS` 250 (~500/s, ~0.23 core); 1,000 running jobs would want
+2,000/s = ~0.9 core, more than one loop can spare.
 """
 
 from __future__ import annotations
@@ -29,8 +42,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
+import pstats
 import resource
 import socket
 import statistics
@@ -45,13 +60,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import gradio as gr  # noqa: E402
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
+import uvloop  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
 from demo_app.jobs import JobStatus  # noqa: E402
 from demo_app.replicate import SigningKey  # noqa: E402
-from demo_app.services import open_services, webhook_links  # noqa: E402
+from demo_app.server import ServicesHandle, build_app  # noqa: E402
+from demo_app.services import Services, open_services, webhook_links  # noqa: E402
 from demo_app.settings import Settings  # noqa: E402
 from demo_app.webhooks import WebhookInbox, webhook_route  # noqa: E402
 
@@ -153,9 +171,9 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def served(app: Starlette, sock: socket.socket) -> AsyncIterator[None]:
+async def served(app: Any, sock: socket.socket, lifespan: str = "off") -> AsyncIterator[None]:
     ready = asyncio.Event()
-    server = _Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False), ready)
+    server = _Server(uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False), ready)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     await ready.wait()
     try:
@@ -170,6 +188,43 @@ async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:
         began = time.perf_counter()
         await asyncio.sleep(0.01)
         samples.append(time.perf_counter() - began - 0.01)
+
+
+async def processing(services: Services, owner: str, job_ids: list[str]) -> None:
+    """Return once every job's prediction is processing (each job's own stream says so)."""
+
+    async def one(job_id: str) -> None:
+        async for snap in services.jobs.subscribe(owner, job_id):
+            if snap.status is JobStatus.PROCESSING:
+                return
+        raise RuntimeError(f"job {job_id} ended before it was processing: {snap.status} {snap.message}")
+
+    await asyncio.gather(*(one(job_id) for job_id in job_ids))
+
+
+@contextlib.asynccontextmanager
+async def app_side(
+    args: argparse.Namespace, settings: Settings, sock: socket.socket
+) -> AsyncIterator[Services]:
+    """The app serving the webhook route, and its services. `--real-app`: the app `app.py` serves
+    (build_app: Gradio's FastAPI app, its middleware and ours, its lifespan opening the services);
+    else the services and the route alone on a bare Starlette app."""
+    if args.real_app:
+        handle = ServicesHandle()
+        demo, launch_kwargs = build_app(settings, handle)
+        app: Any = gr.routes.App.create_app(demo, app_kwargs=launch_kwargs["app_kwargs"])
+        async with served(app, sock, lifespan="on"):
+            yield await handle.get()
+        return
+    async with open_services(settings) as services:
+        inbox: WebhookInbox | None = services.webhooks
+
+        async def current() -> WebhookInbox | None:
+            return inbox
+
+        bare = Starlette(routes=[webhook_route(current, max_body_bytes=settings.webhook_max_body_kb * 1024)])
+        async with served(bare, sock):
+            yield services
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -191,92 +246,80 @@ async def run(args: argparse.Namespace) -> None:
             daily_budget=1_000_000_000,
             media_workers=2,
         )
-        processing: set[str] = set()
-        all_processing = asyncio.Event()
+        async with app_side(args, settings, sock) as services:
+            owner = "browser:bench"
+            await services.ledger.open_account(owner)
+            started = [
+                await services.jobs.start(owner, str(FACE), str(VOICE), MODEL, {}) for _ in range(args.jobs)
+            ]
+            await asyncio.wait_for(processing(services, owner, [s.job_id for s in started]), 600)
+            links = webhook_links(settings)
+            assert links is not None
+            key = await services.client.webhook_signing_key()
+            assert services.engine is not None
+            jobs = []
+            for snap in started:
+                current_snap = services.jobs.snapshot(owner, snap.job_id)
+                assert current_snap.prediction_id is not None
+                prediction = services.engine.runtime.get(current_snap.prediction_id).to_json(
+                    "http://engine.internal"
+                )
+                if not args.inline:
+                    prediction["input"] = {
+                        k: f"https://api.replicate.com/v1/files/{k}-file" for k in prediction["input"]
+                    }
+                jobs.append(
+                    {"job_id": snap.job_id, "url": links.url_for(snap.job_id), "prediction": prediction}
+                )
+            plan = Path(tmp) / "plan.json"
+            plan.write_text(json.dumps({"key": key.key.hex(), "jobs": jobs}))
 
-        def observe(snap: Any) -> None:
-            if snap.status is JobStatus.PROCESSING:
-                processing.add(snap.job_id)
-                if len(processing) >= args.jobs:
-                    all_processing.set()
-
-        async with open_services(settings, observer=observe) as services:
-            inbox: WebhookInbox | None = services.webhooks
-
-            async def current() -> WebhookInbox | None:
-                return inbox
-
-            app = Starlette(
-                routes=[webhook_route(current, max_body_bytes=settings.webhook_max_body_kb * 1024)]
+            lags: list[float] = []
+            stop = asyncio.Event()
+            ticker = asyncio.create_task(loop_lag(lags, stop))
+            sender = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--send",
+                str(plan),
+                "--seconds",
+                str(args.seconds),
+                "--rate",
+                str(args.rate),
+                "--senders",
+                str(args.senders),
+                stdout=subprocess.PIPE,
             )
-            async with served(app, sock):
-                owner = "browser:bench"
-                await services.ledger.open_account(owner)
-                started = [
-                    await services.jobs.start(owner, str(FACE), str(VOICE), MODEL, {})
-                    for _ in range(args.jobs)
-                ]
-                await asyncio.wait_for(all_processing.wait(), 600)
-                links = webhook_links(settings)
-                assert links is not None
-                key = await services.client.webhook_signing_key()
-                assert services.engine is not None
-                jobs = []
-                for snap in started:
-                    current_snap = services.jobs.snapshot(owner, snap.job_id)
-                    assert current_snap.prediction_id is not None
-                    prediction = services.engine.runtime.get(current_snap.prediction_id).to_json(
-                        "http://engine.internal"
-                    )
-                    if not args.inline:
-                        prediction["input"] = {
-                            k: f"https://api.replicate.com/v1/files/{k}-file" for k in prediction["input"]
-                        }
-                    jobs.append(
-                        {"job_id": snap.job_id, "url": links.url_for(snap.job_id), "prediction": prediction}
-                    )
-                plan = Path(tmp) / "plan.json"
-                plan.write_text(json.dumps({"key": key.key.hex(), "jobs": jobs}))
-
-                lags: list[float] = []
-                stop = asyncio.Event()
-                ticker = asyncio.create_task(loop_lag(lags, stop))
-                cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-                began = time.monotonic()
-                sender = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    __file__,
-                    "--send",
-                    str(plan),
-                    "--seconds",
-                    str(args.seconds),
-                    "--rate",
-                    str(args.rate),
-                    "--senders",
-                    str(args.senders),
-                    stdout=subprocess.PIPE,
+            assert sender.stdout is not None
+            await sender.stdout.readline()  # the sender is up: its start-up is not the app's CPU
+            profile = cProfile.Profile(time.thread_time) if args.profile else None
+            cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+            began = time.monotonic()
+            if profile is not None:
+                profile.enable()
+            out = await sender.stdout.read()
+            await sender.wait()
+            if profile is not None:
+                profile.disable()
+            wall = time.monotonic() - began
+            cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+            await asyncio.sleep(0.5)  # the followers fold the last deliveries in
+            stop.set()
+            await ticker
+            result = json.loads(out)
+            folded = sum(
+                1
+                for job_id, last in result["last"].items()
+                if services.jobs.snapshot(owner, job_id).log_tail.endswith(
+                    f"{last}/100000 [00:{last % 60:02d}<00:10, 9.50it/s]"
                 )
-                out, _ = await sender.communicate()
-                wall = time.monotonic() - began
-                cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-                await asyncio.sleep(0.5)  # the followers fold the last deliveries in
-                stop.set()
-                await ticker
-                result = json.loads(out)
-                folded = sum(
-                    1
-                    for job_id, last in result["last"].items()
-                    if services.jobs.snapshot(owner, job_id).log_tail.endswith(
-                        f"{last}/100000 [00:{last % 60:02d}<00:10, 9.50it/s]"
-                    )
-                )
-                cpu = (
-                    cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
-                ) / wall
-                for snap in started:
-                    await services.jobs.cancel(owner, snap.job_id)
+            )
+            cpu = (cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime) / wall
+            for snap in started:
+                await services.jobs.cancel(owner, snap.job_id)
     lags.sort()
     bodies = "inline inputs" if args.inline else "inputs by URL"
+    print(f"{'the real app (build_app: Gradio, its middleware and ours)' if args.real_app else 'bare route'}")
     print(f"jobs {args.jobs}, {args.rate}/s each, {args.senders} connections")
     print(f"body {result['body_bytes']} bytes ({bodies})")
     print(f"deliveries answered: {result['sent']} in {args.seconds:.0f} s = {result['per_s']:.0f}/s")
@@ -288,6 +331,9 @@ async def run(args: argparse.Namespace) -> None:
     per_delivery_ms = 1000 * cpu * wall / max(1, result["sent"])
     print(f"app CPU {cpu:.2f} cores = {per_delivery_ms:.2f} ms per delivery")
     print(f"one event loop at 100 % would take ~{1000 / per_delivery_ms:.0f} deliveries/s")
+    if profile is not None:
+        profile.dump_stats(args.profile)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
 
 
 def main() -> None:
@@ -299,13 +345,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--senders", type=int, default=32, help="connections the sender keeps open")
     parser.add_argument("--inline", action="store_true", help="bodies with the inputs inline as data: URLs")
+    parser.add_argument("--real-app", action="store_true", help="the route inside the app app.py serves")
+    parser.add_argument("--uvloop", action="store_true", help="the app on uvloop, as uvicorn runs it")
+    parser.add_argument("--profile", type=Path, help="cProfile the app while deliveries arrive; stats here")
     parser.add_argument("--send", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send is not None:
         plan = json.loads(args.send.read_text())
+        print("ready", flush=True)
         print(json.dumps(asyncio.run(send(plan, args.seconds, args.rate, args.senders))))
         return
-    asyncio.run(run(args))
+    if args.uvloop:
+        uvloop.run(run(args))
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 Gradio runs its server (and every async handler) on an event loop of its own; the httpx
 client, the ledger's lock and the job followers must live on that loop, so they are opened
 in the ASGI lifespan that Gradio passes through `app_kwargs`. So is the sweeper of Gradio's
-cache, and the MCP server's session manager (its routes sit beside Gradio's, as the webhook's
-do); the request guard goes in front of Gradio's routes as middleware, through the same door.
+cache, and the MCP server's session manager (its routes sit beside Gradio's); the webhook door and
+the request guard go in front of Gradio's routes as middleware, through the same door.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from demo_app.uploads import (
     UploadQuota,
 )
 from demo_app.visitors import visitor_address
-from demo_app.webhooks import WebhookInbox, webhook_route
+from demo_app.webhooks import WebhookDoor, WebhookInbox
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,10 @@ class ServicesUnavailable(RuntimeError):
     """A request arrived while the services were not open (start-up or shutdown)."""
 
 
-def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
-    """The Blocks and the `launch()` keyword arguments that make it behave as intended."""
-    handle = ServicesHandle()
+def build_app(settings: Settings, handle: ServicesHandle | None = None) -> tuple[gr.Blocks, dict[str, Any]]:
+    """The Blocks and the `launch()` keyword arguments that make it behave as intended; `handle`
+    receives the services its lifespan opens (a benchmark serving the app itself reads them there)."""
+    handle = handle if handle is not None else ServicesHandle()
     folder = get_upload_folder()
     uploads = UploadPolicy(folder)
     quota = UploadQuota(
@@ -146,9 +147,12 @@ def build_app(settings: Settings) -> tuple[gr.Blocks, dict[str, Any]]:
         ],
         "app_kwargs": {
             "lifespan": lifespan,
-            "middleware": [guard],
+            # Deliveries are answered before Gradio's routing, the busiest requests while jobs run.
+            "middleware": [
+                Middleware(WebhookDoor, inbox=functools.partial(_inbox, handle), max_body_bytes=max_webhook),
+                guard,
+            ],
             "routes": [
-                webhook_route(functools.partial(_inbox, handle), max_body_bytes=max_webhook),
                 *share_routes(functools.partial(_share_desk, handle)),
                 *door.routes,
                 *admin_routes(AdminDesk(handle.get), AdminAccess.from_settings(settings)),

@@ -85,11 +85,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     """Signs the job id in each webhook address; unset, a random secret is made once in the data
     directory."""
-    webhook_progress_max_jobs: int = Field(default=100, ge=0)
+    webhook_progress_max_jobs: int = Field(default=250, ge=0)
     """Predictions also push their logs and output (not just start and end) while at most this many
-    jobs run. `bench/webhooks.py` measured 0.8-1.4 ms of the app's CPU per delivery, so one event
-    loop takes ~700-1,250 a second; at Replicate's 2 `logs` webhooks a second per prediction, 100
-    jobs cost ~200/s, a fifth of the loop (1,000 jobs would want 2,000/s: more than it has)."""
+    jobs run. `bench/webhooks.py --real-app --uvloop` (the app as `app.py` serves it) measured
+    0.45 ms of the app's CPU per delivery (0.83 ms on plain asyncio), so at Replicate's 2 `logs`
+    webhooks a second per prediction, 250 jobs cost ~500/s = ~0.23 of the loop's core (~0.42 on
+    asyncio): every job of a 1,000-visitor crowd (~190 run at once) pushes its progress."""
     webhook_safety_poll_s: float = Field(default=45.0, gt=0)
     """While a job's webhooks arrive, it is still read this often: a lost webhook, or an `aborted`
     that the `completed` event does not report, is found this late at worst."""

@@ -49,7 +49,7 @@ class LiveJob:
         self.swept_at: float | None = None
         """When the status sweeper last found the prediction in the list (monotonic)."""
         self.news = asyncio.Event()
-        """Set when a webhook or the sweeper brings news for the follower."""
+        """Set when a webhook or the sweeper brings news for the follower, and by a cancel."""
         self.echo: Callable[[], None] | None = None
         """Called at each wake-up of the viewers while this replica follows the job on a shared
         database: tells the other replicas' viewers too (see `_feed`)."""
@@ -89,6 +89,11 @@ class LiveJob:
             eta_s=eta_s,
             group_id=r.group_id,
         )
+
+    def request_cancel(self) -> None:
+        """Ask the follower to stop the job; it is woken from its wait for news at once."""
+        self.cancel_requested.set()
+        self.news.set()
 
     def publish(self) -> None:
         """Something viewers show has changed: wake them now if the status changed (or the last

@@ -425,7 +425,7 @@ class JobManager:
         """
         job = await self._found(owner, job_id)
         if not job.record.settled:
-            job.cancel_requested.set()
+            job.request_cancel()
             if self._leases is not None:
                 await self._want_cancel(job_id)  # its follower, here or elsewhere, now or later
             elif job.task is None or job.task.done():
@@ -628,14 +628,14 @@ class JobManager:
         """A job this replica just claimed, with the cancel it may carry, ready to resume."""
         job = self._adopt(JobRecord.model_validate(claim.record))
         if claim.cancel_wanted:
-            job.cancel_requested.set()
+            job.request_cancel()
         return job
 
     def _cancel_followed(self, job_id: str) -> None:
         """A cancel reached this replica for a job it follows: its follower stops it."""
         job = self._jobs.get(job_id)
         if job is not None and job_id in self._running:
-            job.cancel_requested.set()
+            job.request_cancel()
 
     async def _want_cancel(self, job_id: str) -> None:
         """Keep the cancel on the job's row and announce it; if the database cannot take it now,

@@ -8,6 +8,7 @@ same everywhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -26,15 +27,15 @@ async def next_poll(job: LiveJob, interval: Callable[[], float], past_deadline: 
 
 
 async def next_news(job: LiveJob, interval: Callable[[], float], past_deadline: Callable[[], bool]) -> bool:
-    """Like `next_poll`, but a webhook or the sweeper may end the wait early: True if one did."""
+    """Like `next_poll`, but a webhook or the sweeper may end the wait early: True if one did.
+
+    One event to wait on (a cancel sets it too, see `LiveJob.request_cancel`) and a timer, no
+    task: with webhooks this runs after every delivery of every job."""
     news = job.news
-    if not news.is_set():
-        waiters = {asyncio.ensure_future(news.wait()), asyncio.ensure_future(job.cancel_requested.wait())}
-        try:
-            await asyncio.wait(waiters, timeout=interval(), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+    if not news.is_set() and not job.cancel_requested.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval()):
+                await news.wait()
     if job.cancel_requested.is_set():
         raise Canceled
     if past_deadline():

@@ -1,19 +1,16 @@
-"""The webhook route served beside the Gradio app (and alone, in job tests): POST only, its body
-read with a cap while it streams (Starlette sets none), before anything else is done with it."""
+"""The webhook route for an app of its own (job tests), and a capped body read for other routes.
+
+The app itself answers webhooks in front of its routing (`WebhookDoor`); a Starlette app that serves
+nothing else mounts the same endpoint as a route.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.requests import Request
 from starlette.routing import Route
 
-from demo_app.webhooks._inbox import WebhookInbox
+from demo_app.webhooks._door import InboxSource, WebhookEndpoint
 from demo_app.webhooks._links import ROUTE_PATH
-
-InboxSource = Callable[[], Awaitable[WebhookInbox | None]]
-"""The app's inbox once its services are open; None while they are not (or webhooks are off)."""
 
 
 class BodyTooLarge(Exception):
@@ -22,24 +19,7 @@ class BodyTooLarge(Exception):
 
 def webhook_route(inbox: InboxSource, *, max_body_bytes: int) -> Route:
     """`POST /webhooks/replicate/{job_id}/{tag}` answering each delivery with one sentence."""
-
-    async def receive(request: Request) -> Response:
-        target = await inbox()
-        if target is None:
-            return PlainTextResponse("This app is not receiving webhooks now.", 503)
-        job_id, tag = request.path_params["job_id"], request.path_params["tag"]
-        if not target.is_ours(job_id, tag):
-            return PlainTextResponse("This webhook address was not issued by this app.", 403)
-        try:
-            body = await read_capped(request, max_body_bytes)
-        except BodyTooLarge:
-            return PlainTextResponse(f"The webhook body is larger than {max_body_bytes} bytes.", 413)
-        except ClientDisconnect:
-            return PlainTextResponse("The webhook body was cut off.", 400)
-        answer = await target.deliver(job_id, tag, request.headers, body)
-        return PlainTextResponse(answer.text, answer.status)
-
-    return Route(ROUTE_PATH, receive, methods=["POST"])
+    return Route(ROUTE_PATH, WebhookEndpoint(inbox, max_body_bytes=max_body_bytes), methods=["POST"])
 
 
 async def read_capped(request: Request, max_bytes: int) -> bytes:
