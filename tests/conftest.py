@@ -32,16 +32,21 @@ ENGINE_TOKEN = "r8_engine-test-token"
 DEFAULT_TIME_SCALE = 100.0
 
 LONGEST_FIRST = (
-    "tests/crowd/test_crowd.py",
     "tests/jobs/test_restart.py",
+    "tests/crowd/test_crowd.py",
     "tests/ui/test_browser.py",
-    "tests/credits/test_state_machine.py",
-    "tests/replicas/test_replicas.py",
     "tests/replicas/test_takeover.py",
+    "tests/replicas/test_replicas.py",
+    "tests/credits/test_state_machine.py",
+    "tests/credits/test_crash.py",
     "tests/ui/test_preflight.py",
     "tests/ui/test_api.py",
-    "tests/credits/test_crash.py",
     "tests/ui/test_admin.py",
+    "tests/jobs/test_replicas.py",
+    "tests/jobs/test_every_model.py",
+    "tests/jobs/test_hostile_inputs.py",
+    "tests/jobs/test_scenarios.py",
+    "tests/jobs/test_billing.py",
 )
 """The files that take minutes each, longest first (measured with `--durations`). With
 `--dist loadfile` one worker runs a whole file: a long file handed out last would keep one worker

@@ -23,7 +23,9 @@ if [ "${1:-}" = "--lint-only" ]; then
     exit 0
 fi
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
-# Two workers, one test file each at a time: module-scoped apps and browsers stay shared within a file.
+# Three workers on two cores, one test file each at a time: the suite waits on processes, browsers and
+# engine clocks more than it computes, so a third file in flight fills the cores the first two leave
+# idle. Module-scoped apps and browsers stay shared within a file.
 # Files are handed out in collection order, which tests/conftest.py starts with the longest files
 # (xdist would otherwise order them by their number of tests, leaving a long file with few tests last).
-exec python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
+exec python -m pytest -n 3 --dist loadfile --no-loadscope-reorder "$@"

@@ -37,6 +37,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+PORT_ATTEMPTS = 5
+"""A port found free can be taken by another test process before the app binds it: try anew."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -65,10 +69,8 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppFactory]:
     launched: list[gr.Blocks] = []
 
     def start(**overrides: Any) -> RunningApp:
-        port = free_port()
         values: dict[str, Any] = {
             "data_dir": tmp_path_factory.mktemp("app-data"),
-            "server_port": port,
             "replicate_api_token": None,
             "poll_interval_s": 0.2,
             "engine_time_scale": 20.0,
@@ -80,8 +82,15 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppFactory]:
             "cache_orphan_age_s": 10 * 365 * 86400.0,
         }
         values.update(overrides)
-        settings = Settings(_env_file=None, **values)
-        demo = launch(settings, prevent_thread_lock=True, quiet=True)
+        for attempt in range(PORT_ATTEMPTS):
+            settings = Settings(_env_file=None, **{"server_port": free_port(), **values})
+            try:
+                demo = launch(settings, prevent_thread_lock=True, quiet=True)
+                break
+            except OSError:
+                # Another process (a parallel test worker) took the free port before we bound it.
+                if attempt == PORT_ATTEMPTS - 1 or "server_port" in overrides:
+                    raise
         launched.append(demo)
         return RunningApp(f"http://127.0.0.1:{settings.server_port}/", settings, demo)
 
