@@ -36,10 +36,8 @@ class WalkRule:
     """The loop counts as quiet with at most this many tasks (a waiting visitor keeps about ten)."""
     growth_when_quiet: float = 0.05
     """Quiet: walk once the frozen set has grown by this share since the last walk."""
-    max_growth: float = 2.0
-    """Busy or not: walk once the frozen set has grown by this share (here: tripled). Nearly all
-    of that growth is alive: with a thousand visitors waiting, a walk at double found 25
-    unreachable objects among 648,000 and stopped the loop for a second."""
+    max_growth: float = 1.0
+    """Busy or not: walk once the frozen set has grown by this share (here: doubled)."""
 
     def due(self, frozen: int, after_last_walk: int, tasks: int) -> bool:
         """Whether to walk now, given the frozen count, that count after the last walk, and the tasks."""

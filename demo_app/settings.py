@@ -85,13 +85,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     """Signs the job id in each webhook address; unset, a random secret is made once in the data
     directory."""
-    webhook_progress_max_jobs: int = Field(default=100, ge=0)
-    """Predictions also push their logs and output (not just start and end) while fewer than this
-    many push theirs. `bench/webhooks.py --real-app --uvloop` measured 0.45 ms of the app's CPU
-    per delivery, so at Replicate's 2 `logs` webhooks a second per prediction 100 cost ~200/s,
-    ~0.09 of the loop's core. More would suit the app alone, but on a 2-core machine that also
-    runs the built-in engine (`bench.crowd`), 250 made the engine's ~500 signed deliveries a
-    second take most of a core and its answers to the app timed out."""
+    webhook_progress_max_jobs: int = Field(default=250, ge=0)
+    """Predictions also push their logs and output (not just start and end) while at most this many
+    jobs run. `bench/webhooks.py --real-app --uvloop` (the app as `app.py` serves it) measured
+    0.45 ms of the app's CPU per delivery (0.83 ms on plain asyncio), so at Replicate's 2 `logs`
+    webhooks a second per prediction, 250 jobs cost ~500/s = ~0.23 of the loop's core (~0.42 on
+    asyncio): every job of a 1,000-visitor crowd (~190 run at once) pushes its progress."""
     webhook_safety_poll_s: float = Field(default=45.0, gt=0)
     """While a job's webhooks arrive, it is still read this often: a lost webhook, or an `aborted`
     that the `completed` event does not report, is found this late at worst."""
