@@ -143,6 +143,8 @@ class Figures:
     deliveries: int
     app: AppUse
     loop_lag_ms: list[float]
+    loop_lag_own_ms: list[float]
+    """Each loop-lag sample less the time the loop's thread waited for a core in it."""
     gc_pauses: list[tuple[int, float, float]]
     """The collector's pauses of 1 ms or more in the app: generation, wall ms, CPU ms."""
     client_lag_ms: list[float]
@@ -189,6 +191,9 @@ def figures(
         deliveries=len(requests["delivery"]),
         app=app,
         loop_lag_ms=[ms for path in loop_lags for ms in read_loop_lag(path, crowd.began, crowd.ended)],
+        loop_lag_own_ms=[
+            ms for path in loop_lags for ms in read_loop_lag(path, crowd.began, crowd.ended, own=True)
+        ],
         gc_pauses=[
             pause
             for path in loop_lags
@@ -200,12 +205,16 @@ def figures(
     )
 
 
-def read_loop_lag(path: Path, began: float, ended: float) -> list[float]:
-    """The app's loop-lag samples (ms) taken while the crowd ran."""
+def read_loop_lag(path: Path, began: float, ended: float, *, own: bool = False) -> list[float]:
+    """The app's loop-lag samples (ms) taken while the crowd ran; with `own`, each less the time
+    the loop's thread waited for a core (samples without that figure are left out)."""
     if not path.exists():
         return []
-    samples = (line.split() for line in path.read_text().splitlines())
-    return [float(lag) for at, lag in samples if began <= float(at) <= ended]
+    samples = [line.split() for line in path.read_text().splitlines()]
+    kept = [fields for fields in samples if began <= float(fields[0]) <= ended]
+    if not own:
+        return [float(fields[1]) for fields in kept]
+    return [max(0.0, float(fields[1]) - float(fields[2])) for fields in kept if len(fields) > 2]
 
 
 def read_gc_pauses(path: Path, began: float, ended: float) -> list[tuple[int, float, float]]:
@@ -285,6 +294,8 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"(machine load average {f.app.load_average:.1f}); peak memory (VmHWM): {f.app.peak_mib:,.0f} MiB",
         f"app event-loop lag: p50 {loop[0]:.1f} ms, p99 {loop[1]:.1f} ms, "
         f"max {max(f.loop_lag_ms, default=float('nan')):.0f} ms ({len(f.loop_lag_ms)} samples)",
+        f"  … less the time its thread waited for a core: p50 {percentile(f.loop_lag_own_ms, 0.5):.1f} ms, "
+        f"p99 {percentile(f.loop_lag_own_ms, 0.99):.1f} ms ({len(f.loop_lag_own_ms)} samples)",
         gc_line(f.gc_pauses),
         f"driver's own loop lag (arrival times late by): p99 {percentile(f.client_lag_ms, 0.99):.0f} ms",
         "holds: " + ", ".join(f"{n} {verdict}" for verdict, n in f.settlement.most_common()),

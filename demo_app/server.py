@@ -29,7 +29,14 @@ from demo_app.services import Services, open_services
 from demo_app.settings import Settings
 from demo_app.shares import ShareDesk, share_routes
 from demo_app.stopping import serve_until_stopped
-from demo_app.ui import build_ui, use_lean_sessions, visitors_of
+from demo_app.ui import (
+    GRADIO_OPTIONAL_IMPORTS,
+    build_ui,
+    check_progress_rarely,
+    mark_absent,
+    use_lean_sessions,
+    visitors_of,
+)
 from demo_app.uploads import (
     MIB,
     CacheSweeper,
@@ -132,6 +139,8 @@ def build_app(settings: Settings, handle: ServicesHandle | None = None) -> tuple
         address=lambda headers, peer: visitor_address(headers, peer, settings.trusted_proxy_hops),
     )
     demo.queue(default_concurrency_limit=None, max_size=settings.max_waiting_visitors)
+    check_progress_rarely(demo)
+    mark_absent(GRADIO_OPTIONAL_IMPORTS)
     max_webhook = settings.webhook_max_body_kb * 1024
     launch_kwargs: dict[str, Any] = {
         "server_name": settings.server_name,
