@@ -53,6 +53,8 @@ class JobContext:
     """Webhook addresses when this app is reachable from Replicate; None: polling alone."""
     sweep_every: Callable[[], float | None] = lambda: None
     """Seconds between two sweeps of the status sweeper, or None while it is not sweeping."""
+    pushing_progress: Callable[[], int] = lambda: 0
+    """How many followed predictions push their logs by webhook now (created, not yet ended)."""
 
     @property
     def inputs_dir(self) -> Path:
@@ -100,11 +102,13 @@ class JobContext:
 
     def webhook(self, job: LiveJob) -> tuple[str | None, list[str] | None]:
         """The create's `webhook` and `webhook_events_filter`: start and end always; logs and output
-        too while few enough jobs run for one event loop to take them all (the job remembers which)."""
+        too while fewer than `webhook_progress_max_jobs` predictions push theirs, so one event
+        loop takes them all (the job remembers which). Counted are predictions that push now,
+        not jobs preparing or waiting in the line: those receive no webhook yet."""
         if self.links is None:
             return None, None
         events = ["start", "completed"]
-        job.progress_pushed = self.followers() <= self.settings.webhook_progress_max_jobs
+        job.progress_pushed = self.pushing_progress() < self.settings.webhook_progress_max_jobs
         if job.progress_pushed:
             events += ["output", "logs"]
         return self.links.url_for(job.record.job_id), events

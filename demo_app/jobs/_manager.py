@@ -146,6 +146,7 @@ class JobManager:
                 observer=self._observe,
                 links=links,
                 sweep_every=self._statuses.every,
+                pushing_progress=self._pushing_progress,
             )
         )
 
@@ -532,6 +533,14 @@ class JobManager:
 
     def _followed(self) -> list[LiveJob]:
         return [self._jobs[job_id] for job_id in self._running if job_id in self._jobs]
+
+    def _pushing_progress(self) -> int:
+        """Followed predictions created with `logs` webhooks whose end is not known yet."""
+        return sum(
+            1
+            for job in self._followed()
+            if job.progress_pushed and not (job.latest is not None and job.latest.is_terminal)
+        )
 
     def _followed_places(self) -> list[Admitted]:
         """The places this replica keeps alive: its followed jobs that have not ended."""

@@ -258,3 +258,38 @@ def test_plain_http_webhooks_only_to_loopback() -> None:
         Settings(_env_file=None, public_url="http://studio.example.com")
     space = Settings(_env_file=None, space_host="owner-studio.hf.space")
     assert space.webhook_base_url == "https://owner-studio.hf.space"
+
+
+async def test_logs_are_pushed_for_as_many_running_predictions_as_the_limit_counting_only_those(
+    make_stack: StackFactory, receiver: Receiver, face: Path, voice: Path
+) -> None:
+    # Limit 1. A pushes its logs; B, created while A runs, does not; once A has ended, C pushes
+    # again although B is still followed (a follower without logs webhooks costs the loop none).
+    stack = await webhook_stack(
+        make_stack, receiver, "stall", webhook_safety_poll_s=600.0, webhook_progress_max_jobs=1
+    )
+    processing: dict[str, asyncio.Event] = {}
+    stack.hooks.append(
+        lambda snap: processing.setdefault(snap.job_id, asyncio.Event()).set()
+        if snap.status is JobStatus.PROCESSING
+        else None
+    )
+    await stack.ledger.open_account(OWNER)
+
+    async def running() -> str:
+        job = await stack.jobs.start(OWNER, str(face), str(voice), MODEL, {})
+        await asyncio.wait_for(processing.setdefault(job.job_id, asyncio.Event()).wait(), 60)
+        return job.job_id
+
+    def pushes_logs(job_id: str) -> bool:
+        return stack.jobs._jobs[job_id].progress_pushed  # what the create asked of the webhook
+
+    a = await running()
+    b = await running()
+    assert pushes_logs(a) and not pushes_logs(b)
+    await stack.jobs.cancel(OWNER, a)
+    await stack.jobs.wait(OWNER, a, timeout_s=60)
+    c = await running()
+    assert pushes_logs(c)
+    for job_id in (b, c):
+        await stack.jobs.cancel(OWNER, job_id)
