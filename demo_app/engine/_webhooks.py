@@ -42,6 +42,11 @@ THROTTLE_S = 0.5
 FINAL_RETRIES_S = (1.0, 2.0, 4.0)
 """Waits (clock seconds) before each retry of the final delivery."""
 SEND_TIMEOUT_S = 5.0
+SENDS_AT_ONCE = 64
+"""Deliveries in flight at once, as many as the client's pool keeps connections. The rest wait
+their turn here: waiting inside httpcore's pool instead, every assignment pass walks all waiting
+requests (encode/httpcore#1035), and with a thousand predictions pushing logs that backlog took
+the engine's whole core while the app's reads went unanswered."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +88,22 @@ def _loopback(host: str) -> bool:
 class WebhookSender:
     """Sends every prediction's webhooks; one per engine."""
 
-    def __init__(self, clock: Clock, script: WebhookScript) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        script: WebhookScript,
+        *,
+        at_once: int = SENDS_AT_ONCE,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         self._key = base64.b64decode(self.secret.removeprefix("whsec_"))
         self._clock = clock
         self._script = script
         self._http: httpx.AsyncClient | None = None
+        self._at_once = at_once
+        self._transport = transport
+        self._slots = asyncio.Semaphore(at_once)
         self._tasks: set[asyncio.Task[None]] = set()
         self._throttled: dict[str, float] = {}
         self._pending: set[str] = set()
@@ -98,7 +113,10 @@ class WebhookSender:
 
     def start(self) -> None:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=SEND_TIMEOUT_S, follow_redirects=False)
+            limits = httpx.Limits(max_connections=self._at_once, max_keepalive_connections=self._at_once)
+            self._http = httpx.AsyncClient(
+                timeout=SEND_TIMEOUT_S, follow_redirects=False, limits=limits, transport=self._transport
+            )
 
     async def drained(self) -> None:
         """Return once every delivery under way has been answered (or given up): `sent` is final."""
@@ -178,6 +196,10 @@ class WebhookSender:
                 return
 
     async def _post(self, url: str, webhook_id: str, body: bytes) -> int | str:
+        async with self._slots:  # signed once its turn comes, so a wait never makes it stale
+            return await self._signed_post(url, webhook_id, body)
+
+    async def _signed_post(self, url: str, webhook_id: str, body: bytes) -> int | str:
         assert self._http is not None
         stamp = str(int(time.time()))
         key = secrets.token_bytes(len(self._key)) if self._script.bad_signature else self._key
@@ -191,6 +213,6 @@ class WebhookSender:
         try:
             response = await self._http.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            logger.info("webhook to %s failed: %s", url, exc)
+            logger.info("webhook to %s failed: %s %s", url, type(exc).__name__, exc)
             return "unreachable"
         return response.status_code

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from demo_app.engine import Engine
-from demo_app.engine._scenarios import WebhooksLost
+from demo_app.engine._clock import ScaledClock
+from demo_app.engine._hosted_models import hosted_by_name
+from demo_app.engine._predictions import PredictionRecord
+from demo_app.engine._scenarios import WebhookScript, WebhooksLost
+from demo_app.engine._webhooks import EVENTS, WebhookSender, WebhookTarget
 from tests.conftest import EngineFactory
 from tests.engine.fakes import quick_render
 from tests.engine.helpers import WAN_PATH, record, wan_input
@@ -169,3 +174,55 @@ async def test_lost_deliveries_never_arrive(
     await record(engine, prediction_id).settled.wait()
     assert engine.runtime.webhooks.sent["completed lost"] == 1
     assert hook.deliveries == []
+
+
+async def test_deliveries_wait_their_turn_in_the_engine_not_in_the_http_pool() -> None:
+    """A backlog waits for one of the sender's few slots; held in httpx's pool instead, every
+    queued request is walked at each assignment (quadratic), and it took the engine's core."""
+    at_once, total = 3, 10
+    seen = {"arrived": 0}
+    changed = asyncio.Condition()
+
+    async def receive(request: Request) -> Response:
+        await request.body()
+        async with changed:
+            seen["arrived"] += 1
+            batch_full = min(total, -(-seen["arrived"] // at_once) * at_once)
+            changed.notify_all()
+            await changed.wait_for(lambda: seen["arrived"] >= batch_full)  # held until its batch is in
+        return Response(status_code=200)
+
+    pool = CountingTransport(httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=at_once)))
+    sender = WebhookSender(ScaledClock(), WebhookScript(), at_once=at_once, transport=pool)
+    sender.start()
+    model = hosted_by_name("wan-video", "wan-2.2-s2v")
+    assert model is not None
+    async with serve_on_loop(Starlette(routes=[Route("/hook", receive, methods=["POST"])])) as port:
+        target = WebhookTarget(f"http://127.0.0.1:{port}/hook", frozenset(EVENTS), Engine.base_url)
+        for number in range(total):
+            record = PredictionRecord(id=f"p{number}", model=model, input={}, created_at=datetime.now(UTC))
+            sender.event(record, target, "start")
+        await sender.drained()
+        await sender.aclose()
+    assert sender.sent["start 200"] == total
+    assert pool.most == at_once, "never more requests handed to the pool than it has connections"
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Passes requests on and counts the most that were inside the wrapped transport at once."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self._inside = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._inside += 1
+        self.most = max(self.most, self._inside)
+        try:
+            return await self._inner.handle_async_request(request)
+        finally:
+            self._inside -= 1
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
