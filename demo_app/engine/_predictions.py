@@ -98,10 +98,14 @@ class PredictionRecord:
             self._tell("logs")
 
     def shown(self, now: datetime, *, logs: bool = True) -> None:
-        """An answer (or a webhook) told a client this record as it is now: note what was new."""
-        self.status_shown.setdefault(self.status.value, now)
-        if logs:
-            self.lines_shown.extend([now] * (len(self.log_times) - len(self.lines_shown)))
+        """An answer told a client this record as it is now: note what was new."""
+        self.shown_upto(self.status.value, len(self.log_times) if logs else 0, now)
+
+    def shown_upto(self, status: str, lines: int, now: datetime) -> None:
+        """A client learnt, at `now`, the record as it was when it had `status` and `lines` log
+        lines (a webhook is answered after the record may have moved on)."""
+        self.status_shown.setdefault(status, now)
+        self.lines_shown.extend([now] * (lines - len(self.lines_shown)))
 
     def finish(
         self, status: RecordStatus, now: datetime, *, output: Any = None, error: str | None = None

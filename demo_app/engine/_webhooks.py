@@ -85,6 +85,16 @@ def _loopback(host: str) -> bool:
     return host == "localhost" or host == "::1" or host.startswith("127.")
 
 
+@dataclass(frozen=True)
+class Body:
+    """A delivery's JSON and what of the record it shows (noted as seen once it is answered 2xx)."""
+
+    content: bytes
+    record: PredictionRecord
+    status: str
+    lines: int
+
+
 class WebhookSender:
     """Sends every prediction's webhooks; one per engine."""
 
@@ -149,7 +159,8 @@ class WebhookSender:
             self._spawn(self._later(record, target, kind, max(0.0, wait)))
             return
         body = self._body(record, target)
-        self._spawn(self._deliver(target, kind, body, final=kind == "completed", number=self._number(record)))
+        final = kind == "completed"
+        self._spawn(self._deliver(target, kind, body, final=final, number=self._number(record)))
 
     async def _later(self, record: PredictionRecord, target: WebhookTarget, kind: str, wait: float) -> None:
         if wait:
@@ -168,9 +179,9 @@ class WebhookSender:
             self._count[record.id] += 1
         return number
 
-    def _body(self, record: PredictionRecord, target: WebhookTarget) -> bytes:
-        record.shown(self._clock.now())
-        return json.dumps(record.to_json(target.base_url), separators=(",", ":")).encode()
+    def _body(self, record: PredictionRecord, target: WebhookTarget) -> Body:
+        content = json.dumps(record.to_json(target.base_url), separators=(",", ":")).encode()
+        return Body(content, record, record.status.value, len(record.log_times))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -178,7 +189,7 @@ class WebhookSender:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(
-        self, target: WebhookTarget, kind: str, body: bytes, *, final: bool, number: int
+        self, target: WebhookTarget, kind: str, body: Body, *, final: bool, number: int
     ) -> None:
         script = self._script
         held_back = script.reorder_s if not final and number % 2 == 0 else 0.0
@@ -189,10 +200,11 @@ class WebhookSender:
         for attempt in range(len(FINAL_RETRIES_S) + 1 if final else 1):
             if attempt:
                 await self._clock.sleep(FINAL_RETRIES_S[attempt - 1])
-            answers = [await self._post(target.url, webhook_id, body) for _ in range(script.copies)]
+            answers = [await self._post(target.url, webhook_id, body.content) for _ in range(script.copies)]
             for answer in answers:
                 self.sent[f"{kind} {answer}"] += 1
             if any(isinstance(a, int) and 200 <= a < 300 for a in answers):
+                body.record.shown_upto(body.status, body.lines, self._clock.now())
                 return
 
     async def _post(self, url: str, webhook_id: str, body: bytes) -> int | str:
