@@ -134,6 +134,10 @@ class Figures:
     started_lag: list[float]
     completed_lag: list[float]
     progress_lag: list[float]
+    progress_lag_pushed: list[float]
+    """Of `progress_lag`, the lines of predictions that pushed their logs by webhook."""
+    pushing: int
+    """Predictions that pushed their logs (at least one `logs` delivery answered)."""
     heard_status: list[float]
     """Of the status lag, upstream → app (the first answer showing the change)."""
     heard_progress: list[float]
@@ -158,6 +162,7 @@ def figures(
     """Every figure of one run; `loop_lags` are the loop-lag files of the app's processes."""
     timelines = {t["id"]: t for t in stats["predictions"]}
     started, completed, progress, created, heard_status, heard_progress = [], [], [], [], [], []
+    progress_pushed, pushing = [], 0
     for one in crowd.visits:
         timeline = timelines.get(one.prediction_id or "")
         if timeline is None:
@@ -166,7 +171,11 @@ def figures(
         lags = status_lags(one, timeline)
         started += [lags["started"]] if "started" in lags else []
         completed += [lags["completed"]] if "completed" in lags else []
-        progress += progress_lags(one, timeline)
+        lags_of_lines = progress_lags(one, timeline)
+        progress += lags_of_lines
+        if timeline.get("logs_pushed", 0):
+            progress_pushed += lags_of_lines
+            pushing += 1
         statuses, lines = heard_lags(timeline)
         heard_status += statuses
         heard_progress += lines
@@ -183,6 +192,8 @@ def figures(
         started_lag=started,
         completed_lag=completed,
         progress_lag=progress,
+        progress_lag_pushed=progress_pushed,
+        pushing=pushing,
         heard_status=heard_status,
         heard_progress=heard_progress,
         updates=[len(one.frames) for one in crowd.visits],
@@ -286,6 +297,7 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"  … of which upstream → app (first answer showing it): {_ms(f.heard_status)}",
         f"progress lag:          {_ms(f.progress_lag)} ({len(f.progress_lag)} lines)",
         f"  … of which upstream → app: {_ms(f.heard_progress)}",
+        f"  … of the {f.pushing} predictions that pushed their logs: {_ms(f.progress_lag_pushed)}",
         f"updates per visitor:   mean {mean_updates:.1f}, max {max(f.updates, default=0)}",
         f"upstream creates, peak per 60 s: {f.creates_peak} (limit {limits[0]})",
         f"upstream API reads (all other calls), peak per 60 s: {f.reads_peak} (limit {limits[1]}); "

@@ -62,6 +62,8 @@ class PredictionRecord:
     status_shown: dict[str, datetime] = field(default_factory=dict)
     """When an answer first showed each status; `lines_shown`: each log line (diagnostics)."""
     lines_shown: list[datetime] = field(default_factory=list)
+    logs_pushed: int = 0
+    """`logs`/`output` webhooks the receiver answered 2xx (diagnostics: pushed, not polled)."""
     output: Any = None
     error: str | None = None
     data_removed: bool = False

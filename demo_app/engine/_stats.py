@@ -67,6 +67,7 @@ def timeline_json(record: PredictionRecord) -> dict[str, Any]:
         "started_at": record.started_at.timestamp() if record.started_at else None,
         "completed_at": record.completed_at.timestamp() if record.completed_at else None,
         "status_shown": {status: moment.timestamp() for status, moment in record.status_shown.items()},
+        "logs_pushed": record.logs_pushed,
         "logs": [
             [moment.timestamp(), line, seen]
             for moment, line, seen in zip(record.log_times, lines, shown, strict=False)

@@ -205,6 +205,7 @@ class WebhookSender:
                 self.sent[f"{kind} {answer}"] += 1
             if any(isinstance(a, int) and 200 <= a < 300 for a in answers):
                 body.record.shown_upto(body.status, body.lines, self._clock.now())
+                body.record.logs_pushed += kind in ("logs", "output")
                 return
 
     async def _post(self, url: str, webhook_id: str, body: bytes) -> int | str:

@@ -114,6 +114,7 @@ async def test_every_event_is_signed_as_replicate_signs_it(
     )
     ids = [headers["webhook-id"] for headers, _ in hook.deliveries]
     assert len(set(ids)) == len(ids)
+    await engine.runtime.webhooks.drained()
     ended = record(engine, prediction_id)
     assert ended.completed_at is not None and ended.status_shown["succeeded"] >= ended.completed_at, (
         "seen once the delivery was answered"
