@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -22,7 +23,7 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +43,7 @@ THROTTLE_S = 0.5
 FINAL_RETRIES_S = (1.0, 2.0, 4.0)
 """Waits (clock seconds) before each retry of the final delivery."""
 SEND_TIMEOUT_S = 5.0
-SENDS_AT_ONCE = 64
+SENDS_AT_ONCE = 128
 """Deliveries in flight at once, as many as the client's pool keeps connections. The rest wait
 their turn here: waiting inside httpcore's pool instead, every assignment pass walks all waiting
 requests (encode/httpcore#1035), and with a thousand predictions pushing logs that backlog took
@@ -165,12 +166,21 @@ class WebhookSender:
     async def _later(self, record: PredictionRecord, target: WebhookTarget, kind: str, wait: float) -> None:
         if wait:
             await self._clock.sleep(wait)
+        number = self._number(record)
+        build = functools.partial(self._newest, record, target)
+        # Built when its turn to be sent comes, so a backlog sends the newest state (one waiting
+        # delivery per prediction); built now if the scenario holds it back to arrive late.
+        body = build() if self._held_back_s(number, final=False) else build
+        if body is not None:
+            await self._deliver(target, kind, body, final=False, number=number)
+
+    def _newest(self, record: PredictionRecord, target: WebhookTarget) -> Body | None:
+        """The record as it is now for a throttled delivery; None once it ended (`completed` says so)."""
         self._pending.discard(record.id)
         if record.terminal:
-            return  # `completed` carries the end
+            return None
         self._throttled[record.id] = self._clock.now().timestamp()
-        body = self._body(record, target)
-        await self._deliver(target, kind, body, final=False, number=self._number(record))
+        return self._body(record, target)
 
     def _number(self, record: PredictionRecord) -> int:
         """This delivery's place among the prediction's deliveries (0 first)."""
@@ -188,29 +198,44 @@ class WebhookSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(
-        self, target: WebhookTarget, kind: str, body: Body, *, final: bool, number: int
-    ) -> None:
+    def _held_back_s(self, number: int, *, final: bool) -> float:
+        """How long the scenario holds this delivery back (late, or overtaken by the next one)."""
         script = self._script
-        held_back = script.reorder_s if not final and number % 2 == 0 else 0.0
-        delay = script.delay_s + held_back
+        return script.delay_s + (script.reorder_s if not final and number % 2 == 0 else 0.0)
+
+    async def _deliver(
+        self,
+        target: WebhookTarget,
+        kind: str,
+        wanted: Body | Callable[[], Body | None],
+        *,
+        final: bool,
+        number: int,
+    ) -> None:
+        delay = self._held_back_s(number, final=final)
         if delay:
             await self._clock.sleep(delay)
         webhook_id = "msg_" + secrets.token_urlsafe(12)
+        body = wanted if isinstance(wanted, Body) else None
         for attempt in range(len(FINAL_RETRIES_S) + 1 if final else 1):
             if attempt:
                 await self._clock.sleep(FINAL_RETRIES_S[attempt - 1])
-            answers = [await self._post(target.url, webhook_id, body.content) for _ in range(script.copies)]
+            async with self._slots:  # signed once its turn comes, so a wait never makes it stale
+                if body is None:
+                    body = wanted() if callable(wanted) else wanted
+                    if body is None:
+                        return
+                content = body.content
+                answers = [
+                    await self._signed_post(target.url, webhook_id, content)
+                    for _ in range(self._script.copies)
+                ]
             for answer in answers:
                 self.sent[f"{kind} {answer}"] += 1
             if any(isinstance(a, int) and 200 <= a < 300 for a in answers):
                 body.record.shown_upto(body.status, body.lines, self._clock.now())
                 body.record.logs_pushed += kind in ("logs", "output")
                 return
-
-    async def _post(self, url: str, webhook_id: str, body: bytes) -> int | str:
-        async with self._slots:  # signed once its turn comes, so a wait never makes it stale
-            return await self._signed_post(url, webhook_id, body)
 
     async def _signed_post(self, url: str, webhook_id: str, body: bytes) -> int | str:
         assert self._http is not None

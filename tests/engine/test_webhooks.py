@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,11 @@ from starlette.routing import Route
 from demo_app.engine import Engine
 from demo_app.engine._clock import ScaledClock
 from demo_app.engine._hosted_models import hosted_by_name
-from demo_app.engine._predictions import PredictionRecord
+from demo_app.engine._predictions import PredictionRecord, RecordStatus
 from demo_app.engine._scenarios import WebhookScript, WebhooksLost
 from demo_app.engine._webhooks import EVENTS, WebhookSender, WebhookTarget
 from tests.conftest import EngineFactory
-from tests.engine.fakes import quick_render
+from tests.engine.fakes import ManualClock, quick_render
 from tests.engine.helpers import WAN_PATH, record, wan_input
 from tests.jobs.receiver import serve_on_loop
 
@@ -231,3 +231,46 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+async def test_a_backlogged_prediction_sends_its_newest_logs_once_its_turn_comes() -> None:
+    """A throttled `logs` delivery is built when a slot frees, not when it was due: with the
+    receiver slow, later lines ride in that one delivery instead of queueing stale copies."""
+    clock = ManualClock()
+    bodies: list[dict[str, Any]] = []
+    first_in, release = asyncio.Event(), asyncio.Event()
+
+    async def receive(request: Request) -> Response:
+        bodies.append(json.loads(await request.body()))
+        if len(bodies) == 1:
+            first_in.set()
+            await release.wait()
+        return Response(status_code=200)
+
+    sender = WebhookSender(clock, WebhookScript(), at_once=1)
+    sender.start()
+    model = hosted_by_name("wan-video", "wan-2.2-s2v")
+    assert model is not None
+    record = PredictionRecord(id="p1", model=model, input={}, created_at=clock.now())
+    record.status = RecordStatus.PROCESSING
+
+    def prints(line: str) -> None:
+        record.logs += line + "\n"
+        record.log_times.append(clock.now())
+        sender.event(record, target, "logs")
+
+    async with serve_on_loop(Starlette(routes=[Route("/hook", receive, methods=["POST"])])) as port:
+        target = WebhookTarget(f"http://127.0.0.1:{port}/hook", frozenset({"logs"}), Engine.base_url)
+        prints("line 1")
+        await first_in.wait()  # the one slot is taken
+        prints("line 2")  # due in 0.5 s
+        due = clock.now() + timedelta(seconds=0.5)
+        await clock.sleeping_until(due)
+        clock.advance(0.5)
+        await asyncio.sleep(0)  # the due delivery now waits for the slot
+        for number in range(3, 7):
+            prints(f"line {number}")
+        release.set()
+        await asyncio.wait_for(sender.drained(), timeout=10)
+        await sender.aclose()
+    assert [body["logs"].count("\n") for body in bodies] == [1, 6]
