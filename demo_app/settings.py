@@ -86,13 +86,11 @@ class Settings(BaseSettings):
     """Signs the job id in each webhook address; unset, a random secret is made once in the data
     directory."""
     webhook_progress_max_jobs: int = Field(default=250, ge=0)
-    """Predictions also push their logs and output (not just start and end) when created while at
-    most this many jobs are followed (preparing, in the line or running). `bench/webhooks.py
-    --real-app --uvloop` measured 0.45 ms of the app's CPU per delivery: 250 pushing predictions
-    at Replicate's 2 `logs` webhooks a second cost ~0.23 of the loop's core. Under a 1,000-visitor
-    crowd most jobs are created while more are followed, and are polled for their progress;
-    counting only the predictions that push (at 250, and at 100) overloaded the 2-core benchmark,
-    where the frames to visitors and the built-in engine's deliveries each took a core."""
+    """Predictions also push their logs and output (not just start and end) when created while
+    fewer than this many predictions push theirs (jobs preparing or in the line push nothing yet).
+    `bench/webhooks.py --real-app --uvloop` measured 0.45 ms of the app's CPU per delivery: 250
+    pushing predictions at Replicate's 2 `logs` webhooks a second cost ~0.23 of the loop's core.
+    In `bench/crowd.py`'s 1,000 visitors at most ~250 run at once, so every one pushes."""
     webhook_safety_poll_s: float = Field(default=45.0, gt=0)
     """While a job's webhooks arrive, it is still read this often: a lost webhook, or an `aborted`
     that the `completed` event does not report, is found this late at worst."""
