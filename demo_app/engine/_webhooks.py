@@ -38,16 +38,18 @@ from demo_app.engine._scenarios import WebhookScript
 logger = logging.getLogger(__name__)
 
 EVENTS = ("start", "output", "logs", "completed")
+STATUS_EVENTS = ("start", "completed")
 THROTTLE_S = 0.5
 """Least clock time between two `logs`/`output` deliveries of one prediction."""
 FINAL_RETRIES_S = (1.0, 2.0, 4.0)
 """Waits (clock seconds) before each retry of the final delivery."""
 SEND_TIMEOUT_S = 5.0
 SENDS_AT_ONCE = 128
-"""Deliveries in flight at once, as many as the client's pool keeps connections. The rest wait
-their turn here: waiting inside httpcore's pool instead, every assignment pass walks all waiting
-requests (encode/httpcore#1035), and with a thousand predictions pushing logs that backlog took
-the engine's whole core while the app's reads went unanswered."""
+"""Deliveries in flight at once in each lane (`start`/`completed`, and `logs`/`output`), and the
+client's pool keeps as many connections. The rest wait their turn here: waiting inside
+httpcore's pool instead, every assignment pass walks all waiting requests (encode/httpcore#1035),
+and with a thousand predictions pushing logs that backlog took the engine's whole core while the
+app's reads went unanswered. A backlog of logs never holds a start or an end back."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ class WebhookSender:
         self._http: httpx.AsyncClient | None = None
         self._at_once = at_once
         self._transport = transport
-        self._slots = asyncio.Semaphore(at_once)
+        self._lanes = {status: asyncio.Semaphore(at_once) for status in (True, False)}
+        """Send slots by whether the event is a status change (`start`, `completed`)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._throttled: dict[str, float] = {}
         self._pending: set[str] = set()
@@ -124,7 +127,8 @@ class WebhookSender:
 
     def start(self) -> None:
         if self._http is None:
-            limits = httpx.Limits(max_connections=self._at_once, max_keepalive_connections=self._at_once)
+            pool = len(self._lanes) * self._at_once
+            limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
             self._http = httpx.AsyncClient(
                 timeout=SEND_TIMEOUT_S, follow_redirects=False, limits=limits, transport=self._transport
             )
@@ -220,7 +224,7 @@ class WebhookSender:
         for attempt in range(len(FINAL_RETRIES_S) + 1 if final else 1):
             if attempt:
                 await self._clock.sleep(FINAL_RETRIES_S[attempt - 1])
-            async with self._slots:  # signed once its turn comes, so a wait never makes it stale
+            async with self._lanes[kind in STATUS_EVENTS]:  # signed at its turn, never stale
                 if body is None:
                     body = wanted() if callable(wanted) else wanted
                     if body is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -274,3 +275,38 @@ async def test_a_backlogged_prediction_sends_its_newest_logs_once_its_turn_comes
         await asyncio.wait_for(sender.drained(), timeout=10)
         await sender.aclose()
     assert [body["logs"].count("\n") for body in bodies] == [1, 6]
+
+
+async def test_a_backlog_of_logs_never_holds_a_start_back() -> None:
+    clock = ManualClock()
+    start_in, release = asyncio.Event(), asyncio.Event()
+    logs_in = asyncio.Event()
+
+    async def receive(request: Request) -> Response:
+        body = json.loads(await request.body())
+        if body["logs"]:
+            logs_in.set()
+            await release.wait()
+        else:
+            start_in.set()
+        return Response(status_code=200)
+
+    sender = WebhookSender(clock, WebhookScript(), at_once=1)
+    sender.start()
+    model = hosted_by_name("wan-video", "wan-2.2-s2v")
+    assert model is not None
+    busy, fresh = (
+        PredictionRecord(id=name, model=model, input={}, created_at=clock.now()) for name in ("p1", "p2")
+    )
+    busy.status = fresh.status = RecordStatus.PROCESSING
+    busy.logs, busy.log_times = "line 1\n", [clock.now()]
+    async with serve_on_loop(Starlette(routes=[Route("/hook", receive, methods=["POST"])])) as port:
+        target = WebhookTarget(f"http://127.0.0.1:{port}/hook", frozenset(EVENTS), Engine.base_url)
+        sender.event(busy, target, "logs")
+        await logs_in.wait()  # the logs lane's one slot is taken
+        sender.event(fresh, target, "start")
+        await asyncio.wait_for(start_in.wait(), timeout=10)
+        release.set()
+        await sender.drained()
+        await sender.aclose()
+    assert sender.sent == Counter({"logs 200": 1, "start 200": 1})
