@@ -16,6 +16,24 @@ from tests.credits.crash_worker import OWNERS
 from tests.credits.test_crash import assert_reported_ops_present, reported, run_until_killed
 
 KILLS = 20
+WORKER = "lipsync-crash-worker"
+"""The worker's `application_name`, so its sessions can be found after the kill."""
+
+
+def end_worker_sessions(url: str) -> None:
+    """End the killed worker's sessions on the server, waiting for each.
+
+    A pipelined transaction travels with its COMMIT: the worker may be killed after sending it,
+    and the server then commits a moment later. Read before that, the entries and the balances
+    (two reads) could straddle the commit and seem to disagree. Once its sessions are gone, each
+    of its changes is committed whole or was never made.
+    """
+    sessions = "FROM pg_stat_activity WHERE application_name = %s"
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Waits up to 10 s for each; a session that ended by itself meanwhile only warns.
+        conn.execute(f"SELECT pg_terminate_backend(pid, 10000) {sessions}", (WORKER,))
+        (left,) = conn.execute(f"SELECT count(*) {sessions}", (WORKER,)).fetchone() or (0,)
+    assert left == 0, "a killed worker's session outlived 10 s"
 
 
 async def assert_ledger_agrees(url: str, on_entries: Audit) -> None:
@@ -41,7 +59,8 @@ def test_sigkill_at_random_moments_leaves_every_change_whole(database_url: str, 
     report = tmp_path / "done.jsonl"
     rng = random.Random()
     for seed in range(KILLS):
-        run_until_killed(database_url, report, seed, rng)
+        run_until_killed(f"{database_url}&application_name={WORKER}", report, seed, rng)
+        end_worker_sessions(database_url)
         with psycopg.connect(database_url) as conn:
             on_entries = audit(read_pg_entries(conn), daily_budget=10**9)
         assert_reported_ops_present(reported(report), on_entries)
