@@ -61,6 +61,11 @@ class LiveJob:
             self.settled.set()
             self.progress = 1.0 if record.status is JobStatus.SUCCEEDED else None
 
+    @property
+    def ended_upstream(self) -> bool:
+        """The newest state folded in says the prediction has ended."""
+        return self.latest is not None and self.latest.is_terminal
+
     def snapshot(self) -> JobSnapshot:
         """The job as a viewer sees it now (elapsed is computed at call time)."""
         r = self.record

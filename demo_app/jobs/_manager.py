@@ -536,11 +536,7 @@ class JobManager:
 
     def _pushing_progress(self) -> int:
         """Followed predictions created with `logs` webhooks whose end is not known yet."""
-        return sum(
-            1
-            for job in self._followed()
-            if job.progress_pushed and not (job.latest is not None and job.latest.is_terminal)
-        )
+        return sum(1 for job in self._followed() if job.progress_pushed and not job.ended_upstream)
 
     def _followed_places(self) -> list[Admitted]:
         """The places this replica keeps alive: its followed jobs that have not ended."""

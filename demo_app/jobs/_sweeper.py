@@ -85,7 +85,7 @@ class StatusSweeper:
             for job in self._followed()
             if job.record.prediction_id is not None
             and job.record.create_sent_at is not None
-            and not (job.latest is not None and job.latest.is_terminal)
+            and not job.ended_upstream
         ]
 
     async def sweep(self, jobs: list[LiveJob]) -> int:
