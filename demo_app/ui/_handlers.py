@@ -270,6 +270,9 @@ class PageHandlers:
             async for snap in services.jobs.subscribe(owner, first.job_id):
                 frame = await frames.frame(snap)
                 if self._followed.get(panel) != first.job_id:
+                    # Gradio sends an event's last frame again when it ends: a frame that changes
+                    # nothing keeps that from drawing this older job over the newer one.
+                    yield idle_frame()
                     return
                 if frame is not None:
                     yield frame
