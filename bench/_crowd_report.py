@@ -141,6 +141,9 @@ class Figures:
     heard_status: list[float]
     """Of the status lag, upstream → app (the first answer showing the change)."""
     heard_progress: list[float]
+    transit: list[float]
+    """From the app taking a snapshot of a running job to the visitor receiving it (every update
+    after the first, to the 0.1 s of `elapsed_s`): Gradio's queue, the stream and this driver."""
     updates: list[int]
     creates_peak: int
     reads_peak: int
@@ -196,6 +199,12 @@ def figures(
         pushing=pushing,
         heard_status=heard_status,
         heard_progress=heard_progress,
+        transit=[
+            f.at - f.made_at
+            for one in crowd.visits
+            for f in one.frames[1:]
+            if f.made_at is not None and f.status not in SEEN_COMPLETED
+        ],
         updates=[len(one.frames) for one in crowd.visits],
         creates_peak=peak_per_window(requests["create"]),
         reads_peak=peak_per_window(requests["read"]),
@@ -298,6 +307,7 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"progress lag:          {_ms(f.progress_lag)} ({len(f.progress_lag)} lines)",
         f"  … of which upstream → app: {_ms(f.heard_progress)}",
         f"  … of the {f.pushing} predictions that pushed their logs: {_ms(f.progress_lag_pushed)}",
+        f"app's snapshot → visitor (updates of running jobs, to 0.1 s): {_ms(f.transit)}",
         f"updates per visitor:   mean {mean_updates:.1f}, max {max(f.updates, default=0)}",
         f"upstream creates, peak per 60 s: {f.creates_peak} (limit {limits[0]})",
         f"upstream API reads (all other calls), peak per 60 s: {f.reads_peak} (limit {limits[1]}); "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -31,6 +32,8 @@ class Frame:
     at: float
     status: str
     progress: float | None
+    made_at: float | None = None
+    """When the app took the snapshot: its `created_at` plus its `elapsed_s` (to 0.1 s)."""
 
 
 @dataclass
@@ -57,9 +60,17 @@ class Visit:
         self.prediction_id = snapshot.get("prediction_id") or self.prediction_id
         self.final_words = str(snapshot.get("error") or snapshot.get("message") or "")
         from_logs = snapshot.get("progress_source") == "logs"
-        self.frames.append(
-            Frame(at, str(snapshot.get("status")), snapshot.get("progress") if from_logs else None)
-        )
+        progress = snapshot.get("progress") if from_logs else None
+        self.frames.append(Frame(at, str(snapshot.get("status")), progress, _made_at(snapshot)))
+
+
+def _made_at(snapshot: dict[str, Any]) -> float | None:
+    """When the app took `snapshot` (epoch seconds), told by its creation time and elapsed seconds."""
+    try:
+        created = datetime.fromisoformat(str(snapshot["created_at"])).timestamp()
+        return created + float(snapshot["elapsed_s"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 @dataclass

@@ -30,15 +30,17 @@ addressed to the balancer.
 Printed: jobs done / errors; lag from the engine's status changes (started, succeeded) and
 progress lines to the visitor seeing them, p50/p99; updates per visitor; upstream creates and
 other API calls, peak per sliding 60 s; app CPU (cores, /proc/<pid>/stat) and peak memory
-(VmHWM); app event-loop lag (`LIPSYNC_LOOP_LAG_LOG`); every hold settled once (the ledger,
-read after the app stopped). Clocks are the same machine's. With replicas, the totals add up
-CPU and peak memory and pool the loop-lag samples; then each replica's share (the visitors it
-served, the jobs it followed, its own CPU, memory and loop lag), and the balancer's CPU.
+(VmHWM); app event-loop lag (`LIPSYNC_LOOP_LAG_LOG`); the CPU the engine and this driver used of
+the same cores; every hold settled once (the ledger, read after the app stopped). Clocks are the
+same machine's. With replicas, the totals add up CPU and peak memory and pool the loop-lag
+samples; then each replica's share (the visitors it served, the jobs it followed, its own CPU,
+memory and loop lag), and the balancer's CPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -87,6 +89,8 @@ class CrowdRun:
     balancer: AppUse | None = None
     followed_elsewhere: int = 0
     """Jobs followed by another replica than the one their visitor streamed from."""
+    harness: dict[str, AppUse] = field(default_factory=dict)
+    """What the engine and this driver used of the same cores meanwhile."""
 
     @property
     def budgets_kept(self) -> bool:
@@ -98,7 +102,11 @@ class CrowdRun:
 
     def report(self, rate: float) -> list[str]:
         webhooks = ["LIPSYNC_PUBLIC_URL passed to the app"] if self.webhooks else []
-        total = [*lines(self.figures, webhooks=self.webhooks, rate=rate, limits=self.limits), *webhooks]
+        total = [
+            *lines(self.figures, webhooks=self.webhooks, rate=rate, limits=self.limits),
+            *harness_lines(self.harness),
+            *webhooks,
+        ]
         if not self.replicas:
             return total
         front = "behind HAProxy (deploy/haproxy.cfg)" if self.balancer else "reached directly"
@@ -114,6 +122,16 @@ class CrowdRun:
             )
         shares.append(f"jobs followed by another replica than their visitor's: {self.followed_elsewhere}")
         return [head, *total, *shares]
+
+
+def harness_lines(harness: dict[str, AppUse]) -> list[str]:
+    """The engine's and the driver's share of the two cores the app shares with them."""
+    if not harness:
+        return []
+    shares = ", ".join(
+        f"{name} {use.cores:.2f} cores used, {use.cpu_wait:.2f} waited for" for name, use in harness.items()
+    )
+    return [f"the rest of the machine: {shares}"]
 
 
 def limit(name: str) -> int:
@@ -140,17 +158,20 @@ class Measured:
     uses: dict[str, AppUse]
     balancer: AppUse | None
     stats: dict[str, Any]
+    harness: dict[str, AppUse]
 
 
 def measure(served: Served, engine: EngineProcess, visitors: int, rate: float) -> Measured:
     """Drive the crowd at `served`; each process's CPU and memory over it, the engine's stats."""
     meters = {name: Meter.start(app.pid) for name, app in served.apps.items()}
     front = Meter.start(served.balancer.pid) if served.balancer else None
+    others = {"engine": Meter.start(engine.process.pid), "driver": Meter.start(os.getpid())}
     # The driver's own loop stamps each arrival: uvloop keeps it from adding its lag to the figures.
     crowd = uvloop.run(drive(served.url, served.key_secret, visitors, rate))
     wall = crowd.ended - crowd.began
     uses = {name: meter.use(wall) for name, meter in meters.items()}
-    return Measured(crowd, uses, front.use(wall) if front else None, engine.stats())
+    harness = {name: meter.use(wall) for name, meter in others.items()}
+    return Measured(crowd, uses, front.use(wall) if front else None, engine.stats(), harness)
 
 
 def run_crowd(
@@ -175,11 +196,11 @@ def run_crowd(
         if url is None:
             settled = settlements(served.data_dirs["app"] / "ledger.json", run.crowd.visits)
             total = figures(run.crowd, run.stats, loop_lags, settled, run.uses["app"])
-            return CrowdRun(total, limits, webhooks)
+            return CrowdRun(total, limits, webhooks, harness=run.harness)
         settled, holders = read_database(url, run.crowd.visits)
     total = figures(run.crowd, run.stats, loop_lags, settled, AppUse.together(list(run.uses.values())))
     shares, elsewhere = replica_shares(run, served, holders)
-    return CrowdRun(total, limits, webhooks, shares, run.balancer, elsewhere)
+    return CrowdRun(total, limits, webhooks, shares, run.balancer, elsewhere, run.harness)
 
 
 def replica_shares(run: Measured, served: Served, holders: dict[str, str]) -> tuple[list[ReplicaRun], int]:

@@ -50,6 +50,9 @@ client's pool keeps as many connections. The rest wait their turn here: waiting 
 httpcore's pool instead, every assignment pass walks all waiting requests (encode/httpcore#1035),
 and with a thousand predictions pushing logs that backlog took the engine's whole core while the
 app's reads went unanswered. A backlog of logs never holds a start or an end back."""
+KEEPALIVE_S = 2.0
+"""How long an idle connection to a receiver is reused: well under uvicorn's 5 s, so the receiver
+never closes one as a delivery is sent on it (which lost that delivery with a `ReadError`)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,9 @@ class WebhookSender:
     def start(self) -> None:
         if self._http is None:
             pool = len(self._lanes) * self._at_once
-            limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+            limits = httpx.Limits(
+                max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=KEEPALIVE_S
+            )
             self._http = httpx.AsyncClient(
                 timeout=SEND_TIMEOUT_S, follow_redirects=False, limits=limits, transport=self._transport
             )
