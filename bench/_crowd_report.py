@@ -63,10 +63,12 @@ def status_lags(visit: Visit, timeline: dict[str, Any]) -> dict[str, float]:
     return lags
 
 
-def progress_lags(visit: Visit, timeline: dict[str, Any]) -> list[float]:
-    """Seconds from each progress line the engine printed to this visitor seeing that far."""
-    lags, index = [], 0
-    for printed_at, line, _ in timeline["logs"]:
+def progress_lags(visit: Visit, timeline: dict[str, Any]) -> list[tuple[float, float | None]]:
+    """For each progress line the engine printed, seconds to this visitor seeing that far: from
+    the printing, and from the app's first answer showing the line (None if none did)."""
+    lags: list[tuple[float, float | None]] = []
+    index = 0
+    for printed_at, line, heard_at in timeline["logs"]:
         progress = parse_progress(line)
         if progress is None:
             continue
@@ -79,7 +81,8 @@ def progress_lags(visit: Visit, timeline: dict[str, Any]) -> list[float]:
 
         index = _first(visit.frames, index, shows)
         if index < len(visit.frames):
-            lags.append(visit.frames[index].at - printed_at)
+            seen = visit.frames[index].at
+            lags.append((seen - printed_at, seen - heard_at if heard_at is not None else None))
     return lags
 
 
@@ -141,6 +144,8 @@ class Figures:
     heard_status: list[float]
     """Of the status lag, upstream → app (the first answer showing the change)."""
     heard_progress: list[float]
+    progress_after_app: list[float]
+    """Of the progress lag, from the app's answer that first showed the line to the visitor."""
     transit: list[float]
     """From the app taking a snapshot of a running job to the visitor receiving it (every update
     after the first, to the 0.1 s of `elapsed_s`): Gradio's queue, the stream and this driver."""
@@ -165,7 +170,7 @@ def figures(
     """Every figure of one run; `loop_lags` are the loop-lag files of the app's processes."""
     timelines = {t["id"]: t for t in stats["predictions"]}
     started, completed, progress, created, heard_status, heard_progress = [], [], [], [], [], []
-    progress_pushed, pushing = [], 0
+    progress_pushed, pushing, progress_after_app = [], 0, []
     for one in crowd.visits:
         timeline = timelines.get(one.prediction_id or "")
         if timeline is None:
@@ -174,8 +179,10 @@ def figures(
         lags = status_lags(one, timeline)
         started += [lags["started"]] if "started" in lags else []
         completed += [lags["completed"]] if "completed" in lags else []
-        lags_of_lines = progress_lags(one, timeline)
+        lines_seen = progress_lags(one, timeline)
+        lags_of_lines = [lag for lag, _ in lines_seen]
         progress += lags_of_lines
+        progress_after_app += [lag for _, lag in lines_seen if lag is not None]
         if timeline.get("logs_pushed", 0):
             progress_pushed += lags_of_lines
             pushing += 1
@@ -199,6 +206,7 @@ def figures(
         pushing=pushing,
         heard_status=heard_status,
         heard_progress=heard_progress,
+        progress_after_app=progress_after_app,
         transit=[
             f.at - f.made_at
             for one in crowd.visits
@@ -305,7 +313,7 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"status lag, succeeded: {_ms(f.completed_lag)} ({len(f.completed_lag)} seen)",
         f"  … of which upstream → app (first answer showing it): {_ms(f.heard_status)}",
         f"progress lag:          {_ms(f.progress_lag)} ({len(f.progress_lag)} lines)",
-        f"  … of which upstream → app: {_ms(f.heard_progress)}",
+        f"  … of which upstream → app: {_ms(f.heard_progress)}; app → visitor: {_ms(f.progress_after_app)}",
         f"  … of the {f.pushing} predictions that pushed their logs: {_ms(f.progress_lag_pushed)}",
         f"app's snapshot → visitor (updates of running jobs, to 0.1 s): {_ms(f.transit)}",
         f"updates per visitor:   mean {mean_updates:.1f}, max {max(f.updates, default=0)}",

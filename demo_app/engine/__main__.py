@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         "--access-log",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="log every request (a parent reading our output must then keep reading it)",
+        help="log every request and webhook sent (a parent reading our output must then keep reading it)",
     )
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         ready_clip=args.ready_clip,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if not args.access_log:
+        # httpx logs each request it sends at INFO: here, every webhook delivery.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     logger.info(
         "Built-in engine on http://%s:%d: scenario %s, time scale %g, token %s",
         args.host,

@@ -4,6 +4,7 @@ we stop it ourselves (the visitor's cancel, our time-out)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import timedelta
@@ -13,7 +14,7 @@ from demo_app.credits import utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._deliver import deliver
-from demo_app.jobs._ending import JobEnded
+from demo_app.jobs._ending import Canceled, JobEnded
 from demo_app.jobs._facts import note_run
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
@@ -57,12 +58,42 @@ async def follow(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Pre
         if prediction.is_terminal or (woken and not wanted):
             continue
         try:
-            reading = await ctx.client.get_prediction(prediction_id)
+            prediction = await _read_folding_pushes(ctx, job, spec, prediction_id)
         except ReplicateError as exc:
             log.warning("job %s: still following %s after: %s", job.record.job_id, prediction_id, exc)
-            continue
-        prediction = await _fold(ctx, job, spec, reading)
     await conclude(ctx, job, spec, prediction)
+
+
+async def _read_folding_pushes(
+    ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction_id: str
+) -> Prediction:
+    """Read the prediction and fold the reading in; the newest state known after.
+
+    A read may wait seconds for the read budget while a crowd's uploads take it. Webhooks that
+    arrive meanwhile are folded at once (the visitor sees their progress now, not after the
+    read), an end pushed meanwhile ends the wait, and a cancel stops it (Canceled).
+    """
+    read = asyncio.ensure_future(ctx.client.get_prediction(prediction_id))
+    try:
+        while True:
+            news = asyncio.ensure_future(job.news.wait())
+            try:
+                await asyncio.wait((read, news), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                news.cancel()
+            if job.cancel_requested.is_set():
+                raise Canceled
+            if read.done():
+                return await _fold(ctx, job, spec, read.result())
+            job.news.clear()
+            pushed = take_pushed(job, prediction_id)
+            if pushed is not None and (latest := await _fold(ctx, job, spec, pushed)).is_terminal:
+                return latest
+    finally:
+        if not read.done():
+            read.cancel()
+        elif not read.cancelled():
+            read.exception()  # looked at: a failed read abandoned by a cancel is not reported as lost
 
 
 async def _fold(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Prediction) -> Prediction:

@@ -17,7 +17,14 @@ import pytest
 from demo_app.engine import GET_PREDICTION, Engine
 from demo_app.engine._scenarios import WebhooksLost
 from demo_app.jobs import JobStatus
-from demo_app.replicate import SigningKey
+from demo_app.replicate import (
+    DEFAULT_CREATES_PER_MIN,
+    DEFAULT_READS_PER_MIN,
+    Pacing,
+    Priority,
+    SigningKey,
+    TokenBucket,
+)
 from demo_app.services import webhook_links
 from demo_app.settings import Settings
 from tests.jobs.checks import settlement_lines
@@ -148,11 +155,9 @@ def logs(percent: int) -> str:
     )
 
 
-@pytest.fixture
-async def followed(
-    make_stack: StackFactory, receiver: Receiver, face: Path, voice: Path
-) -> AsyncIterator[Followed]:
-    stack = await webhook_stack(make_stack, receiver, "stall", webhook_safety_poll_s=600.0)
+async def stalled_job(stack: Stack, face: Path, voice: Path, http: httpx.AsyncClient) -> Followed:
+    """A job of `stack` (engine scenario `stall`) whose prediction is processing, with one genuine
+    push: it shows 30 % from the model's logs."""
     processing = asyncio.Event()
     stack.hooks.append(lambda snap: processing.set() if snap.status is JobStatus.PROCESSING else None)
     await stack.ledger.open_account(OWNER)
@@ -163,21 +168,23 @@ async def followed(
     prediction = stack.engine.runtime.get(snap.prediction_id).to_json(Engine.base_url)
     links = webhook_links(stack.settings)
     assert links is not None
+    key = await stack.client.webhook_signing_key()
+    job = Followed(stack, first.job_id, prediction, key, links.url_for(first.job_id), http)
+    answer = await job.push({**prediction, "logs": logs(30)})
+    assert answer.status_code == 200, answer.text
+    assert job.seen()[1].endswith("30/100 [00:01<00:01, 9.00it/s]")
+    return job
+
+
+@pytest.fixture
+async def followed(
+    make_stack: StackFactory, receiver: Receiver, face: Path, voice: Path
+) -> AsyncIterator[Followed]:
+    stack = await webhook_stack(make_stack, receiver, "stall", webhook_safety_poll_s=600.0)
     async with httpx.AsyncClient(timeout=30) as http:
-        job = Followed(
-            stack,
-            first.job_id,
-            prediction,
-            await stack.client.webhook_signing_key(),
-            links.url_for(first.job_id),
-            http,
-        )
-        # One genuine push first: the job shows 30 % from the model's logs.
-        answer = await job.push({**prediction, "logs": logs(30)})
-        assert answer.status_code == 200, answer.text
-        assert job.seen()[1].endswith("30/100 [00:01<00:01, 9.00it/s]")
+        job = await stalled_job(stack, face, voice, http)
         yield job
-        await stack.jobs.cancel(OWNER, first.job_id)
+        await stack.jobs.cancel(OWNER, job.job_id)
 
 
 async def unchanged(job: Followed, send: Callable[[], Awaitable[httpx.Response]], status: int) -> None:
@@ -270,9 +277,11 @@ async def test_logs_are_pushed_for_as_many_running_predictions_as_the_limit_coun
     )
     processing: dict[str, asyncio.Event] = {}
     stack.hooks.append(
-        lambda snap: processing.setdefault(snap.job_id, asyncio.Event()).set()
-        if snap.status is JobStatus.PROCESSING
-        else None
+        lambda snap: (
+            processing.setdefault(snap.job_id, asyncio.Event()).set()
+            if snap.status is JobStatus.PROCESSING
+            else None
+        )
     )
     await stack.ledger.open_account(OWNER)
 
@@ -293,3 +302,66 @@ async def test_logs_are_pushed_for_as_many_running_predictions_as_the_limit_coun
     assert pushes_logs(c)
     for job_id in (b, c):
         await stack.jobs.cancel(OWNER, job_id)
+
+
+class HeldReads:
+    """The read budget as a crowd's arrival leaves it: while held, every read waits (behind a
+    thousand uploads, say); a cancel, which goes first, still passes."""
+
+    def __init__(self, inner: TokenBucket) -> None:
+        self._inner = inner
+        self.released = asyncio.Event()
+        self.released.set()
+        self.someone_waits = asyncio.Event()
+
+    @property
+    def per_minute(self) -> int:
+        return self._inner.per_minute
+
+    @property
+    def rate_per_s(self) -> float:
+        return self._inner.rate_per_s
+
+    def available(self) -> float:
+        return self._inner.available()
+
+    def waiting(self) -> int:
+        return self._inner.waiting()
+
+    async def acquire(self, priority: Priority = Priority.NORMAL) -> None:
+        if priority is not Priority.URGENT and not self.released.is_set():
+            self.someone_waits.set()
+            await self.released.wait()
+        await self._inner.acquire(priority)
+
+
+async def progress_reaches(stack: Stack, job_id: str, fraction: float) -> None:
+    async for snap in stack.jobs.subscribe(OWNER, job_id):
+        if snap.progress is not None and snap.progress >= fraction:
+            return
+
+
+async def test_pushes_that_arrive_while_a_read_waits_for_the_budget_are_shown_and_a_cancel_acts(
+    make_stack: StackFactory, receiver: Receiver, face: Path, voice: Path
+) -> None:
+    # The follower's safety-net read (every 0.2 s here) waits for a read budget that is spent.
+    # A push arriving meanwhile reaches the visitor now, not when the read is answered; a cancel
+    # stops the job now. Before, the follower sat in the read: neither happened while it waited.
+    reads = HeldReads(TokenBucket(DEFAULT_READS_PER_MIN))
+    pacing = Pacing(reads=reads, creates=TokenBucket(DEFAULT_CREATES_PER_MIN))
+    stack = await webhook_stack(make_stack, receiver, "stall", webhook_safety_poll_s=0.2, pacing=pacing)
+    async with httpx.AsyncClient(timeout=30) as http:
+        job = await stalled_job(stack, face, voice, http)
+        reads.released.clear()
+        await asyncio.wait_for(reads.someone_waits.wait(), 30)
+
+        answer = await job.push({**job.prediction, "logs": logs(60)})
+        assert answer.status_code == 200, answer.text
+        await asyncio.wait_for(progress_reaches(stack, job.job_id, 0.6), 10)
+        assert not reads.released.is_set()
+
+        final = await asyncio.wait_for(stack.jobs.cancel(OWNER, job.job_id), 30)
+        assert final.status is JobStatus.CANCELED, final.message
+        settled = [("capture", final.charged)] if final.charged else [("release", final.returned)]
+        assert await settlement_lines(stack.ledger, OWNER, job.job_id) == settled
+        reads.released.set()
