@@ -93,7 +93,9 @@ async def list_predictions(runtime: Runtime, request: Request) -> Response:
     base = base_url(request)
     now = runtime.clock.now()
     for record in page.results:
-        record.shown(now)
+        # A list page is read for statuses (Replicate's does not always carry logs): only a
+        # prediction's own answers and its webhooks count as having shown its log lines.
+        record.shown(now, logs=False)
 
     def link(target: Cursor | None) -> str | None:
         if target is None:
