@@ -24,6 +24,7 @@ import pytest
 
 from demo_app.engine import Engine, LoopbackServer, RenderPool, Scenario
 from demo_app.media import MediaWorkers
+from tests import forked  # noqa: F401  (before any worker starts: the fork server preloads the test workers)
 from tests.postgres import database, database_url, postgres
 
 __all__ = ["database", "database_url", "postgres"]  # fixtures shared with every package

@@ -2,7 +2,8 @@
 
 A thread running FFmpeg or PIL cannot be stopped, so a slow or stuck decode would keep a core
 (and a CPU slot) busy for as long as the file makes it. Each check here runs in one of a few
-spawned processes (nothing inherited from the threaded server); the parent waits on the pipe
+worker processes (forked from the fork server, `demo_app.forkserver`: nothing inherited from the
+threaded server, and a fresh worker is ready in milliseconds); the parent waits on the pipe
 without blocking the event loop, and when the deadline passes, the awaiting task is cancelled
 or the worker dies (out of memory, a crash in a native library), that worker is killed and a
 fresh one takes its place on the next call. The caller gets a `MediaError` sentence in every
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal
 
+from demo_app.forkserver import worker_context
 from demo_app.media._audio import PreparedAudio, Trim
 from demo_app.media._errors import MediaError, MediaErrorCode
 from demo_app.media._face_memo import FaceMemo
@@ -51,7 +52,7 @@ class _Worker:
     """One process and its pipe; used by one check at a time."""
 
     def __init__(self, memory_mb: int) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = worker_context()
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
             target=serve, args=(child, memory_mb), name="media-worker", daemon=True

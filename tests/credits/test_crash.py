@@ -4,36 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from demo_app.credits import Ledger
+from tests import forked
 from tests.credits.audit import Audit, audit, read_entries
 from tests.credits.crash_worker import OWNERS
 
 KILLS = 60
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_until_killed(where: Path | str, report: Path, seed: int, rng: random.Random) -> None:
     """Run the crash worker on the ledger at `where` (a file, or a database URL), then SIGKILL it."""
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.credits.crash_worker", str(where), str(report), str(seed)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    worker = forked.Worker(
+        "tests.credits.crash_worker", [str(where), str(report), str(seed)], dict(os.environ)
     )
-    assert worker.stdout is not None
     assert worker.stdout.readline() == "ready\n", "the worker could not open the ledger"
     with pytest.raises(subprocess.TimeoutExpired):
         worker.wait(timeout=rng.uniform(0.0, 0.25))  # the random moment of the crash
     worker.send_signal(signal.SIGKILL)
-    assert worker.wait() == -signal.SIGKILL
+    assert worker.wait() == -signal.SIGKILL, worker.stderr()
     worker.stdout.close()
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import forked
 from tests.conftest import ENGINE_TOKEN, LoopbackFactory
 from tests.jobs.checks import assert_playable
 
@@ -31,14 +31,8 @@ def engine_url(loopback_engine: LoopbackFactory) -> Iterator[str]:
 
 
 def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tests.jobs.restart_worker", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    """`python -m tests.jobs.restart_worker ARGS` in its own process (forked, see tests.forked)."""
+    return forked.run("tests.jobs.restart_worker", list(args), env, timeout=180)
 
 
 @pytest.fixture(params=["tinydb", "postgres"])
