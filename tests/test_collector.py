@@ -1,14 +1,16 @@
-"""Full collections freeze their survivors; a walk of everything still finds cycles among them."""
+"""Full collections freeze their survivors; a walk of everything still finds cycles among them;
+the young generations are collected on a clock."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from demo_app.collector import FullCollections, WalkRule
+from demo_app.collector import FullCollections, WalkRule, YoungPace
 
 
 class Node:
@@ -77,3 +79,30 @@ async def test_walk_if_due_walks_only_when_the_rule_says_so(thawed: None) -> Non
         assert collections.walks == 1
         assert not collections.walk_if_due()  # nothing grew since
     assert extra
+
+
+async def test_young_generations_are_collected_on_the_clock_with_the_middle_one_every_nth_beat(
+    thawed: None,
+) -> None:
+    generations: list[int] = []
+    six = asyncio.Event()
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            generations.append(info["generation"])
+            if len(generations) == 6:
+                six.set()
+
+    gc.disable()  # only the clock collects now
+    gc.callbacks.append(seen)
+    try:
+        gone = _cycle()
+        pace = asyncio.create_task(YoungPace(every_s=0.005, middle_every=3).run())
+        await asyncio.wait_for(six.wait(), timeout=10)
+        pace.cancel()
+        await asyncio.gather(pace, return_exceptions=True)
+    finally:
+        gc.callbacks.remove(seen)
+        gc.enable()
+    assert gone() is None
+    assert generations[:6] == [0, 0, 1, 0, 0, 1]
