@@ -7,6 +7,7 @@ The app runs as a Space runs it (`python app.py`), pointed at the engine over HT
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -72,6 +73,15 @@ class EngineProcess:
 
     def stop(self) -> None:
         stop(self.process)
+
+
+def lower_priority(pid: int, niceness: int) -> None:
+    """Add `niceness` to the nice value of every thread of `pid` (Linux keeps one per thread;
+    threads started later inherit their starter's)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        tid = int(task.name)
+        with contextlib.suppress(ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
 
 
 def _clean_env() -> dict[str, str]:

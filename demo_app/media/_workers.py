@@ -258,7 +258,8 @@ class MediaWorkers:
         return self._slots[1]
 
     async def _take_worker(self) -> _Worker:
-        """An idle worker, or a new one (started in a thread: spawning takes about half a second)."""
+        """An idle worker, or a new one, started in a thread: it waits for the worker's first message,
+        and the first start of all waits for the fork server's imports."""
         if self._idle:
             worker = self._idle.pop()
         else:
