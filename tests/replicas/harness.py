@@ -121,20 +121,21 @@ def deployment(work: Path, engine: Engine, database_url: str, extra: dict[str, s
 
 
 def comparable(credits: dict[str, Any]) -> dict[str, Any]:
-    """The credits without what differs between two runs of one history: times, job ids (each job
-    is named by the order it first appears in) and sequence numbers, which count every owner's
-    lines, so they depend on how the two visitors interleave (they must only increase)."""
+    """The credits without what differs between two runs of one history: times, sequence numbers
+    (they count every owner's lines, so they depend on how visitors interleave; they must only
+    increase) and which of an owner's jobs running at once settled first. So the statement is
+    kept line by line without its job ids, and each job's own lines beside it, in any order."""
     seqs = [line["seq"] for line in credits["statement"]]
     assert seqs == sorted(set(seqs)), seqs
-    names: dict[str, int] = {}
     lines = [
-        {
-            **{k: v for k, v in line.items() if k not in ("time", "job_id", "seq")},
-            "job": names.setdefault(line["job_id"], len(names)) if line["job_id"] else None,
-        }
-        for line in credits["statement"]
+        {k: v for k, v in line.items() if k not in ("time", "job_id", "seq")} for line in credits["statement"]
     ]
-    return {**{k: v for k, v in credits.items() if k != "statement"}, "statement": lines}
+    by_job: dict[str, list[tuple[str, int, int]]] = {}
+    for line in credits["statement"]:
+        if line["job_id"]:
+            by_job.setdefault(line["job_id"], []).append((line["kind"], line["amount"], line["held_change"]))
+    jobs = sorted(by_job.values())
+    return {**{k: v for k, v in credits.items() if k != "statement"}, "statement": lines, "jobs": jobs}
 
 
 def _clean_env() -> dict[str, str]:
