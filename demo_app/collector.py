@@ -78,16 +78,11 @@ class YoungPace:
 
 
 class FullCollections:
-    """Freezes what each full collection leaves, and walks everything when `rule` says so."""
+    """Freezes what each full collection leaves, walks everything when `rule` says so, and
+    collects the young generations at `YoungPace`'s."""
 
-    def __init__(
-        self,
-        rule: WalkRule | None = None,
-        tasks: Callable[[], int] | None = None,
-        young: YoungPace | None = None,
-    ) -> None:
+    def __init__(self, rule: WalkRule | None = None, tasks: Callable[[], int] | None = None) -> None:
         self._rule = rule or WalkRule()
-        self._young = young or YoungPace()
         self._tasks = tasks or (lambda: len(asyncio.all_tasks()))
         self._after_last_walk = 0
         self.walks = 0
@@ -101,7 +96,7 @@ class FullCollections:
         gc.callbacks.append(self._after_collection)
         tasks = [
             asyncio.create_task(self._check(every_s), name="full-collections"),
-            asyncio.create_task(self._young.run(), name="young-collections"),
+            asyncio.create_task(YoungPace().run(), name="young-collections"),
         ]
         try:
             yield self

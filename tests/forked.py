@@ -4,17 +4,17 @@ The restart and crash tests start dozens of short-lived workers, each as `python
 would run it. A fresh interpreter spends seconds of CPU importing the app's modules (PyAV,
 OpenCV, psycopg, httpx) before doing a fraction of a second of work, and the suite runs on two
 cores. So the workers come from the app's fork server (`demo_app.forkserver`), which imports
-these modules too when `tests/conftest.py` has imported this one first:
-each child is still its own process (killed with SIGKILL, its files and sockets its own; not a
-daemon, since it starts media workers of its own), runs the
-module as `__main__` with its own arguments and environment, and its standard output and error go
-back to the test through pipes.
+these modules too when `tests/conftest.py` has imported this one first. Each child is still its
+own process (killed with SIGKILL, its files and sockets its own; not a daemon, since it starts
+media workers of its own), runs the module as `__main__` with its own arguments and
+environment, and its standard output and error go back to the test through pipes.
 """
 
 from __future__ import annotations
 
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import threading
@@ -49,21 +49,13 @@ class Worker:
         self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
         self._stderr_reader.start()
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit status, or minus the signal that ended it, as subprocess reports it."""
-        return self._process.exitcode
-
     def send_signal(self, signum: int) -> None:
         if self._process.pid is not None and self._process.exitcode is None:
             os.kill(self._process.pid, signum)
 
     def wait(self, timeout: float | None = None) -> int:
-        """The return code; subprocess.TimeoutExpired if it still runs after `timeout` seconds."""
+        """The return code (minus the signal that ended it, as subprocess reports it);
+        subprocess.TimeoutExpired if it still runs after `timeout` seconds."""
         self._process.join(timeout)
         if self._process.exitcode is None:
             raise subprocess.TimeoutExpired(self._process.name, timeout or 0.0)
@@ -88,7 +80,7 @@ def run(
         stdout = _read_all(worker.stdout, timeout)
         code = worker.wait(timeout)
     except BaseException:
-        worker.send_signal(9)
+        worker.send_signal(signal.SIGKILL)
         raise
     return subprocess.CompletedProcess([module, *args], code, stdout, worker.stderr())
 
