@@ -7,17 +7,25 @@ makes one overrun its deadline or its memory cap. On a two-core Space, every suc
 cost a core for a second more. Multiprocessing's fork server is a process started once, single
 threaded, that imports those modules once (`PRELOADED`) and forks each new worker from itself:
 the worker still shares nothing with the server, and is ready in milliseconds.
+
+Forking is only safe from a process with one thread, and importing NumPy or OpenCV starts
+OpenBLAS's worker threads (two of them on a two-core machine). So the fork server gets
+`OPENBLAS_NUM_THREADS=1` (unless the owner set it): it imports them and still has one thread
+when it forks. The checks are one picture or one clip each, run one per worker.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterable
 from multiprocessing.context import ForkServerContext
 
 PRELOADED = ["demo_app.media._worker_process", "demo_app.engine._render"]
 """Imported by the fork server before it forks anything (with all they import)."""
 
+# The fork server, started later from this process, inherits its environment.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(PRELOADED)
 
