@@ -3,8 +3,9 @@
 The restart and crash tests start dozens of short-lived workers, each as `python -m MODULE ARGS`
 would run it. A fresh interpreter spends seconds of CPU importing the app's modules (PyAV,
 OpenCV, psycopg, httpx) before doing a fraction of a second of work, and the suite runs on two
-cores. So the workers come from the app's fork server (`demo_app.forkserver`), which imports
-these modules too when `tests/conftest.py` has imported this one first. Each child is still its
+cores. So the workers come from a multiprocessing fork server that imported those modules once
+(`tests/conftest.py` imports this module first, before anything starts the fork server; it is
+started with one OpenBLAS thread, so it has a single thread when it forks). Each child is still its
 own process (killed with SIGKILL, its files and sockets its own; not a daemon, since it starts
 media workers of its own), runs the module as `__main__` with its own arguments and
 environment, and its standard output and error go back to the test through pipes.
@@ -12,6 +13,7 @@ environment, and its standard output and error go back to the test through pipes
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import runpy
 import signal
@@ -23,12 +25,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO
 
-from demo_app.forkserver import preload, worker_context
-
 ROOT = Path(__file__).resolve().parents[1]
 
-preload(["tests.jobs.restart_worker", "tests.credits.crash_worker"])
-_context = worker_context()
+# The fork server, started later from this process, inherits its environment.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["tests.jobs.restart_worker", "tests.credits.crash_worker"])
 
 
 class Worker:

@@ -7,8 +7,8 @@ the renderer spends most of its time in OpenCV, PyAV and numpy, which release th
 renders at once, threads contend for the GIL: a round takes 3.07 s against 2.59 s in processes,
 and the loop's worst lag is 15 ms against 10 ms. A process also contains a crash in a native
 library (the prediction fails, the app lives on; tested) and its memory. The price: a worker
-start-up (forked from the fork server, `demo_app.forkserver`, so nothing is inherited from a
-threaded parent) paid once per pool, and progress has to cross a process boundary.
+start-up (spawned, so nothing is inherited from a threaded parent) paid once per pool, and
+progress has to cross a process boundary.
 
 How progress crosses: each render gets an id; the worker's `on_progress` puts
 `(id, done, total)` on one `multiprocessing.Manager` queue shared by all renders (only when the
@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import multiprocessing
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,8 +36,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-
-from demo_app.forkserver import worker_context
 
 _END = "end"
 
@@ -91,7 +90,7 @@ class RenderPool:
     def __init__(self, workers: int = 1) -> None:
         self.workers = workers
         self._lock = threading.Lock()
-        self._context = worker_context()
+        self._context = multiprocessing.get_context("spawn")
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._manager: Any = None
         self._queue: Any = None

@@ -2,8 +2,7 @@
 
 A thread running FFmpeg or PIL cannot be stopped, so a slow or stuck decode would keep a core
 (and a CPU slot) busy for as long as the file makes it. Each check here runs in one of a few
-worker processes (forked from the fork server, `demo_app.forkserver`: nothing inherited from the
-threaded server, and a fresh worker is ready in milliseconds); the parent waits on the pipe
+spawned processes (nothing inherited from the threaded server); the parent waits on the pipe
 without blocking the event loop, and when the deadline passes, the awaiting task is cancelled
 or the worker dies (out of memory, a crash in a native library), that worker is killed and a
 fresh one takes its place on the next call. The caller gets a `MediaError` sentence in every
@@ -14,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Literal
 
-from demo_app.forkserver import worker_context
 from demo_app.media._audio import PreparedAudio, Trim
 from demo_app.media._errors import MediaError, MediaErrorCode
 from demo_app.media._face_memo import FaceMemo
@@ -52,7 +51,7 @@ class _Worker:
     """One process and its pipe; used by one check at a time."""
 
     def __init__(self, memory_mb: int) -> None:
-        context = worker_context()
+        context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
             target=serve, args=(child, memory_mb), name="media-worker", daemon=True
@@ -258,8 +257,7 @@ class MediaWorkers:
         return self._slots[1]
 
     async def _take_worker(self) -> _Worker:
-        """An idle worker, or a new one, started in a thread: it waits for the worker's first message,
-        and the first start of all waits for the fork server's imports."""
+        """An idle worker, or a new one (started in a thread: spawning takes about half a second)."""
         if self._idle:
             worker = self._idle.pop()
         else:
