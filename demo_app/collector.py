@@ -1,5 +1,5 @@
 """The collector paced for an event loop: full collections walk only what is new (everything
-when it is cheap), and the young generations are collected on a clock.
+when it is cheap), and every generation is collected on a clock.
 
 CPython 3.11's collector stops the event loop for a whole full collection, and a full collection
 walks every tracked object. With a thousand visitors waiting, each holds about 400 (the
@@ -15,12 +15,15 @@ collect, freeze) done when the loop is quiet, or in any case once the frozen set
 a bound (four times what it was after the last walk), so memory stays bounded under a crowd
 that never leaves.
 
-The young generations are collected on a clock as well (`YoungPace`). CPython starts a young
+Every generation is collected on a clock as well (`Pace`). CPython starts a young
 collection once allocations minus deallocations pass 700, and every frozen object that dies
 (a finished visitor's stream) counts as a deallocation: under a crowd the youngest generation
 grew to 28,000 objects, half of them cyclic garbage, before a collection walked them all at once
 and stopped the loop for up to 106 ms (`bench/crowd.py`, 1,000 visitors). Collected every 20 ms
-(and the middle generation every tenth time, CPython's own ratio), each walk is small.
+(and the middle generation every tenth time, CPython's own ratio), each walk is small. CPython's
+full collections, left to their own trigger, came every eight seconds or so and walked all that
+had survived meanwhile: 30 to 155 ms each, the loop's longest stops. One every two seconds walks
+a quarter of that.
 """
 
 from __future__ import annotations
@@ -59,14 +62,17 @@ class WalkRule:
 
 
 @dataclass(frozen=True)
-class YoungPace:
-    """How often the young generations are collected besides CPython's own triggers."""
+class Pace:
+    """How often each generation is collected besides CPython's own triggers."""
 
     every_s: float = 0.02
     """The youngest generation: a crowd's 20 ms of survivors walk in a few milliseconds."""
     middle_every: int = 10
     """The middle generation on every this-many-th beat instead (CPython collects it after ten
     young collections)."""
+    full_every: int = 100
+    """A full collection on every this-many-th beat instead (every 2 s): it walks only what is
+    not frozen, so what arrived since the last one."""
 
     async def run(self) -> None:
         """Collect on the clock until cancelled."""
@@ -74,12 +80,18 @@ class YoungPace:
         while True:
             await asyncio.sleep(self.every_s)
             beats += 1
-            gc.collect(1 if beats % self.middle_every == 0 else 0)
+            gc.collect(self.generation(beats))
+
+    def generation(self, beat: int) -> int:
+        """The generation collected on the `beat`-th beat (counting from 1)."""
+        if beat % self.full_every == 0:
+            return 2
+        return 1 if beat % self.middle_every == 0 else 0
 
 
 class FullCollections:
     """Freezes what each full collection leaves, walks everything when `rule` says so, and
-    collects the young generations at `YoungPace`'s."""
+    collects every generation at `Pace`'s."""
 
     def __init__(self, rule: WalkRule | None = None, tasks: Callable[[], int] | None = None) -> None:
         self._rule = rule or WalkRule()
@@ -91,12 +103,12 @@ class FullCollections:
     async def running(self, every_s: float = 10.0) -> AsyncIterator[FullCollections]:
         """Freeze after full collections, check every `every_s` whether a walk is due (growth
         counts from what is frozen now: start-up's objects, see `heap.freeze_startup_objects`),
-        and collect the young generations at their pace."""
+        and collect each generation at its pace."""
         self._after_last_walk = gc.get_freeze_count()
         gc.callbacks.append(self._after_collection)
         tasks = [
             asyncio.create_task(self._check(every_s), name="full-collections"),
-            asyncio.create_task(YoungPace().run(), name="young-collections"),
+            asyncio.create_task(Pace().run(), name="paced-collections"),
         ]
         try:
             yield self

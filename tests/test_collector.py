@@ -1,5 +1,5 @@
 """Full collections freeze their survivors; a walk of everything still finds cycles among them;
-the young generations are collected on a clock."""
+every generation is collected on a clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from demo_app.collector import FullCollections, WalkRule, YoungPace
+from demo_app.collector import FullCollections, Pace, WalkRule
 
 
 class Node:
@@ -81,7 +81,7 @@ async def test_walk_if_due_walks_only_when_the_rule_says_so(thawed: None) -> Non
     assert extra
 
 
-async def test_young_generations_are_collected_on_the_clock_with_the_middle_one_every_nth_beat(
+async def test_generations_are_collected_on_the_clock_the_older_ones_every_nth_beat(
     thawed: None,
 ) -> None:
     generations: list[int] = []
@@ -97,7 +97,7 @@ async def test_young_generations_are_collected_on_the_clock_with_the_middle_one_
     gc.callbacks.append(seen)
     try:
         gone = _cycle()
-        pace = asyncio.create_task(YoungPace(every_s=0.005, middle_every=3).run())
+        pace = asyncio.create_task(Pace(every_s=0.005, middle_every=3, full_every=6).run())
         await asyncio.wait_for(six.wait(), timeout=10)
         pace.cancel()
         await asyncio.gather(pace, return_exceptions=True)
@@ -105,4 +105,4 @@ async def test_young_generations_are_collected_on_the_clock_with_the_middle_one_
         gc.callbacks.remove(seen)
         gc.enable()
     assert gone() is None
-    assert generations[:6] == [0, 0, 1, 0, 0, 1]
+    assert generations[:6] == [0, 0, 1, 0, 0, 2]

@@ -16,6 +16,7 @@ from demo_app.jobs._messages import Ending
 from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobStatus
 from demo_app.replicate import OutputTooLarge, OutputUnavailable, Prediction, ReplicateError, pick_video
+from demo_app.storage import remove_file
 
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
 
@@ -42,7 +43,7 @@ async def deliver(ctx: JobContext, job: LiveJob, spec: ModelSpec, prediction: Pr
         async with ctx.cpu_slots:
             seconds = await ctx.media.video_duration(dest)
     except ValueError:
-        dest.unlink(missing_ok=True)
+        await remove_file(dest)
         raise JobEnded(Ending.NOT_A_VIDEO, spent=billed) from None
     rule = spec.pricing_for(r.options)
     bill = rule.bill(output_s=seconds, predict_time_s=prediction.predict_time, held=r.held)

@@ -483,7 +483,7 @@ class JobManager:
         reason = self._unavailable(model_id)
         if reason is not None:
             return Quote(ready=False, reason=reason, estimate=None, audio_s=None, text=reason)
-        with self._previews.fresh() as preview_dir:
+        async with self._previews.fresh() as preview_dir:
             return await quote(
                 self._ledger,
                 self.media,

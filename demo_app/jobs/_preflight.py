@@ -10,12 +10,13 @@ import collections
 import contextlib
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from demo_app import media
 from demo_app.catalog import ModelSpec
 from demo_app.jobs._types import Problem
+from demo_app.storage import remove_tree
 
 FACE_PROBLEMS = frozenset({"image_no_face", "image_many_faces", "image_no_such_face"})
 """Problems a choice answers (use anyway, which face) rather than another file."""
@@ -56,8 +57,8 @@ class Previews:
         shutil.rmtree(root, ignore_errors=True)
         self._finished: collections.deque[Path] = collections.deque()
 
-    @contextlib.contextmanager
-    def fresh(self) -> Iterator[Path]:
+    @contextlib.asynccontextmanager
+    async def fresh(self) -> AsyncIterator[Path]:
         """A new, unguessable folder (created by the media worker that writes in it), kept at
         least until the block ends."""
         folder = self._root / secrets.token_urlsafe(12)
@@ -66,4 +67,4 @@ class Previews:
         finally:
             self._finished.append(folder)
             while len(self._finished) > PREVIEWS_KEPT:
-                shutil.rmtree(self._finished.popleft(), ignore_errors=True)
+                await remove_tree(self._finished.popleft())

@@ -22,6 +22,7 @@ from demo_app.jobs._preflight import picture_problem
 from demo_app.jobs._store import JobRecord
 from demo_app.jobs._types import JobStatus
 from demo_app.jobs._waiting import interruptible
+from demo_app.storage import remove_tree
 
 
 async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
@@ -36,13 +37,13 @@ async def prepare(ctx: JobContext, job: LiveJob, spec: ModelSpec) -> int:
             # A cancel or the deadline cancels the checks' awaits, which kills their worker.
             return await interruptible(job, _check_inputs(ctx, job, spec, folder))
     except TimeoutError:
-        shutil.rmtree(folder, ignore_errors=True)
+        await remove_tree(folder)
         raise JobEnded(Ending.CHECK_TOO_SLOW, limit=f"{limit:g} s") from None
     except (media.MediaError, OptionError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
+        await remove_tree(folder)
         raise JobEnded(Ending.REFUSED, detail=str(exc)) from None
     except JobEnded:
-        shutil.rmtree(folder, ignore_errors=True)
+        await remove_tree(folder)
         raise
 
 
@@ -115,7 +116,6 @@ def keep_inputs(record: JobRecord, folder: Path, max_bytes: int) -> None:
         except OSError:
             shutil.copyfile(src, dest)
         setattr(record, field, str(dest))
-
 
 
 def _safe_suffix(path: Path) -> str:

@@ -19,8 +19,10 @@ from demo_app.jobs._follow import follow, read_until_deadline, stop
 from demo_app.jobs._live import LiveJob
 from demo_app.jobs._messages import Ending
 from demo_app.jobs._prepare import hold, prepare
+from demo_app.jobs._retry import keeps_inputs
 from demo_app.jobs._settle import settle
 from demo_app.jobs._submit import find_created, inputs_kept, record_prediction, submit
+from demo_app.storage import remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -35,24 +37,31 @@ class JobRunner:
         """Take a new job from its inputs to settled credits."""
         spec = find_model(job.record.model)
         await self._settle_by(job, spec, self._run(job, spec))
-        self.delete_uploads(job)
+        await self._clear_inputs(job)
 
     async def resume(self, job: LiveJob) -> None:
         """Carry on a job found unsettled at start-up, from wherever it stopped (its model may no
         longer be offered: it is still known, and the job still ends and settles)."""
         spec = find_model(job.record.model)
         await self._settle_by(job, spec, self._resume(job, spec))
-        self.delete_uploads(job)
+        await self._clear_inputs(job)
 
     async def end(self, job: LiveJob, ending: Ending) -> None:
         """End a job that has no follower (any more) now."""
         await settle(self.ctx, job, JobEnded(ending))
-        self.delete_uploads(job)
+        await self._clear_inputs(job)
 
     def delete_uploads(self, job: LiveJob) -> None:
         """Delete an ended job's uploaded inputs when the read budget has room (also a job that
         ended before a restart could do it)."""
         self.ctx.deletions.add(job.record.job_id, job.record.input_files)
+
+    async def _clear_inputs(self, job: LiveJob) -> None:
+        """After settling: the uploaded inputs' deletion queued, and our own copy removed unless
+        it is kept for Try again (after the visitor has seen the end: see `remove_tree`)."""
+        self.delete_uploads(job)
+        if not keeps_inputs(job.record):
+            await remove_tree(self.ctx.inputs_dir / job.record.job_id)
 
     async def aclose(self) -> None:
         """Stop the hunters (Replicate's Cancel-After still ends what they were after) and the

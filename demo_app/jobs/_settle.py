@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 
 from demo_app.credits import Settlement, UnknownHold, utc_now
 from demo_app.jobs import _messages as say
 from demo_app.jobs._context import JobContext
 from demo_app.jobs._ending import JobEnded
 from demo_app.jobs._live import LiveJob
-from demo_app.jobs._retry import keeps_inputs
 from demo_app.jobs._types import JobStatus, ProgressSource
 from demo_app.storage import CommitFailed
 
@@ -58,8 +56,6 @@ async def settle(ctx: JobContext, job: LiveJob, end: JobEnded) -> None:
         job.settled.set()
         job.publish()
         ctx.notify(job)
-    if not keeps_inputs(r):
-        shutil.rmtree(ctx.inputs_dir / r.job_id, ignore_errors=True)
 
 
 async def _settle_with_retries(ctx: JobContext, job: LiveJob, end: JobEnded) -> Settlement | None:

@@ -4,7 +4,8 @@
 - `JournaledJSONStorage`: each commit appends its changes to a journal, the file is rewritten
   rarely (the ledger and the job store use it);
 - `MemoryStorage`: the same commit rules with nothing on disk, so a store runs in memory in tests;
-- `GroupCommit`: changes from async code, one at a time, committed in groups on a writer thread.
+- `GroupCommit`: changes from async code, one at a time, committed in groups on a writer thread;
+- `remove_tree`, `remove_file`: deletions from async code, off the event loop's thread.
 
 The file primitives (`write_atomic`, `load_json`, ...) and the journal's line format are
 exported for the archive files and for `demo_app.repair`, which rebuilds damaged files.
@@ -39,6 +40,7 @@ from demo_app.storage._journal import (
     parse_line,
 )
 from demo_app.storage._memory import MemoryStorage
+from demo_app.storage._removal import remove_file, remove_tree
 
 __all__ = [
     "DEFAULT_COMPACT_AT",
@@ -61,7 +63,9 @@ __all__ = [
     "load_json",
     "lock_path",
     "parse_line",
+    "remove_file",
     "remove_stale_temps",
+    "remove_tree",
     "repair_step",
     "write_atomic",
 ]

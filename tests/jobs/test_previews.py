@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 from demo_app.jobs._preflight import PREVIEWS_KEPT, Previews
@@ -15,16 +15,16 @@ def _fill(folder: Path) -> Path:
     return picture
 
 
-def test_a_folder_in_use_outlives_any_number_of_later_estimates(tmp_path: Path) -> None:
+async def test_a_folder_in_use_outlives_any_number_of_later_estimates(tmp_path: Path) -> None:
     previews = Previews(tmp_path / "previews")
-    with previews.fresh() as slow:
+    async with previews.fresh() as slow:
         picture = _fill(slow)
         for _ in range(PREVIEWS_KEPT + 20):  # a crowd's estimates start and end meanwhile
-            with previews.fresh() as quick:
+            async with previews.fresh() as quick:
                 _fill(quick)
         assert picture.read_bytes() == b"prepared picture"
-    with ExitStack() as later:
+    async with AsyncExitStack() as later:
         for _ in range(PREVIEWS_KEPT):
-            _fill(later.enter_context(previews.fresh()))
+            _fill(await later.enter_async_context(previews.fresh()))
     assert not slow.exists()  # once finished, it is the oldest and goes first
     assert len(list((tmp_path / "previews").iterdir())) == PREVIEWS_KEPT
