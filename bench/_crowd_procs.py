@@ -126,6 +126,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU time of the process's children so far: those it has reaped (fields 16 and 17 of its
+    /proc/<pid>/stat) and those alive now (the media workers, which run at a lower priority)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = int(fields[13]) + int(fields[14])
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            child = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(child[1]) == pid:
+            total += int(child[11]) + int(child[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid: int) -> float:
     """The process's peak resident memory (VmHWM) in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -153,16 +168,18 @@ class Meter:
     pid: int
     cpu: float
     waited: float
+    children_cpu: float
 
     @classmethod
     def start(cls, pid: int) -> Meter:
-        return cls(pid, cpu_seconds(pid), cpu_wait_seconds(pid))
+        return cls(pid, cpu_seconds(pid), cpu_wait_seconds(pid), children_cpu_seconds(pid))
 
     def use(self, wall_s: float) -> AppUse:
         """Cores used and waited for over `wall_s` seconds, and the peak memory so far."""
         wall = max(1e-9, wall_s)
         return AppUse(
             cores=(cpu_seconds(self.pid) - self.cpu) / wall,
+            children_cores=(children_cpu_seconds(self.pid) - self.children_cpu) / wall,
             cpu_wait=(cpu_wait_seconds(self.pid) - self.waited) / wall,
             peak_mib=peak_rss_mib(self.pid),
             load_average=os.getloadavg()[0],

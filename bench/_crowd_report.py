@@ -18,6 +18,7 @@ from typing import Any
 
 from bench._crowd_visitors import Crowd, Frame, Visit
 from demo_app.credits import Kind, Ledger
+from demo_app.media._worker_process import NICENESS
 from demo_app.replicate import parse_progress
 
 SEEN_STARTED = frozenset({"processing", "downloading", "succeeded", "failed", "canceled", "timed_out"})
@@ -113,12 +114,15 @@ class AppUse:
     cpu_wait: float
     peak_mib: float
     load_average: float
+    children_cores: float = 0.0
+    """CPU its child processes used (the media workers), not counted in `cores`."""
 
     @classmethod
     def together(cls, uses: Sequence[AppUse]) -> AppUse:
         """Several processes as one: cores and peak memory added up (the peaks may not coincide)."""
         return cls(
             cores=sum(u.cores for u in uses),
+            children_cores=sum(u.children_cores for u in uses),
             cpu_wait=sum(u.cpu_wait for u in uses),
             peak_mib=sum(u.peak_mib for u in uses),
             load_average=max((u.load_average for u in uses), default=0.0),
@@ -322,6 +326,7 @@ def lines(f: Figures, *, webhooks: bool, rate: float, limits: tuple[int, int]) -
         f"output downloads: {f.deliveries}",
         f"app CPU: {f.app.cores:.2f} cores used, {f.app.cpu_wait:.2f} cores' worth waited for "
         f"(machine load average {f.app.load_average:.1f}); peak memory (VmHWM): {f.app.peak_mib:,.0f} MiB",
+        f"  … its media workers (processes at nice +{NICENESS}): {f.app.children_cores:.2f} cores used",
         f"app event-loop lag: p50 {loop[0]:.1f} ms, p99 {loop[1]:.1f} ms, "
         f"max {max(f.loop_lag_ms, default=float('nan')):.0f} ms ({len(f.loop_lag_ms)} samples)",
         f"  … less the time its thread waited for a core: p50 {percentile(f.loop_lag_own_ms, 0.5):.1f} ms, "
