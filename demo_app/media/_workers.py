@@ -230,7 +230,10 @@ class MediaWorkers:
                 raise _failed(kind) from None
             started = loop.time()
             try:
-                reply, usage = await asyncio.wait_for(worker.call(name, args, kwargs), self.deadline_s)
+                # Not `wait_for`: on Python 3.11 it returns the reply when a cancel comes just as
+                # the reply arrives, and the abandoned caller (a job past its deadline) carries on.
+                async with asyncio.timeout(self.deadline_s):
+                    reply, usage = await worker.call(name, args, kwargs)
             except TimeoutError:
                 self._record(worker.peak_growth_bytes(), loop.time() - started)
                 self._discard(worker)
