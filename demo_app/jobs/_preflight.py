@@ -6,6 +6,7 @@ exactly when the job would pass its checks, and a refusal reads the same on both
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import secrets
@@ -56,15 +57,23 @@ class Previews:
         self._root = root
         shutil.rmtree(root, ignore_errors=True)
         self._finished: collections.deque[Path] = collections.deque()
+        self._removing: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def fresh(self) -> AsyncIterator[Path]:
         """A new, unguessable folder (created by the media worker that writes in it), kept at
-        least until the block ends."""
+        least until the block ends. Older folders go on a thread, after the block: the estimate
+        the visitor waits for does not wait for the deletions."""
         folder = self._root / secrets.token_urlsafe(12)
         try:
             yield folder
         finally:
             self._finished.append(folder)
             while len(self._finished) > PREVIEWS_KEPT:
-                await remove_tree(self._finished.popleft())
+                removal = asyncio.create_task(remove_tree(self._finished.popleft()))
+                self._removing.add(removal)
+                removal.add_done_callback(self._removing.discard)
+
+    async def removed(self) -> None:
+        """Wait until the deletions started so far are done."""
+        await asyncio.gather(*self._removing)
