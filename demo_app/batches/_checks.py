@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from demo_app import media
 from demo_app.batches._types import BatchRefused
 from demo_app.catalog import ModelSpec, OptionError, UnknownModel, get_model
 from demo_app.money import format_credits
+from demo_app.storage import remove_tree
 
 MAX_ITEMS = 20
 """Items in one batch, at most."""
@@ -120,7 +120,7 @@ async def _face_problem(
     except media.MediaError as exc:
         return str(exc)
     finally:
-        await asyncio.to_thread(shutil.rmtree, scratch, True)
+        await remove_tree(scratch)
 
 
 async def _clip_length(

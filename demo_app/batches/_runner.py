@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from demo_app.batches._store import BatchRecords
 from demo_app.batches._types import BatchItem, BatchRecord, ItemState
 from demo_app.credits import utc_now
 from demo_app.jobs import JobManager, JobNotFound, JobRefused, LineFull, OwnerBusy, StudioBusy
+from demo_app.storage import remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class BatchRun:
                     await self._jobs.wait(self.record.owner, item.job_id)
         self.record.finished_at = utc_now()
         await self._save()
-        await asyncio.to_thread(shutil.rmtree, self._folder, True)
+        await remove_tree(self._folder)
 
     async def cancel(self) -> None:
         """Drop every item not started yet (nothing was held for them) and stop the running jobs."""

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import shutil
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +37,7 @@ from demo_app.credits import Ledger, utc_now
 from demo_app.jobs import JobManager, JobNotFound, JobSnapshot
 from demo_app.jobs._manifest import job_manifest
 from demo_app.settings import Settings
+from demo_app.storage import remove_tree
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class Batches:
             try:
                 await self._store.save(record)
             except BatchRefused:
-                await asyncio.to_thread(shutil.rmtree, self._inputs / batch_id, True)
+                await remove_tree(self._inputs / batch_id)
                 raise
         finally:
             self._starting.discard(owner)

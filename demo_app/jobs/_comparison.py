@@ -9,7 +9,6 @@ checked against the balance before anything is held.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 from demo_app import media
 from demo_app.catalog import ModelSpec, OptionError, UnknownModel, get_model
 from demo_app.jobs._refusals import BadOptions, JobRefused, ModelNotOffered, ModelUnavailable
+from demo_app.storage import remove_tree
 
 
 @dataclass(frozen=True)
@@ -100,4 +100,4 @@ async def _judge_picture(
             if problem is not None:
                 raise JobRefused(problem)
     finally:
-        await asyncio.to_thread(shutil.rmtree, folder, True)
+        await remove_tree(folder)
