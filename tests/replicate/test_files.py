@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
@@ -11,8 +12,10 @@ import httpx
 import pytest
 
 from demo_app.replicate import (
+    Call,
     OutputTooLarge,
     OutputUnavailable,
+    Pacing,
     PayloadTooLarge,
     ReplicateClient,
 )
@@ -54,6 +57,40 @@ async def test_upload_sends_content_filename_and_type(make_client: MakeClient, t
     assert fields["filename"] == (None, b"face.png")
     assert fields["type"] == (None, b"image/png")
     assert b"Content-Type: image/png" in request.content
+
+
+async def test_an_upload_waiting_for_the_read_budget_reads_its_file_only_when_sent(tmp_path: Path) -> None:
+    """A waiting upload holds its path, not its bytes: what is on disk when the budget lets it go
+    is what Replicate gets."""
+    source = tmp_path / "voice.wav"
+    source.write_bytes(b"RIFF what the visitor first sent")
+    now = [0.0]
+    waiting, turn = asyncio.Event(), asyncio.Event()
+
+    async def budget_sleep(seconds: float) -> None:
+        waiting.set()
+        await turn.wait()
+        now[0] += seconds
+
+    pacing = Pacing.per_minute(reads=10, clock=lambda: now[0], sleep=budget_sleep)
+    await pacing.admit(Call.READ)  # the burst (one call) is spent
+    sent: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(_multipart_fields(request)["content"][1])
+        return httpx.Response(201, json=FILE_201)
+
+    client = ReplicateClient(API, TOKEN, transport=httpx.MockTransport(handler), pacing=pacing)
+    try:
+        upload = asyncio.create_task(client.upload_file(source, content_type="audio/wav"))
+        await waiting.wait()
+        assert pacing.reads.waiting() == 1 and sent == []
+        source.write_bytes(b"RIFF what is on disk when its turn comes")
+        turn.set()
+        await upload
+    finally:
+        await client.aclose()
+    assert sent == [b"RIFF what is on disk when its turn comes"]
 
 
 async def test_upload_too_large(make_client: MakeClient, tmp_path: Path, sleeps: SleepRecorder) -> None:
