@@ -37,6 +37,7 @@ from demo_app.presenters import (
 )
 from demo_app.services import Services
 from demo_app.ui._compare_view import history_entry_rows
+from demo_app.ui._latest import LatestCalls
 from demo_app.ui._options import ModelInputs
 from demo_app.ui._preflight import INPUT_COUNT, choices_of, panel_updates, unchanged
 from demo_app.ui._run import RunFrames, idle_frame
@@ -77,6 +78,7 @@ class PageHandlers:
         self._model_inputs = model_inputs
         self._uploads = uploads
         self._followed: dict[tuple[str, str], str] = {}
+        self._quotes = LatestCalls()
         """Per owner and browser tab (session hash): the job its run panel follows now."""
 
     # ---- who is visiting --------------------------------------------------------------
@@ -95,12 +97,17 @@ class PageHandlers:
 
     @speaks
     async def preflight(
-        self, owner: str | None, model_id: str, image: Any, audio: Any, *values: Any
+        self, request: gr.Request, owner: str | None, model_id: str, image: Any, audio: Any, *values: Any
     ) -> list[Any]:
         """The live estimate for the options and pre-flight choices, Generate enabled only when
         the job could start, and the pre-flight panel: faces to choose from, the picture the model
-        will receive, the part of a too-long clip to send."""
+        will receive, the part of a too-long clip to send. An answer that a newer call of the same
+        tab has overtaken changes nothing (`_latest`)."""
+        tab = _tab(request)
+        call = self._quotes.begin(tab)
         estimate, generate, found = await self._estimate(owner, model_id, image, audio, values)
+        if not self._quotes.is_newest(tab, call):
+            return [gr.skip(), gr.skip(), *unchanged()]
         if found is None:
             return [estimate, generate, *unchanged()]
         quote, image_path, audio_path = found
