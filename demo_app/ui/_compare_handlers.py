@@ -30,6 +30,7 @@ from demo_app.services import Services
 from demo_app.ui._compare_frames import CompareFrames
 from demo_app.ui._compare_view import quote_text
 from demo_app.ui._handlers import TITLES, ServicesSource
+from demo_app.ui._latest import LatestCalls, tab_of
 from demo_app.ui._sentences import refusal, speaks
 from demo_app.uploads import NotAnUpload, UploadPolicy
 
@@ -40,10 +41,22 @@ class CompareHandlers:
     def __init__(self, handle: ServicesSource, uploads: UploadPolicy) -> None:
         self._handle = handle
         self._uploads = uploads
+        self._quotes = LatestCalls()
 
     @speaks
-    async def quote(self, owner: str | None, image: Any, audio: Any, models: Any) -> tuple[str, Any]:
-        """Each model's hold and their sum, and Compare enabled only when all of it could start."""
+    async def quote(
+        self, request: gr.Request, owner: str | None, image: Any, audio: Any, models: Any
+    ) -> tuple[Any, Any]:
+        """Each model's hold and their sum, and Compare enabled only when all of it could start;
+        an answer that a newer call of the same tab has overtaken changes nothing (`_latest`)."""
+        tab = tab_of(request)
+        call = self._quotes.begin(tab)
+        text, start = await self._quote(owner, image, audio, models)
+        if not self._quotes.is_newest(tab, call):
+            return gr.skip(), gr.skip()
+        return text, start
+
+    async def _quote(self, owner: str | None, image: Any, audio: Any, models: Any) -> tuple[str, Any]:
         chosen = _models(models)
         if owner is None:
             return "Add a face image and an audio clip.", gr.Button(interactive=False)

@@ -37,7 +37,7 @@ from demo_app.presenters import (
 )
 from demo_app.services import Services
 from demo_app.ui._compare_view import history_entry_rows
-from demo_app.ui._latest import LatestCalls
+from demo_app.ui._latest import LatestCalls, tab_of
 from demo_app.ui._options import ModelInputs
 from demo_app.ui._preflight import INPUT_COUNT, choices_of, panel_updates, unchanged
 from demo_app.ui._run import RunFrames, idle_frame
@@ -103,7 +103,7 @@ class PageHandlers:
         the job could start, and the pre-flight panel: faces to choose from, the picture the model
         will receive, the part of a too-long clip to send. An answer that a newer call of the same
         tab has overtaken changes nothing (`_latest`)."""
-        tab = _tab(request)
+        tab = tab_of(request)
         call = self._quotes.begin(tab)
         estimate, generate, found = await self._estimate(owner, model_id, image, audio, values)
         if not self._quotes.is_newest(tab, call):
@@ -188,7 +188,7 @@ class PageHandlers:
             snap = await services.jobs.start(owner, image, audio, model_id, options, choices)
         except (JobRefused, BadChoices) as exc:
             raise _refuse(str(exc)) from None
-        async for frame in self._follow(services, owner, snap, _tab(request)):
+        async for frame in self._follow(services, owner, snap, tab_of(request)):
             yield frame
 
     @speaks
@@ -219,7 +219,7 @@ class PageHandlers:
             except JobRefused as exc:
                 raise _refuse(str(exc)) from None
             else:
-                async for frame in self._follow(services, owner, snap, _tab(request)):
+                async for frame in self._follow(services, owner, snap, tab_of(request)):
                     yield frame
                 return
         if image is None or audio is None:
@@ -238,7 +238,7 @@ class PageHandlers:
         if active is None:
             yield idle_frame()
             return
-        async for frame in self._follow(services, owner, active, _tab(request)):
+        async for frame in self._follow(services, owner, active, tab_of(request)):
             yield frame
 
     @speaks
@@ -323,11 +323,6 @@ class PageHandlers:
             statement_rows(account.statement),
             balance_html(account.balance),
         )
-
-
-def _tab(request: gr.Request) -> str:
-    """The browser tab an event came from (a caller without a session is a tab of its own)."""
-    return request.session_hash or secrets.token_hex(8)
 
 
 def _at_job_limit(services: Services, owner: str) -> bool:

@@ -5,11 +5,16 @@ decides that only once the running call's request is sent: two triggers a moment
 and a file change) can both start a call. Both then run at once, and the older one can answer
 last and put back what the newer inputs changed (an estimate, Generate disabled). The newest
 call is the one that began last; an older one that ends after it leaves the page as it is.
+The Create tab's estimate and the Compare tab's (asked again after a comparison, by a second
+event) keep to that.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
+
+import gradio as gr
 
 MAX_TABS = 10_000
 """Tabs remembered; a forgotten tab's call counts as its newest (it shows its answer, as before)."""
@@ -39,3 +44,8 @@ class LatestCalls:
     def is_newest(self, tab: str, call: int) -> bool:
         """Whether no later call of `tab` has begun since `call` did."""
         return self._newest.get(tab, call) == call
+
+
+def tab_of(request: gr.Request) -> str:
+    """The browser tab an event came from (a caller without a session is a tab of its own)."""
+    return request.session_hash or secrets.token_hex(8)
