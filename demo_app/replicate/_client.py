@@ -256,19 +256,18 @@ class ReplicateClient:
     async def upload_file(self, path: Path, *, content_type: str) -> FileObject:
         """Upload through the Files API; its `urls.get` can be passed as a file input.
 
-        The file is opened once the read budget lets the call go, and streamed from disk in
-        httpx's chunks: a thousand uploads waiting their turn hold their paths, not their bytes.
+        The file is read (on a worker thread, not the event loop's) once the read budget lets
+        the call go: a thousand uploads waiting their turn hold their paths, not their bytes.
         Retried on transient errors: a duplicate upload only leaves an unused file behind.
         """
         data = {"filename": path.name, "type": content_type}
 
         async def once() -> FileObject:
             await self.pacing.admit(Call.READ)
-            with await asyncio.to_thread(path.open, "rb") as content:
-                files = {"content": (path.name, content, content_type)}
-                response = await self._send(
-                    "POST", "/v1/files", what="POST /v1/files", files=files, data=data, call=None
-                )
+            files = {"content": (path.name, await asyncio.to_thread(path.read_bytes), content_type)}
+            response = await self._send(
+                "POST", "/v1/files", what="POST /v1/files", files=files, data=data, call=None
+            )
             return self._validate(FileObject, _json(response, "POST /v1/files"), "POST /v1/files")
 
         return await self._retried(once, "POST /v1/files")
