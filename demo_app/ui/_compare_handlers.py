@@ -49,12 +49,8 @@ class CompareHandlers:
     ) -> tuple[Any, Any]:
         """Each model's hold and their sum, and Compare enabled only when all of it could start;
         an answer that a newer call of the same tab has overtaken changes nothing (`_latest`)."""
-        tab = tab_of(request)
-        call = self._quotes.begin(tab)
-        text, start = await self._quote(owner, image, audio, models)
-        if not self._quotes.is_newest(tab, call):
-            return gr.skip(), gr.skip()
-        return text, start
+        answered = await self._quotes.answer(tab_of(request), self._quote(owner, image, audio, models))
+        return answered if answered is not None else (gr.skip(), gr.skip())
 
     async def _quote(self, owner: str | None, image: Any, audio: Any, models: Any) -> tuple[str, Any]:
         chosen = _models(models)

@@ -78,8 +78,8 @@ class PageHandlers:
         self._model_inputs = model_inputs
         self._uploads = uploads
         self._followed: dict[tuple[str, str], str] = {}
-        self._quotes = LatestCalls()
         """Per owner and browser tab (session hash): the job its run panel follows now."""
+        self._quotes = LatestCalls()
 
     # ---- who is visiting --------------------------------------------------------------
 
@@ -103,11 +103,12 @@ class PageHandlers:
         the job could start, and the pre-flight panel: faces to choose from, the picture the model
         will receive, the part of a too-long clip to send. An answer that a newer call of the same
         tab has overtaken changes nothing (`_latest`)."""
-        tab = tab_of(request)
-        call = self._quotes.begin(tab)
-        estimate, generate, found = await self._estimate(owner, model_id, image, audio, values)
-        if not self._quotes.is_newest(tab, call):
+        answered = await self._quotes.answer(
+            tab_of(request), self._estimate(owner, model_id, image, audio, values)
+        )
+        if answered is None:
             return [gr.skip(), gr.skip(), *unchanged()]
+        estimate, generate, found = answered
         if found is None:
             return [estimate, generate, *unchanged()]
         quote, image_path, audio_path = found

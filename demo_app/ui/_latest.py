@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import gradio as gr
+
+T = TypeVar("T")
 
 MAX_TABS = 10_000
 """Tabs remembered; a forgotten tab's call counts as its newest (it shows its answer, as before)."""
@@ -44,6 +48,12 @@ class LatestCalls:
     def is_newest(self, tab: str, call: int) -> bool:
         """Whether no later call of `tab` has begun since `call` did."""
         return self._newest.get(tab, call) == call
+
+    async def answer(self, tab: str, work: Awaitable[T]) -> T | None:
+        """`work`'s result as a call of `tab`, or None when a newer call of `tab` began meanwhile."""
+        call = self.begin(tab)
+        result = await work
+        return result if self.is_newest(tab, call) else None
 
 
 def tab_of(request: gr.Request) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from demo_app.ui._latest import LatestCalls
 
 
@@ -37,3 +39,19 @@ def test_tabs_are_bounded_and_a_forgotten_tabs_call_shows() -> None:
     calls.begin("tab-c")  # ...and tab-a, the least recent, is forgotten
     assert len(calls) == 2
     assert calls.is_newest("tab-a", old_tab)  # nothing known against it: its answer shows, as before
+
+
+async def test_answer_gives_the_result_unless_a_newer_call_began_meanwhile() -> None:
+    calls = LatestCalls()
+    older_waits, newer_began = asyncio.Event(), asyncio.Event()
+
+    async def overtaken() -> str:
+        older_waits.set()
+        await newer_began.wait()
+        return "older inputs"
+
+    older = asyncio.create_task(calls.answer("tab-a", overtaken()))
+    await older_waits.wait()  # the older call has begun
+    newer = await calls.answer("tab-a", asyncio.sleep(0, result="newer inputs"))
+    newer_began.set()
+    assert (newer, await older) == ("newer inputs", None)
